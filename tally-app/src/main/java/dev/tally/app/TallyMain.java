@@ -1,0 +1,51 @@
+package dev.tally.app;
+
+import dev.tally.broker.BrokerMain;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code bin/tally}: one executable, one sub-command per part of the page-view application.
+ * Exit codes: 0 ok, 2 bad usage, 1 runtime failure with a one-line reason on standard error.
+ */
+@Command(name = "tally", mixinStandardHelpOptions = true,
+        description = "Counts blog page views through Kafka, exactly once.",
+        subcommands = {BrokerMain.class})
+public final class TallyMain implements Runnable {
+
+    /** Commands of the page-view application that are not built yet. */
+    private static final List<String> COMING = List.of("run", "collect", "aggregate", "serve", "lag", "replay", "audit");
+
+    public static void main(String[] args) {
+        if (args.length > 0 && COMING.contains(args[0])) {
+            System.err.println("tally: '" + args[0] + "' is not available yet: the page-view application is still being built;"
+                    + " 'bin/tally broker' starts a real Kafka broker");
+            System.exit(1);
+        }
+        CommandLine cli = new CommandLine(new TallyMain());
+        cli.setParameterExceptionHandler((e, a) -> {
+            System.err.println("tally: " + e.getMessage() + " (see bin/tally --help)");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((e, c, p) -> {
+            System.err.println("tally " + c.getCommandName() + ": " + rootMessage(e));
+            return 1;
+        });
+        System.exit(cli.execute(args));
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.err);
+        System.exit(2);
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+}

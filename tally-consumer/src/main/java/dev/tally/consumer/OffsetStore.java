@@ -1,0 +1,168 @@
+package dev.tally.consumer;
+
+import dev.tally.consumer.internal.OffsetTable;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The offsets a group has stored in the database, for operators: read them (lag, progress) and
+ * rewind them (replay after a bug fix).
+ *
+ * <p>The stored offset of a partition is the next offset to read; it is the only position Tally
+ * trusts. Rewinding while consumers run is safe: their next commit on the partition no longer
+ * matches the offset they expect, so it is rolled back and they re-read from the rewound offset
+ * (an idle member notices within {@link TallyConsumer.Builder#offsetCheckInterval}).
+ *
+ * <p>Rewinding re-applies records to whatever the handler wrote before. To recompute rather than
+ * add twice, reset the derived data in the same transaction:
+ * {@link #rewind(Connection, String, TopicPartition, long)} takes the caller's connection for
+ * exactly that.
+ */
+public final class OffsetStore {
+
+    /** The default offsets table name. */
+    public static final String DEFAULT_TABLE = "tally_offsets";
+
+    /**
+     * A partition's stored position.
+     *
+     * @param nextOffset the next offset to read
+     * @param updatedAt when it last moved: a consumer's last progress on that partition
+     */
+    public record Position(long nextOffset, Instant updatedAt) {}
+
+    private final DataSource dataSource;
+    private final OffsetTable table;
+
+    /** An offset store over the default table. */
+    public OffsetStore(DataSource dataSource) {
+        this(dataSource, DEFAULT_TABLE);
+    }
+
+    /**
+     * An offset store over {@code table}.
+     *
+     * @param dataSource the database the consumers write to
+     * @param table the offsets table, as configured on the consumers
+     */
+    public OffsetStore(DataSource dataSource, String table) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.table = new OffsetTable(table);
+    }
+
+    /** Creates the offsets table if it is absent (consumers do this on start). */
+    public void createTableIfAbsent() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            table.createIfAbsent(c);
+        }
+    }
+
+    /** Every stored position of {@code group}, ordered by topic and partition. */
+    public Map<TopicPartition, Position> positions(String group) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            Map<TopicPartition, Position> result = new LinkedHashMap<>();
+            table.readGroup(c, group).forEach((tp, row) ->
+                    result.put(tp, new Position(row.nextOffset(), Instant.ofEpochMilli(row.updatedAtMillis()))));
+            return result;
+        }
+    }
+
+    /**
+     * Moves a partition's stored offset back to {@code offset}, in a transaction of its own.
+     *
+     * @return the offset it had before
+     * @throws IllegalArgumentException if {@code offset} is negative or ahead of the stored one
+     */
+    public long rewind(String group, TopicPartition partition, long offset) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                long previous = rewind(c, group, partition, offset);
+                c.commit();
+                return previous;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Moves a partition's stored offset back to {@code offset} within the caller's transaction,
+     * so that the caller can reset the data derived from the records being replayed atomically
+     * with it. A partition without a stored offset gets {@code offset} as its start.
+     *
+     * @return the offset it had before, or {@code offset} if it had none
+     * @throws IllegalArgumentException if {@code offset} is negative or ahead of the stored one
+     */
+    public long rewind(Connection transaction, String group, TopicPartition partition, long offset) throws SQLException {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must not be negative: " + offset);
+        }
+        OptionalLong current = table.read(transaction, group, partition);
+        if (current.isPresent() && offset > current.getAsLong()) {
+            throw new IllegalArgumentException("rewind moves offsets back only: " + partition + " is at "
+                    + current.getAsLong() + ", asked for " + offset);
+        }
+        table.set(transaction, group, partition, offset);
+        return current.orElse(offset);
+    }
+
+    /**
+     * Rewinds every stored partition of {@code topic} to the first record at or after
+     * {@code time}, in one transaction. Partitions already before that point are left alone.
+     *
+     * @param admin a Kafka admin client, used to find offsets by time
+     * @return the new stored offset of each partition that moved
+     */
+    public Map<TopicPartition, Long> rewind(String group, String topic, Instant time, Admin admin)
+            throws SQLException, ExecutionException, InterruptedException, TimeoutException {
+        Map<TopicPartition, Position> stored = new LinkedHashMap<>();
+        positions(group).forEach((tp, p) -> {
+            if (tp.topic().equals(topic)) {
+                stored.put(tp, p);
+            }
+        });
+        if (stored.isEmpty()) {
+            return Map.of();
+        }
+        Map<TopicPartition, OffsetSpec> query = new HashMap<>();
+        stored.keySet().forEach(tp -> query.put(tp, OffsetSpec.forTimestamp(time.toEpochMilli())));
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> found =
+                admin.listOffsets(query).all().get(30, TimeUnit.SECONDS);
+        Map<TopicPartition, Long> moved = new LinkedHashMap<>();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                for (Map.Entry<TopicPartition, Position> e : stored.entrySet()) {
+                    ListOffsetsResult.ListOffsetsResultInfo info = found.get(e.getKey());
+                    // -1: no record that late; the partition is already before the time.
+                    if (info == null || info.offset() < 0 || info.offset() >= e.getValue().nextOffset()) {
+                        continue;
+                    }
+                    table.set(c, group, e.getKey(), info.offset());
+                    moved.put(e.getKey(), info.offset());
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+        return moved;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.tally.consumer.internal;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.util.Locale;
+import java.util.Set;
+
+/** What differs between the databases Tally supports: naming, and which failures are worth retrying. */
+public enum Dialect {
+    POSTGRESQL,
+    SQLITE;
+
+    // Connection loss (08), serialization/deadlock (40), resources (53), operator intervention
+    // such as pg_terminate_backend or a restart (57), lock not available (55P03).
+    private static final Set<String> TRANSIENT_SQLSTATE_CLASSES = Set.of("08", "40", "53", "57");
+    // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR (a full disk or a vanished file may come back).
+    private static final Set<Integer> TRANSIENT_SQLITE_CODES = Set.of(5, 6, 10);
+
+    /** Detects the dialect of a live connection; fails with a clear message for unsupported databases. */
+    public static Dialect of(Connection connection) throws SQLException {
+        String product = connection.getMetaData().getDatabaseProductName();
+        String p = product == null ? "" : product.toLowerCase(Locale.ROOT);
+        if (p.contains("postgres")) {
+            return POSTGRESQL;
+        }
+        if (p.contains("sqlite")) {
+            return SQLITE;
+        }
+        throw new SQLException("unsupported database '" + product + "': Tally supports PostgreSQL and SQLite");
+    }
+
+    /**
+     * Whether a failure is likely to go away by itself (a lost connection, a busy database, a
+     * restart). Anything else is treated as a bug or a schema problem: retried a bounded number
+     * of times, then the consumer stops rather than skip data.
+     */
+    public static boolean isTransient(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientException || t instanceof SQLRecoverableException) {
+                return true;
+            }
+            if (t instanceof SQLException sql) {
+                String state = sql.getSQLState();
+                if (state != null && state.length() >= 2
+                        && (TRANSIENT_SQLSTATE_CLASSES.contains(state.substring(0, 2)) || state.equals("55P03"))) {
+                    return true;
+                }
+                if (isSqliteException(sql) && TRANSIENT_SQLITE_CODES.contains(sql.getErrorCode() & 0xff)) {
+                    return true;
+                }
+            }
+            if (t instanceof java.io.IOException || t instanceof org.apache.kafka.common.errors.RetriableException
+                    || t instanceof org.apache.kafka.common.errors.TimeoutException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isSqliteException(SQLException e) {
+        return e.getClass().getName().startsWith("org.sqlite.");
+    }
+}
