@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,8 +30,8 @@ class CrashIT {
 
     private static final Logger LOG = LoggerFactory.getLogger(CrashIT.class);
     private static final int KILLS = 6;
-    private static final int CHUNK = 1_000;
-    private static final int CHUNKS = 40;
+    private static final int CHUNK = 500;
+    private static final int POISON_EVERY = 25;
 
     @RegisterExtension
     static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.inProcess();
@@ -57,11 +59,15 @@ class CrashIT {
         List<String> args = List.of("bootstrap=" + KAFKA.bootstrapServers(), "topic=" + topic, "group=" + group,
                 "jdbc=" + jdbc, "mode=" + mode, "protocol=" + protocol, "slowMs=150");
 
+        // Records flow during every kill; the ground truth is every acknowledged one.
+        AtomicBoolean producing = new AtomicBoolean(true);
+        AtomicInteger produced = new AtomicInteger();
         Thread producer = new Thread(() -> {
             try (KafkaProducer<byte[], byte[]> p = Words.producer(KAFKA.bootstrapServers())) {
-                for (int i = 0; i < CHUNKS; i++) {
-                    Words.produce(p, topic, i * CHUNK, (i + 1) * CHUNK, 25);
-                    Thread.sleep(250);
+                while (producing.get()) {
+                    Words.produce(p, topic, produced.get(), produced.get() + CHUNK, POISON_EVERY);
+                    produced.addAndGet(CHUNK);
+                    Thread.sleep(100);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -83,13 +89,15 @@ class CrashIT {
             }
             LOG.info("kill {} of {} {}: last line '{}'", k + 1, KILLS, mode, last);
         }
+        producing.set(false);
         producer.join(120_000);
+        Map<String, Long> expected = Words.expected(produced.get(), POISON_EVERY);
 
         ChildJvm last = start(args);
         try {
             if (naive) {
                 // Auto-commit keeps no database offsets: wait until every record has been counted at least once.
-                long valid = Words.expected(CHUNKS * CHUNK, 25).values().stream().mapToLong(Long::longValue).sum();
+                long valid = expected.values().stream().mapToLong(Long::longValue).sum();
                 org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                         .ignoreExceptions().until(() -> Words.total(ds) >= valid);
                 Thread.sleep(1_000);
@@ -104,7 +112,6 @@ class CrashIT {
             }
         }
 
-        Map<String, Long> expected = Words.expected(CHUNKS * CHUNK, 25);
         Map<String, Long> counted = Words.counts(ds);
         assertThat(midTransaction).as("kills that landed inside a transaction").isPositive();
         if (naive) {
