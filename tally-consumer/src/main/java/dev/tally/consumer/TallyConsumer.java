@@ -173,6 +173,8 @@ public final class TallyConsumer<V> implements AutoCloseable {
             try {
                 loop.run();
             } finally {
+                // The loop ends by itself only when something failed that it would not skip.
+                state.compareAndSet(State.RUNNING, State.FAILED);
                 if (state.get() == State.FAILED) {
                     releaseResources(settings.closeTimeout());
                 }

@@ -125,7 +125,7 @@ class BatchHandlerIT {
     }
 
     @Test
-    void metricsCountRecordsBatchesLagAndRebalances() throws Exception {
+    void metricsCountRecordsBatchesLagAndRebalancesAndKafkaOffsetsFollow() throws Exception {
         String topic = KAFKA.uniqueTopic("metrics");
         KAFKA.createTopic(topic, 2);
         Words.createSchema(db.dataSource());
@@ -147,6 +147,14 @@ class BatchHandlerIT {
                 assertThat(registry.get("tally.consumer.lag").tag("partition", "0").gauge().value()).isZero();
                 assertThat(registry.get("tally.consumer.lag").tag("partition", "1").gauge().value()).isZero();
                 assertThat(registry.get("tally.consumer.last.progress").tag("client.id", "m1").gauge().value()).isPositive();
+            });
+            // The best-effort copy for lag tools: Kafka's committed offsets follow the database's.
+            Map<TopicPartition, Long> end = Words.endOffsets(KAFKA.bootstrapServers(), topic);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                Map<TopicPartition, Long> inKafka = new java.util.HashMap<>();
+                KAFKA.admin().listConsumerGroupOffsets("metrics").partitionsToOffsetAndMetadata()
+                        .get(10, java.util.concurrent.TimeUnit.SECONDS).forEach((tp, om) -> inKafka.put(tp, om.offset()));
+                assertThat(inKafka).isEqualTo(end);
             });
         } finally {
             consumer.close(Duration.ofSeconds(10));

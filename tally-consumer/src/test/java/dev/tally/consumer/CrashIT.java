@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
@@ -107,8 +108,10 @@ class CrashIT {
         } finally {
             int exit = last.terminate(Duration.ofSeconds(20));
             if (!naive) {
-                // SIGTERM runs the shutdown hook: a graceful, bounded stop.
+                // SIGTERM runs the shutdown hook: a graceful, bounded stop that leaves the group at once.
                 assertThat(exit).isIn(0, 143);
+                assertThat(KAFKA.admin().describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS)
+                        .get(group).members()).isEmpty();
             }
         }
 
