@@ -1,5 +1,6 @@
 package dev.tally.app;
 
+import dev.tally.app.aggregate.AggregateCommand;
 import dev.tally.broker.BrokerMain;
 import java.util.List;
 import picocli.CommandLine;
@@ -11,11 +12,11 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tally", mixinStandardHelpOptions = true,
         description = "Counts blog page views through Kafka, exactly once.",
-        subcommands = {BrokerMain.class})
+        subcommands = {BrokerMain.class, AggregateCommand.class})
 public final class TallyMain implements Runnable {
 
     /** Commands of the page-view application that are not built yet. */
-    private static final List<String> COMING = List.of("run", "collect", "aggregate", "serve", "lag", "replay", "audit");
+    private static final List<String> COMING = List.of("run", "collect", "serve", "lag", "replay", "audit");
 
     public static void main(String[] args) {
         if (args.length > 0 && COMING.contains(args[0])) {

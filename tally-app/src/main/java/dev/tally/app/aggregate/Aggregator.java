@@ -1,0 +1,104 @@
+package dev.tally.app.aggregate;
+
+import dev.tally.app.event.PageViewDecoder;
+import dev.tally.consumer.TallyConsumer;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The aggregator: migrates the store's schema, then runs {@code threads} members of the consumer
+ * group, each a {@link TallyConsumer} writing {@link PageViewAggregator}'s tables exactly once.
+ * Undecodable events go to {@code <topic>.dlq}.
+ */
+public final class Aggregator implements AutoCloseable {
+
+    private final List<TallyConsumer<?>> members = new ArrayList<>();
+
+    private Aggregator() {}
+
+    /**
+     * Migrates the schema and starts the members.
+     *
+     * @param kafka pass-through Kafka client properties
+     * @throws SQLException if the database cannot be reached
+     */
+    public static Aggregator start(String bootstrapServers, String topic, String group, String jdbcUrl, int threads,
+            Map<String, String> kafka) throws SQLException {
+        migrate(jdbcUrl);
+        Aggregator a = new Aggregator();
+        try {
+            for (int i = 0; i < threads; i++) {
+                a.members.add(TallyConsumer.builder(new PageViewDecoder(), new PageViewAggregator())
+                        .bootstrapServers(bootstrapServers)
+                        .groupId(group)
+                        .topics(topic)
+                        .jdbcUrl(writeUrl(jdbcUrl))
+                        .kafkaProperties(kafka)
+                        .closeTimeout(Duration.ofSeconds(20))
+                        .build()
+                        .start());
+            }
+        } catch (SQLException | RuntimeException e) {
+            a.close();
+            throw e;
+        }
+        return a;
+    }
+
+    /** Brings the schema to the newest version (Flyway; the same migrations on PostgreSQL and SQLite). */
+    public static void migrate(String jdbcUrl) {
+        Flyway.configure()
+                .dataSource(jdbcUrl, null, null)
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
+    }
+
+    /**
+     * PostgreSQL's driver sends a batch of upserts as one multi-row statement only when asked;
+     * that is most of the speed of a batch.
+     */
+    static String writeUrl(String jdbcUrl) {
+        if (jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.contains("reWriteBatchedInserts")) {
+            return jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
+        }
+        return jdbcUrl;
+    }
+
+    /** The members, for health and metrics. */
+    public List<TallyConsumer<?>> members() {
+        return List.copyOf(members);
+    }
+
+    /** Whether any member stopped by itself after a failure it would not skip. */
+    public boolean failed() {
+        return members.stream().anyMatch(m -> m.state() == TallyConsumer.State.FAILED);
+    }
+
+    /** Closes every member, in parallel, within {@code timeout}. */
+    public void close(Duration timeout) {
+        List<Thread> closers = new ArrayList<>();
+        for (TallyConsumer<?> m : members) {
+            Thread t = new Thread(() -> m.close(timeout), "close-" + m.clientId());
+            t.start();
+            closers.add(t);
+        }
+        for (Thread t : closers) {
+            try {
+                t.join(timeout.toMillis() + 1_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(20));
+    }
+}

@@ -1,0 +1,220 @@
+package dev.tally.app.aggregate;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tally.consumer.OffsetStore;
+import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.PostgresDatabase;
+import dev.tally.testkit.SqliteDatabase;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The aggregator against a real broker and a real store: events from a plain Kafka producer (as
+ * kcat would write them), some invalid, counted exactly into every table; the invalid ones in the
+ * dead-letter topic; the counts survive a restart and keep growing correctly after it.
+ */
+class AggregatorIT {
+
+    private static final long BASE = 1_700_000_000_000L;
+
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.inProcess();
+
+    @RegisterExtension
+    final SqliteDatabase sqlite = new SqliteDatabase();
+
+    @RegisterExtension
+    final PostgresDatabase postgres = new PostgresDatabase();
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void countsEveryTableExactlyAndSurvivesARestart(String database) throws Exception {
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        String topic = KAFKA.uniqueTopic("pageviews");
+        KAFKA.createTopic(topic, 4);
+        String group = "aggregator-" + database;
+
+        produce(topic, 0, 3_000);
+        try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, group, url, 2, Map.of())) {
+            awaitCaughtUp(ds, group, topic);
+        }
+        assertTables(ds, 3_000);
+
+        // A restart continues from the stored offsets: nothing counted twice, new events counted once.
+        try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, group, url, 1, Map.of())) {
+            produce(topic, 3_000, 4_000);
+            awaitCaughtUp(ds, group, topic);
+        }
+        assertTables(ds, 4_000);
+
+        Set<String> dead = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : readAll(topic + ".dlq")) {
+            dead.add(new String(r.value(), UTF_8));
+        }
+        Set<String> invalid = new HashSet<>();
+        for (int i = 0; i < 4_000; i++) {
+            if (!valid(i)) {
+                invalid.add(event(i));
+            }
+        }
+        assertThat(dead).isEqualTo(invalid);
+    }
+
+    private static boolean valid(int i) {
+        return i % 50 != 49;
+    }
+
+    private static String path(int i) {
+        return "/post/" + (i * 31 % 23);
+    }
+
+    private static long ts(int i) {
+        return BASE + i * 97_000L; // about 4 days over 4,000 events
+    }
+
+    private static String site(int i) {
+        return i % 4 == 0 ? "other" : "default";
+    }
+
+    private static String referrer(int i) {
+        return i % 3 == 0 ? "https://News.Example.com/a?b=" + i : i % 3 == 1 ? "not a url" : null;
+    }
+
+    private static String visitor(int i) {
+        return "v" + (i % 37);
+    }
+
+    private static String event(int i) {
+        if (!valid(i)) {
+            return i % 100 == 49 ? "{\"path\":\"no-slash-" + i + "\"}" : "{not json " + i;
+        }
+        StringBuilder s = new StringBuilder("{\"path\":\"").append(path(i)).append("\",\"ts\":").append(ts(i))
+                .append(",\"visitor\":\"").append(visitor(i)).append('"');
+        if (!site(i).equals("default")) {
+            s.append(",\"site\":\"").append(site(i)).append('"');
+        }
+        if (referrer(i) != null) {
+            s.append(",\"referrer\":\"").append(referrer(i)).append('"');
+        }
+        return s.append('}').toString();
+    }
+
+    private void produce(String topic, int from, int to) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", KAFKA.bootstrapServers());
+        p.put("acks", "all");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            List<Future<?>> acks = new ArrayList<>();
+            for (int i = from; i < to; i++) {
+                // Some records carry no key, as other producers may send them.
+                byte[] key = i % 7 == 0 ? null : path(i).getBytes(UTF_8);
+                acks.add(producer.send(new ProducerRecord<>(topic, key, event(i).getBytes(UTF_8))));
+            }
+            for (Future<?> f : acks) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private void assertTables(DataSource ds, int n) throws Exception {
+        Map<String, Long> hourly = new TreeMap<>();
+        Map<String, Long> totals = new TreeMap<>();
+        Map<String, Long> referrers = new TreeMap<>();
+        Map<String, Set<String>> visitors = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            if (!valid(i)) {
+                continue;
+            }
+            long hour = ts(i) / PageViewAggregator.HOUR * PageViewAggregator.HOUR;
+            long day = ts(i) / PageViewAggregator.DAY * PageViewAggregator.DAY;
+            hourly.merge(site(i) + "|" + path(i) + "|" + hour, 1L, Long::sum);
+            totals.merge(site(i) + "|" + path(i), 1L, Long::sum);
+            if (i % 3 == 0) {
+                referrers.merge(site(i) + "|news.example.com|" + day, 1L, Long::sum);
+            }
+            visitors.computeIfAbsent(site(i) + "|" + path(i) + "|" + day, k -> new HashSet<>()).add(visitor(i));
+        }
+        Map<String, Long> uniques = new TreeMap<>();
+        visitors.forEach((k, v) -> uniques.put(k, (long) v.size()));
+
+        assertThat(query(ds, "SELECT site || '|' || path || '|' || hour, views FROM views_hourly")).isEqualTo(hourly);
+        assertThat(query(ds, "SELECT site || '|' || path, views FROM views_total")).isEqualTo(totals);
+        assertThat(query(ds, "SELECT site || '|' || host || '|' || day, views FROM referrers_daily")).isEqualTo(referrers);
+        assertThat(query(ds, "SELECT site || '|' || path || '|' || day, COUNT(*) FROM visitors_daily GROUP BY site, path, day"))
+                .isEqualTo(uniques);
+    }
+
+    private static Map<String, Long> query(DataSource ds, String sql) throws Exception {
+        Map<String, Long> rows = new TreeMap<>();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                rows.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return rows;
+    }
+
+    private void awaitCaughtUp(DataSource ds, String group, String topic) {
+        OffsetStore store = new OffsetStore(ds);
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().untilAsserted(() -> {
+            Map<TopicPartition, Long> end = endOffsets(topic);
+            Map<TopicPartition, Long> stored = new TreeMap<>(java.util.Comparator.comparing(TopicPartition::toString));
+            store.positions(group).forEach((tp, pos) -> stored.put(tp, pos.nextOffset()));
+            end.forEach((tp, o) -> assertThat(stored.getOrDefault(tp, 0L)).as("stored offset of %s", tp).isEqualTo(o));
+        });
+    }
+
+    private Map<TopicPartition, Long> endOffsets(String topic) {
+        try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+            List<TopicPartition> parts = new ArrayList<>();
+            c.partitionsFor(topic, Duration.ofSeconds(10)).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+            return c.endOffsets(parts, Duration.ofSeconds(10));
+        }
+    }
+
+    private List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+        Map<TopicPartition, Long> end = endOffsets(topic);
+        try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+            c.assign(end.keySet());
+            c.seekToBeginning(end.keySet());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (end.entrySet().stream().anyMatch(e -> c.position(e.getKey()) < e.getValue()) && System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(all::add);
+            }
+        }
+        return all;
+    }
+
+    private KafkaConsumer<byte[], byte[]> consumer() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", KAFKA.bootstrapServers());
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+}
