@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -336,7 +337,7 @@ public final class TallyConsumer<V> implements AutoCloseable {
     public static final class Builder<V> {
         private final RecordDecoder<V> decoder;
         private final BatchHandler<V> handler;
-        private final Set<String> set = new java.util.HashSet<>();
+        private final Set<String> set = new HashSet<>();
         private String bootstrapServers;
         private String groupId;
         private String clientId;

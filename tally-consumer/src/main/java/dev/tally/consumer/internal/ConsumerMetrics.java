@@ -69,7 +69,6 @@ public final class ConsumerMetrics implements AutoCloseable {
 
     void deadLettered(int n) {
         recordsDeadLettered.increment(n);
-        registry.counter("tally.consumer.dead.letters", tags).increment(n);
     }
 
     void committed(int records, long ageNanos, long transactionNanos) {
