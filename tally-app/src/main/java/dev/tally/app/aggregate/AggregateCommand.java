@@ -1,28 +1,32 @@
 package dev.tally.app.aggregate;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.tally.app.KafkaOptions;
+import dev.tally.app.StoreOptions;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code bin/tally aggregate}: the exactly-once aggregator, one member (or several) of the consumer group. */
 @Command(name = "aggregate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Counts page views from Kafka into the store, exactly once. Several processes with the same --group share the partitions.")
 public final class AggregateCommand implements Callable<Integer> {
 
-    @Option(names = "--bootstrap-servers", description = "Kafka cluster (default ${DEFAULT-VALUE})")
-    String bootstrapServers = "127.0.0.1:9092";
+    @Spec
+    CommandSpec spec;
 
-    @Option(names = "--topic", description = "topic of page views (default ${DEFAULT-VALUE})")
-    String topic = "pageviews";
+    @Mixin
+    KafkaOptions kafka;
 
-    @Option(names = "--db", description = "JDBC URL of the store (default ${DEFAULT-VALUE}); jdbc:postgresql://… beyond one machine")
-    String db = "jdbc:sqlite:tally-data/tally.db";
+    @Mixin
+    StoreOptions store;
 
     @Option(names = "--group", description = "consumer group (default ${DEFAULT-VALUE})")
     String group = "tally-aggregator";
@@ -30,30 +34,27 @@ public final class AggregateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "group members in this process (default ${DEFAULT-VALUE})")
     int threads = 1;
 
-    @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "any Kafka client property, e.g. security.protocol=SASL_SSL; repeatable")
-    Map<String, String> kafka = new LinkedHashMap<>();
+    @Option(names = "--partitions", description = "partitions of the topic when it has to be created (default ${DEFAULT-VALUE})")
+    int partitions = 4;
 
     @Override
     public Integer call() throws Exception {
         if (threads < 1) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--threads must be at least 1");
+            throw new ParameterException(spec.commandLine(), "--threads must be at least 1");
         }
-        if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--db must be a jdbc:sqlite: or jdbc:postgresql: URL, not " + redact(db));
+        store.validate(spec);
+        try (Admin admin = kafka.connect(partitions)) {
+            // Connected once to fail fast with a clear reason; the consumers keep their own clients.
         }
-        if (db.startsWith("jdbc:sqlite:tally-data/")) {
-            Files.createDirectories(Path.of("tally-data"));
-        }
-        Aggregator aggregator = Aggregator.start(bootstrapServers, topic, group, db, threads, kafka);
+        Aggregator aggregator = Aggregator.start(kafka.bootstrapServers, kafka.topic, group, store.db, threads, kafka.kafka);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             aggregator.close(Duration.ofSeconds(20));
             stopped.countDown();
         }, "aggregate-shutdown"));
-        System.out.println("aggregating " + topic + " into " + redact(db) + " as group " + group);
+        System.out.println("aggregating " + kafka.topic + " into " + store.redacted() + " as group " + group);
         System.out.flush();
-        while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+        while (!stopped.await(1, TimeUnit.SECONDS)) {
             if (aggregator.failed()) {
                 System.err.println("tally aggregate: a consumer stopped after a failure it would not skip; see the log above");
                 aggregator.close(Duration.ofSeconds(20));
@@ -61,10 +62,5 @@ public final class AggregateCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** JDBC URLs may carry a password; never print it. */
-    static String redact(String url) {
-        return url.replaceAll("(?i)(password=)[^&;]*", "$1***");
     }
 }

@@ -1,5 +1,6 @@
 package dev.tally.app.aggregate;
 
+import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
 import dev.tally.consumer.TallyConsumer;
 import java.sql.SQLException;
@@ -7,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.flywaydb.core.Flyway;
 
 /**
@@ -28,11 +30,24 @@ public final class Aggregator implements AutoCloseable {
      */
     public static Aggregator start(String bootstrapServers, String topic, String group, String jdbcUrl, int threads,
             Map<String, String> kafka) throws SQLException {
+        return start(bootstrapServers, topic, group, jdbcUrl, threads, kafka, null);
+    }
+
+    /**
+     * Migrates the schema and starts the members, publishing their meters to {@code registry}
+     * (none when {@code null}).
+     */
+    public static Aggregator start(String bootstrapServers, String topic, String group, String jdbcUrl, int threads,
+            Map<String, String> kafka, MeterRegistry registry) throws SQLException {
         migrate(jdbcUrl);
         Aggregator a = new Aggregator();
         try {
             for (int i = 0; i < threads; i++) {
-                a.members.add(TallyConsumer.builder(new PageViewDecoder(), new PageViewAggregator())
+                TallyConsumer.Builder<PageView> builder = TallyConsumer.builder(new PageViewDecoder(), new PageViewAggregator());
+                if (registry != null) {
+                    builder.meterRegistry(registry);
+                }
+                a.members.add(builder
                         .bootstrapServers(bootstrapServers)
                         .groupId(group)
                         .topics(topic)

@@ -1,0 +1,89 @@
+package dev.tally.app.http;
+
+import io.vertx.core.http.HttpServerRequest;
+import java.sql.Connection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+
+/**
+ * {@code GET /health}: 200 when every dependency answers, 503 otherwise, with one line per check
+ * ({@code "ok"} or the reason). Checks run on a worker thread, each bounded to a few seconds, and
+ * a result is reused for a second so that a probe storm does not become a database storm.
+ */
+public final class Health {
+
+    /** Returns {@code null} when healthy, otherwise why not. */
+    @FunctionalInterface
+    public interface Check extends Callable<String> {}
+
+    private final Map<String, Check> checks = new LinkedHashMap<>();
+    private volatile long checkedAt;
+    private volatile Answer last;
+
+    private record Answer(int status, String json) {}
+
+    public Health add(String name, Check check) {
+        checks.put(name, check);
+        return this;
+    }
+
+    /** The broker answers a cluster description within 3 s. */
+    public static Check kafka(Admin admin) {
+        return () -> {
+            int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs(3_000)).nodes()
+                    .get(4, TimeUnit.SECONDS).size();
+            return nodes > 0 ? null : "no Kafka broker is available";
+        };
+    }
+
+    /** A connection is valid within 3 s. */
+    public static Check database(DataSource dataSource) {
+        return () -> {
+            try (Connection c = dataSource.getConnection()) {
+                return c.isValid(3) ? null : "the database did not answer within 3 s";
+            }
+        };
+    }
+
+    public void handle(WebServer web, HttpServerRequest request) {
+        Answer cached = last;
+        if (cached != null && System.currentTimeMillis() - checkedAt < 1_000) {
+            reply(request, cached);
+            return;
+        }
+        web.blocking(request, this::evaluate, answer -> reply(request, answer));
+    }
+
+    private Answer evaluate() {
+        StringBuilder json = new StringBuilder("{\"checks\":{");
+        boolean ready = true;
+        boolean first = true;
+        for (Map.Entry<String, Check> c : checks.entrySet()) {
+            String problem;
+            try {
+                problem = c.getValue().call();
+            } catch (Exception e) {
+                problem = Replies.rootMessage(e);
+            }
+            ready &= problem == null;
+            json.append(first ? "" : ",").append(Replies.quote(c.getKey())).append(':')
+                    .append(Replies.quote(problem == null ? "ok" : problem));
+            first = false;
+        }
+        json.append("},\"status\":").append(ready ? "\"ready\"" : "\"unready\"").append('}');
+        Answer a = new Answer(ready ? 200 : 503, json.toString());
+        last = a;
+        checkedAt = System.currentTimeMillis();
+        return a;
+    }
+
+    private static void reply(HttpServerRequest request, Answer a) {
+        request.response().putHeader("Cache-Control", "no-store");
+        Replies.json(request, a.status(), a.json());
+    }
+}
