@@ -3,6 +3,7 @@ package dev.tally.testkit;
 import dev.tally.broker.KafkaBroker;
 import dev.tally.broker.KafkaBrokerProcess;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +19,10 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -181,6 +186,47 @@ public final class KafkaBrokerExtension extends ScopedExtension {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         return p;
+    }
+
+    /** The end offset of every partition of {@code topic}: where the next record will be written. */
+    public Map<TopicPartition, Long> endOffsets(String topic) {
+        try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
+            List<TopicPartition> parts = new ArrayList<>();
+            c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+            return c.endOffsets(parts, Duration.ofSeconds(30));
+        }
+    }
+
+    /**
+     * Every record of {@code topic} up to its end offsets at the time of the call, partition by
+     * partition in offset order (read_committed, so aborted transactions are left out).
+     */
+    public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+        Map<TopicPartition, Long> end = endOffsets(topic);
+        try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
+            c.assign(end.keySet());
+            c.seekToBeginning(end.keySet());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (end.entrySet().stream().anyMatch(e -> c.position(e.getKey()) < e.getValue())) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("could not read " + topic + " to its end offsets " + end + " within 60 s");
+                }
+                c.poll(Duration.ofMillis(200)).forEach(r -> {
+                    if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
+                        all.add(r);
+                    }
+                });
+            }
+        }
+        return all;
+    }
+
+    private KafkaConsumer<byte[], byte[]> rawConsumer() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     /**

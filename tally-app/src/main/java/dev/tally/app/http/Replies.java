@@ -49,6 +49,10 @@ public final class Replies {
     /** A failure of ours, or of the database behind us: 503, logged once, never a stack trace to the client. */
     public static void unavailable(HttpServerRequest request, Throwable cause) {
         LOG.warn("{} {} failed: {}", request.method(), request.path(), cause.toString());
+        if (request.response().headWritten()) {
+            request.response().reset();
+            return;
+        }
         request.response().putHeader("Retry-After", "5");
         error(request, 503, "temporarily unavailable: " + rootMessage(cause));
     }

@@ -74,7 +74,7 @@ class AggregatorIT {
         assertTables(ds, 4_000);
 
         Set<String> dead = new HashSet<>();
-        for (ConsumerRecord<byte[], byte[]> r : readAll(topic + ".dlq")) {
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.readAll(topic + ".dlq")) {
             dead.add(new String(r.value(), UTF_8));
         }
         Set<String> invalid = new HashSet<>();
@@ -183,38 +183,10 @@ class AggregatorIT {
     private void awaitCaughtUp(DataSource ds, String group, String topic) {
         OffsetStore store = new OffsetStore(ds);
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().untilAsserted(() -> {
-            Map<TopicPartition, Long> end = endOffsets(topic);
+            Map<TopicPartition, Long> end = KAFKA.endOffsets(topic);
             Map<TopicPartition, Long> stored = new TreeMap<>(java.util.Comparator.comparing(TopicPartition::toString));
             store.positions(group).forEach((tp, pos) -> stored.put(tp, pos.nextOffset()));
             end.forEach((tp, o) -> assertThat(stored.getOrDefault(tp, 0L)).as("stored offset of %s", tp).isEqualTo(o));
         });
-    }
-
-    private Map<TopicPartition, Long> endOffsets(String topic) {
-        try (KafkaConsumer<byte[], byte[]> c = consumer()) {
-            List<TopicPartition> parts = new ArrayList<>();
-            c.partitionsFor(topic, Duration.ofSeconds(10)).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
-            return c.endOffsets(parts, Duration.ofSeconds(10));
-        }
-    }
-
-    private List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
-        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
-        Map<TopicPartition, Long> end = endOffsets(topic);
-        try (KafkaConsumer<byte[], byte[]> c = consumer()) {
-            c.assign(end.keySet());
-            c.seekToBeginning(end.keySet());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (end.entrySet().stream().anyMatch(e -> c.position(e.getKey()) < e.getValue()) && System.nanoTime() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(all::add);
-            }
-        }
-        return all;
-    }
-
-    private KafkaConsumer<byte[], byte[]> consumer() {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", KAFKA.bootstrapServers());
-        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 }

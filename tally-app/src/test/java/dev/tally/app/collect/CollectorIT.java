@@ -1,0 +1,214 @@
+package dev.tally.app.collect;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.app.event.PageView;
+import dev.tally.app.event.PageViewDecoder;
+import dev.tally.app.http.Metrics;
+import dev.tally.app.http.WebServer;
+import dev.tally.testkit.KafkaBrokerExtension;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The collector against a real broker: what it accepts is in Kafka as event format v1 (keyed by
+ * path, visitor hashed, no address), and every refusal has its status and a JSON reason.
+ */
+class CollectorIT {
+
+    static final String BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0";
+
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.inProcess();
+
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static String topic;
+    static EventPublisher publisher;
+    static Metrics metrics;
+    static WebServer open;
+    static WebServer strict;
+
+    @BeforeAll
+    static void start() {
+        topic = KAFKA.createTopic(KAFKA.uniqueTopic("beacons"), 4);
+        publisher = new EventPublisher(KAFKA.bootstrapServers(), topic, Map.of(), 1_000);
+        publisher.warmUp();
+        metrics = new Metrics();
+        open = new WebServer();
+        new Collector(publisher, new VisitorHash(null, Clock.systemUTC()), new BotFilter(), new RateLimiter(0),
+                Set.of(), false, Clock.systemUTC(), metrics.registry()).routes(open);
+        open.route("/metrics", metrics::handle);
+        open.start("127.0.0.1", 0);
+        strict = new WebServer();
+        new Collector(publisher, new VisitorHash(null, Clock.systemUTC()), new BotFilter(), new RateLimiter(1),
+                Set.of("blog"), false, Clock.systemUTC(), new Metrics().registry()).routes(strict);
+        strict.start("127.0.0.1", 0);
+    }
+
+    @AfterAll
+    static void stop() {
+        open.close();
+        strict.close();
+        publisher.close();
+    }
+
+    static HttpResponse<String> post(WebServer web, String contentType, HttpRequest.BodyPublisher body, String userAgent)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + web.port() + "/api/event"))
+                .timeout(Duration.ofSeconds(30))
+                .POST(body);
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        if (userAgent != null) {
+            b.header("User-Agent", userAgent);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> beacon(WebServer web, String json) throws Exception {
+        return post(web, "text/plain;charset=UTF-8", HttpRequest.BodyPublishers.ofString(json), BROWSER);
+    }
+
+    @Test
+    void acceptedBeaconsAreInKafkaAsV1EventsKeyedByPathWithAHashedVisitor() throws Exception {
+        long before = System.currentTimeMillis();
+        HttpResponse<String> r1 = beacon(open, "{\"url\":\"https://blog.example/posts/kafka?utm=x#top\",\"referrer\":\"https://news.example/item\",\"id\":\"a-1\"}");
+        HttpResponse<String> r2 = post(open, "application/json", HttpRequest.BodyPublishers.ofString(
+                "{\"path\":\"/about\",\"site\":\"blog\",\"id\":\"a-2\"}"), BROWSER);
+        assertThat(r1.statusCode()).isEqualTo(202);
+        assertThat(r2.statusCode()).isEqualTo(202);
+        assertThat(r1.headers().firstValue("Access-Control-Allow-Origin")).contains("*");
+
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.readAll(topic)) {
+            String value = new String(r.value(), UTF_8);
+            if (value.contains("\"a-1\"") || value.contains("\"a-2\"")) {
+                records.add(r);
+                assertThat(value).doesNotContain("127.0.0.1").doesNotContain("Firefox");
+            }
+        }
+        assertThat(records).hasSize(2);
+        PageViewDecoder decoder = new PageViewDecoder();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            PageView v = decoder.decode(r);
+            assertThat(new String(r.key(), UTF_8)).isEqualTo(v.path());
+            assertThat(v.visitor()).hasSize(22);
+            assertThat(v.timestamp()).isBetween(before, System.currentTimeMillis());
+            if (v.id().equals("a-1")) {
+                assertThat(v).extracting(PageView::path, PageView::site, PageView::referrer)
+                        .containsExactly("/posts/kafka", "default", "https://news.example/item");
+            } else {
+                assertThat(v).extracting(PageView::path, PageView::site).containsExactly("/about", "blog");
+            }
+        }
+    }
+
+    @Test
+    void botsAreAnswered202ButNotProduced() throws Exception {
+        double bots = metrics.registry().counter("tally.collector.beacons", "outcome", "bot").count();
+        assertThat(post(open, "text/plain", HttpRequest.BodyPublishers.ofString("{\"path\":\"/bot\",\"id\":\"bot-1\"}"),
+                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)").statusCode()).isEqualTo(202);
+        // Without a User-Agent header of ours, Java's client sends its own: a library, not a reader.
+        assertThat(post(open, "text/plain", HttpRequest.BodyPublishers.ofString("{\"path\":\"/bot\",\"id\":\"bot-2\"}"),
+                null).statusCode()).isEqualTo(202);
+        assertThat(beacon(open, "{\"path\":\"/bot\",\"id\":\"reader-1\"}").statusCode()).isEqualTo(202);
+        List<String> ids = KAFKA.readAll(topic).stream().map(r -> new String(r.value(), UTF_8))
+                .filter(v -> v.contains("\"/bot\"")).toList();
+        assertThat(ids).hasSize(1).allMatch(v -> v.contains("reader-1"));
+        assertThat(metrics.registry().counter("tally.collector.beacons", "outcome", "bot").count()).isEqualTo(bots + 2);
+        assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + open.port() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).contains("tally_collector_beacons_total{outcome=\"bot\"}");
+    }
+
+    @Test
+    void invalidBeaconsAre400WithAJsonReason() throws Exception {
+        assertRefused(beacon(open, "{\"path\":"), 400, "invalid JSON");
+        assertRefused(beacon(open, "{\"path\":\"no-slash\"}"), 400, "must begin with /");
+        assertRefused(beacon(open, "{\"path\":\"/" + "a".repeat(2048) + "\"}"), 400, "longer than 2048");
+        assertRefused(beacon(open, "{\"path\":\"/x\",\"ts\":" + (System.currentTimeMillis() + 3_600_000) + "}"), 400, "in the future");
+        assertRefused(beacon(open, "{}"), 400, "url or path is required");
+        byte[] malformed = "{\"path\":\"/\u00e9\"}".getBytes(UTF_8);
+        malformed[malformed.length - 3] = (byte) 0xFF;
+        assertRefused(post(open, "text/plain", HttpRequest.BodyPublishers.ofByteArray(malformed), BROWSER), 400, "not valid UTF-8");
+    }
+
+    @Test
+    void bodiesOver16KbAre413WithOrWithoutAContentLength() throws Exception {
+        String big = "{\"path\":\"/x\",\"pad\":\"" + "a".repeat(17 * 1024) + "\"}";
+        assertRefused(beacon(open, big), 413, "larger than 16384 bytes");
+        assertRefused(post(open, "text/plain", HttpRequest.BodyPublishers.ofInputStream(
+                () -> new ByteArrayInputStream(big.getBytes(UTF_8))), BROWSER), 413, "larger than 16384 bytes");
+        String fits = "{\"path\":\"/fits\",\"pad\":\"" + "a".repeat(16 * 1024 - 40) + "\"}";
+        assertThat(fits.length()).isLessThanOrEqualTo(16 * 1024);
+        assertThat(beacon(open, fits).statusCode()).isEqualTo(202);
+    }
+
+    @Test
+    void otherMediaTypesMethodsAndResourcesAreRefused() throws Exception {
+        assertRefused(post(open, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString("path=/x"), BROWSER),
+                415, "text/plain or application/json");
+        HttpResponse<String> get = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + open.port() + "/api/event")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertRefused(get, 405, "not allowed");
+        assertThat(get.headers().firstValue("Allow")).contains("POST, OPTIONS");
+        HttpResponse<String> missing = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + open.port() + "/nope")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertRefused(missing, 404, "no such resource");
+    }
+
+    @Test
+    void corsPreflightAllowsJsonBeaconsFromOtherOrigins() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + open.port() + "/api/event"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "https://blog.example")
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "content-type")
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(204);
+        assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).contains("*");
+        assertThat(r.headers().firstValue("Access-Control-Allow-Methods")).hasValueSatisfying(m -> assertThat(m).contains("POST"));
+        assertThat(r.headers().firstValue("Access-Control-Allow-Headers")).hasValueSatisfying(h -> assertThat(h).containsIgnoringCase("content-type"));
+    }
+
+    @Test
+    void aClientOverItsRateIs429AndASiteOutsideTheAllowlistIs403() throws Exception {
+        assertRefused(beacon(strict, "{\"path\":\"/x\",\"site\":\"elsewhere\"}"), 403, "not collected here");
+        int accepted = 0;
+        HttpResponse<String> limited = null;
+        for (int i = 0; i < 20 && limited == null; i++) {
+            HttpResponse<String> r = beacon(strict, "{\"path\":\"/x\",\"site\":\"blog\"}");
+            if (r.statusCode() == 429) {
+                limited = r;
+            } else {
+                assertThat(r.statusCode()).isEqualTo(202);
+                accepted++;
+            }
+        }
+        assertThat(limited).as("a 429 within 20 beacons at 1/s").isNotNull();
+        assertRefused(limited, 429, "too many beacons");
+        assertThat(limited.headers().firstValue("Retry-After")).contains("1");
+        assertThat(accepted).isBetween(3, 6);
+    }
+
+    static void assertRefused(HttpResponse<String> r, int status, String reason) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        assertThat(r.body()).startsWith("{\"error\":\"").contains(reason);
+    }
+}
