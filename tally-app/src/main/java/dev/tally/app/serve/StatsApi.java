@@ -1,0 +1,273 @@
+package dev.tally.app.serve;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.tally.app.http.Replies;
+import dev.tally.app.http.WebServer;
+import dev.tally.app.serve.StatsQueries.PageStats;
+import dev.tally.app.serve.StatsQueries.Ranked;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import javax.sql.DataSource;
+
+/**
+ * The read side of the page-view application: the stats API over the aggregate tables, the
+ * tracking snippet blogs embed and the dashboard.
+ *
+ * <p>Each API request is checked on the event loop (a bad parameter is a 400 that never touches
+ * the database), then read on a worker thread through {@link WebServer#blocking}, so that a slow
+ * or failing store costs a worker, not the event loop, and turns into a 503 with a reason. Every
+ * {@code /api/*} answer may be read from any origin: a blog on another host shows its counter.
+ */
+public final class StatsApi {
+
+    /** Counts change every few seconds; ten seconds of caching spares the store a front page's widgets. */
+    static final String API_CACHE = "public, max-age=10, stale-while-revalidate=60";
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final String JSON_TYPE = "application/json; charset=utf-8";
+    private static final String CSV_TYPE = "text/csv; charset=utf-8";
+    /** The dashboard's own script and style are inline; it talks only to this origin. */
+    private static final String DASHBOARD_POLICY = "default-src 'none'; script-src 'unsafe-inline'; "
+            + "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
+
+    private final StatsQueries queries;
+    private final Clock clock;
+    private final Buffer snippet = resource("/web/tally.js");
+    private final Buffer dashboard = resource("/web/index.html");
+
+    /** What an endpoint answers once read: a body and its type. */
+    private record Answer(String contentType, String body) {}
+
+    /** Checks a request's parameters (throwing {@link BadParameterException}) and returns the read to run. */
+    @FunctionalInterface
+    private interface Endpoint {
+        Callable<Answer> prepare(StatsParams params);
+    }
+
+    @FunctionalInterface
+    private interface JsonBody {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    public StatsApi(DataSource store) {
+        this(store, Clock.systemUTC());
+    }
+
+    StatsApi(DataSource store, Clock clock) {
+        this.queries = new StatsQueries(store);
+        this.clock = clock;
+    }
+
+    public void routes(WebServer web) {
+        web.route("/api/views", api(web, this::views));
+        web.route("/api/top", api(web, this::top));
+        web.route("/api/series", api(web, this::series));
+        web.route("/api/referrers", api(web, this::referrers));
+        web.route("/tally.js", file(snippet, "application/javascript; charset=utf-8", "public, max-age=3600"));
+        web.route("/", file(dashboard, "text/html; charset=utf-8", "no-cache"));
+    }
+
+    /** {@code /api/views?path=&site=}: one page's counter. */
+    private Callable<Answer> views(StatsParams p) {
+        String path = p.path(true);
+        String site = p.site();
+        return () -> {
+            PageStats s = queries.page(site, path);
+            return json(g -> {
+                g.writeStringField("path", path);
+                g.writeStringField("site", site);
+                g.writeNumberField("views", s.views());
+                g.writeNumberField("visitors", s.visitors());
+            });
+        };
+    }
+
+    /** {@code /api/top?from=&to=&limit=&site=&format=}: the most viewed pages. */
+    private Callable<Answer> top(StatsParams p) {
+        String site = p.site();
+        TimeRange range = p.ranking(Bucket.HOUR);
+        int limit = p.limit();
+        boolean csv = p.csv();
+        return () -> {
+            List<Ranked> pages = queries.top(site, range, limit);
+            if (csv) {
+                return csv(pages, "path");
+            }
+            return json(g -> {
+                writeRange(g, range);
+                writeRanking(g, "pages", "path", pages);
+            });
+        };
+    }
+
+    /** {@code /api/series?path=&bucket=&from=&to=&site=&format=}: views per bucket, every bucket. */
+    private Callable<Answer> series(StatsParams p) {
+        String site = p.site();
+        String path = p.path(false);
+        SeriesRange series = p.series(p.bucket());
+        boolean csv = p.csv();
+        return () -> {
+            Map<Long, Long> views = queries.series(site, path, series);
+            if (csv) {
+                Csv table = new Csv("t", "views");
+                for (int i = 0; i < series.count(); i++) {
+                    long t = series.start(i);
+                    table.row(Instant.ofEpochMilli(t), views.getOrDefault(t, 0L));
+                }
+                return new Answer(CSV_TYPE, table.toString());
+            }
+            return json(g -> {
+                g.writeStringField("path", path);
+                g.writeStringField("bucket", series.bucket().label());
+                g.writeArrayFieldStart("points");
+                for (int i = 0; i < series.count(); i++) {
+                    long t = series.start(i);
+                    g.writeStartObject();
+                    g.writeNumberField("t", t);
+                    g.writeNumberField("views", views.getOrDefault(t, 0L));
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            });
+        };
+    }
+
+    /** {@code /api/referrers?from=&to=&limit=&site=&format=}: the hosts readers came from. */
+    private Callable<Answer> referrers(StatsParams p) {
+        String site = p.site();
+        TimeRange range = p.ranking(Bucket.DAY);
+        int limit = p.limit();
+        boolean csv = p.csv();
+        return () -> {
+            List<Ranked> hosts = queries.referrers(site, range, limit);
+            return csv ? csv(hosts, "host") : json(g -> writeRanking(g, "referrers", "host", hosts));
+        };
+    }
+
+    private Handler<HttpServerRequest> api(WebServer web, Endpoint endpoint) {
+        return request -> {
+            Replies.allowAnyOrigin(request);
+            if (request.method() == HttpMethod.OPTIONS) {
+                Replies.preflight(request, "GET");
+                return;
+            }
+            if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+                Replies.methodNotAllowed(request, "GET, HEAD, OPTIONS");
+                return;
+            }
+            MultiMap query;
+            try {
+                query = request.params();
+            } catch (IllegalArgumentException e) {
+                Replies.error(request, 400, "the query string is not valid URL encoding");
+                return;
+            }
+            Callable<Answer> read;
+            try {
+                read = endpoint.prepare(new StatsParams(query::get, clock.millis()));
+            } catch (BadParameterException e) {
+                Replies.error(request, 400, e.getMessage());
+                return;
+            }
+            web.blocking(request, read, answer -> {
+                if (!request.response().ended() && !request.response().closed()) {
+                    request.response()
+                            .putHeader("Content-Type", answer.contentType())
+                            .putHeader("Cache-Control", API_CACHE);
+                    end(request, Buffer.buffer(answer.body()));
+                }
+            });
+        };
+    }
+
+    private static Handler<HttpServerRequest> file(Buffer body, String contentType, String cacheControl) {
+        return request -> {
+            if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+                Replies.methodNotAllowed(request, "GET, HEAD");
+                return;
+            }
+            request.response()
+                    .putHeader("Content-Type", contentType)
+                    .putHeader("Cache-Control", cacheControl)
+                    .putHeader("X-Content-Type-Options", "nosniff");
+            if (contentType.startsWith("text/html")) {
+                request.response().putHeader("Content-Security-Policy", DASHBOARD_POLICY);
+            }
+            end(request, body);
+        };
+    }
+
+    /** Ends with {@code body}, or for {@code HEAD} with its length only: Vert.x would send the body. */
+    private static void end(HttpServerRequest request, Buffer body) {
+        if (request.method() == HttpMethod.HEAD) {
+            request.response().putHeader("Content-Length", String.valueOf(body.length())).end();
+        } else {
+            request.response().end(body);
+        }
+    }
+
+    private static void writeRange(JsonGenerator g, TimeRange range) throws IOException {
+        if (range == null) {
+            g.writeNullField("from");
+            g.writeNullField("to");
+        } else {
+            g.writeNumberField("from", range.from());
+            g.writeNumberField("to", range.to());
+        }
+    }
+
+    private static void writeRanking(JsonGenerator g, String field, String key, List<Ranked> rows) throws IOException {
+        g.writeArrayFieldStart(field);
+        for (Ranked r : rows) {
+            g.writeStartObject();
+            g.writeStringField(key, r.key());
+            g.writeNumberField("views", r.views());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    private static Answer csv(List<Ranked> rows, String key) {
+        Csv table = new Csv(key, "views");
+        for (Ranked r : rows) {
+            table.row(r.key(), r.views());
+        }
+        return new Answer(CSV_TYPE, table.toString());
+    }
+
+    /** One JSON object holding what {@code body} writes. */
+    private static Answer json(JsonBody body) throws IOException {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            body.write(g);
+            g.writeEndObject();
+        }
+        return new Answer(JSON_TYPE, out.toString());
+    }
+
+    /** A file of the jar, read once: the snippet and the dashboard are small and never change while running. */
+    private static Buffer resource(String name) {
+        try (InputStream in = StatsApi.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " is missing from the classpath");
+            }
+            return Buffer.buffer(in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

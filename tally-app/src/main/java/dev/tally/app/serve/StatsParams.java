@@ -1,0 +1,206 @@
+package dev.tally.app.serve;
+
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * The query parameters of the stats API, checked. Parsing is kept apart from HTTP and SQL so that
+ * every rule (and every 400) can be tested without a server: each method either returns a value
+ * the queries can use as is or throws a {@link BadParameterException} naming the parameter.
+ *
+ * <p>An empty parameter ({@code ?from=&limit=}, what an HTML form sends) means the same as an
+ * absent one, except {@code path} on {@code /api/views}, which is required.
+ */
+final class StatsParams {
+
+    static final int MAX_PATH = 2048;
+    static final int MAX_SITE = 256;
+    static final int DEFAULT_LIMIT = 10;
+    static final int MAX_LIMIT = 1000;
+    static final int MAX_BUCKETS = 5000;
+    static final String DEFAULT_SITE = "default";
+    /** 9999-12-31T23:59:59.999Z: beyond it an instant has no ISO form, and sums of times could overflow. */
+    static final long LATEST = 253_402_300_799_999L;
+
+    private final Function<String, String> query;
+    private final long now;
+
+    /**
+     * @param query the first value of a parameter, {@code null} when absent
+     * @param now the current time in epoch ms: the defaults of {@code from} and {@code to} depend on it
+     */
+    StatsParams(Function<String, String> query, long now) {
+        this.query = query;
+        this.now = now;
+    }
+
+    /** The site, {@code default} when absent. */
+    String site() {
+        String site = value("site");
+        if (site == null) {
+            return DEFAULT_SITE;
+        }
+        if (site.length() > MAX_SITE) {
+            throw new BadParameterException("site must be at most " + MAX_SITE + " characters");
+        }
+        return site;
+    }
+
+    /** The page path; {@code null} when absent and not {@code required}. */
+    String path(boolean required) {
+        String path = value("path");
+        if (path == null) {
+            if (required) {
+                throw new BadParameterException("path is required, for example ?path=/posts/hello");
+            }
+            return null;
+        }
+        if (!path.startsWith("/")) {
+            throw new BadParameterException("path must begin with /");
+        }
+        if (path.length() > MAX_PATH) {
+            throw new BadParameterException("path must be at most " + MAX_PATH + " characters");
+        }
+        return path;
+    }
+
+    /** How many rows to answer: 10 unless said, 1 to 1000. */
+    int limit() {
+        String limit = value("limit");
+        if (limit == null) {
+            return DEFAULT_LIMIT;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(limit);
+        } catch (NumberFormatException e) {
+            n = 0;
+        }
+        if (n < 1 || n > MAX_LIMIT) {
+            throw new BadParameterException("limit must be an integer from 1 to " + MAX_LIMIT + ", not " + cut(limit));
+        }
+        return n;
+    }
+
+    Bucket bucket() {
+        String bucket = value("bucket");
+        if (bucket == null) {
+            return Bucket.HOUR;
+        }
+        return switch (bucket) {
+            case "hour" -> Bucket.HOUR;
+            case "day" -> Bucket.DAY;
+            default -> throw new BadParameterException("bucket must be hour or day, not " + cut(bucket));
+        };
+    }
+
+    /** Whether the answer is CSV ({@code format=csv}) rather than JSON ({@code format=json}, the default). */
+    boolean csv() {
+        String format = value("format");
+        if (format == null || format.equals("json")) {
+            return false;
+        }
+        if (format.equals("csv")) {
+            return true;
+        }
+        throw new BadParameterException("format must be json or csv, not " + cut(format));
+    }
+
+    /**
+     * The range of a ranking ({@code /api/top} over hours, {@code /api/referrers} over days):
+     * {@code null} (all time) when neither {@code from} nor {@code to} is given; otherwise
+     * {@code from} defaults to the epoch and {@code to} to one {@code unit} after now, so that the
+     * bucket in progress counts.
+     */
+    TimeRange ranking(Bucket unit) {
+        Long from = instant("from");
+        Long to = instant("to");
+        if (from == null && to == null) {
+            return null;
+        }
+        return range(from == null ? 0 : from, to == null ? Math.min(now + unit.millis, LATEST) : to);
+    }
+
+    /**
+     * The buckets of {@code /api/series}: every bucket starting in {@code [from, to)}.
+     * {@code to} defaults to now (the bucket in progress is the last one), {@code from} to 48 hours
+     * or 30 days before {@code to}.
+     *
+     * @throws BadParameterException also when the range holds more than 5000 buckets
+     */
+    SeriesRange series(Bucket bucket) {
+        Long given = instant("from");
+        long to = instantOr("to", now);
+        long from = given != null ? given : Math.max(0, to - (bucket == Bucket.HOUR ? 48 : 30) * bucket.millis);
+        range(from, to);
+        long first = bucket.ceil(from);
+        long count = first < to ? (to - first + bucket.millis - 1) / bucket.millis : 0;
+        if (count > MAX_BUCKETS) {
+            throw new BadParameterException("from and to span " + count + " " + bucket.label() + " buckets, more than "
+                    + MAX_BUCKETS + "; narrow the range" + (bucket == Bucket.HOUR ? " or use bucket=day" : ""));
+        }
+        return new SeriesRange(bucket, first, (int) count);
+    }
+
+    /**
+     * An instant: epoch milliseconds ({@code 1764064800000}), an ISO-8601 instant
+     * ({@code 2026-11-25T10:00:00Z}, an offset instead of {@code Z} is accepted) or a date
+     * ({@code 2026-11-25}, midnight UTC).
+     *
+     * @param name the parameter, for the error
+     * @throws BadParameterException when it is none of these, or before 1970 or after 9999
+     */
+    static long instant(String name, String value) {
+        long t;
+        try {
+            if (!value.isEmpty() && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                t = value.length() > 18 ? -1 : Long.parseLong(value);
+            } else if (value.indexOf('T') > 0 || value.indexOf('t') > 0) {
+                t = Instant.from(DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse(value.toUpperCase(Locale.ROOT))).toEpochMilli();
+            } else {
+                t = LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+            }
+        } catch (DateTimeException | ArithmeticException e) {
+            t = -1;
+        }
+        if (t < 0 || t > LATEST) {
+            throw new BadParameterException(name + " must be epoch milliseconds, an ISO-8601 instant (2026-11-25T10:00:00Z)"
+                    + " or a date (2026-11-25) between 1970 and 9999, not " + cut(value));
+        }
+        return t;
+    }
+
+    private Long instant(String name) {
+        String value = value(name);
+        return value == null ? null : instant(name, value);
+    }
+
+    private long instantOr(String name, long otherwise) {
+        Long t = instant(name);
+        return t == null ? otherwise : t;
+    }
+
+    private static TimeRange range(long from, long to) {
+        if (from > to) {
+            throw new BadParameterException("from must not be after to");
+        }
+        return new TimeRange(from, to);
+    }
+
+    /** The parameter, {@code null} when absent or empty. */
+    private String value(String name) {
+        String v = query.apply(name);
+        return v == null || v.isEmpty() ? null : v;
+    }
+
+    /** Enough of a bad value to recognise it, never a whole 8 KB query echoed back. */
+    private static String cut(String value) {
+        String v = value.length() > 40 ? value.substring(0, 40) + "…" : value;
+        return "\"" + v + "\"";
+    }
+}

@@ -1,0 +1,150 @@
+package dev.tally.app.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Every rule of the stats API's query parameters, and the 400 each broken one gets. */
+class StatsParamsTest {
+
+    private static final long HOUR = 3_600_000L;
+    private static final long DAY = 24 * HOUR;
+    /** 2026-11-25T10:30:00Z: not on a bucket boundary. */
+    private static final long NOW = Instant.parse("2026-11-25T10:30:00Z").toEpochMilli();
+    private static final long MIDNIGHT = Instant.parse("2026-11-25T00:00:00Z").toEpochMilli();
+
+    private static StatsParams params(String... pairs) {
+        Map<String, String> query = new HashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            query.put(pairs[i], pairs[i + 1]);
+        }
+        return new StatsParams(query::get, NOW);
+    }
+
+    private static void bad(Runnable parse, String parameter) {
+        assertThatThrownBy(parse::run).isInstanceOf(BadParameterException.class).hasMessageContaining(parameter);
+    }
+
+    @Test
+    void instantsAreEpochMillisIsoInstantsOrDates() {
+        assertThat(StatsParams.instant("from", "1764066600000")).isEqualTo(1_764_066_600_000L);
+        assertThat(StatsParams.instant("from", "0")).isZero();
+        assertThat(StatsParams.instant("from", "2026-11-25T10:30:00Z")).isEqualTo(NOW);
+        assertThat(StatsParams.instant("from", "2026-11-25T10:30:00.000Z")).isEqualTo(NOW);
+        assertThat(StatsParams.instant("from", "2026-11-25T11:30:00+01:00")).isEqualTo(NOW);
+        assertThat(StatsParams.instant("from", "2026-11-25t10:30:00z")).isEqualTo(NOW);
+        assertThat(StatsParams.instant("from", "2026-11-25")).isEqualTo(MIDNIGHT);
+        assertThat(StatsParams.instant("to", "9999-12-31T23:59:59.999Z")).isEqualTo(StatsParams.LATEST);
+    }
+
+    @Test
+    void anythingElseIsNotAnInstant() {
+        for (String v : new String[] {"yesterday", "-1", "1.5", "2026-11-25T10:30:00", "2026-13-01", "2026-02-30",
+                "99999999999999999999", "1e12", " 1", "2026-11-25 10:30", "10000-01-01"}) {
+            bad(() -> StatsParams.instant("from", v), "from must be epoch milliseconds");
+        }
+        bad(() -> params("to", "soon").ranking(Bucket.HOUR), "to must be");
+    }
+
+    @Test
+    void aRankingIsAllTimeUnlessARangeIsGiven() {
+        assertThat(params().ranking(Bucket.HOUR)).isNull();
+        assertThat(params("from", "", "to", "").ranking(Bucket.HOUR)).as("empty means absent").isNull();
+        assertThat(params("from", "2026-11-24").ranking(Bucket.HOUR)).isEqualTo(new TimeRange(MIDNIGHT - DAY, NOW + HOUR));
+        assertThat(params("to", "2026-11-25").ranking(Bucket.HOUR)).isEqualTo(new TimeRange(0, MIDNIGHT));
+        assertThat(params("from", "2026-11-24").ranking(Bucket.DAY)).isEqualTo(new TimeRange(MIDNIGHT - DAY, NOW + DAY));
+        assertThat(params("from", "5", "to", "5").ranking(Bucket.HOUR)).isEqualTo(new TimeRange(5, 5));
+        bad(() -> params("from", "2026-11-26", "to", "2026-11-25").ranking(Bucket.HOUR), "from must not be after to");
+        bad(() -> params("from", "2026-11-26").ranking(Bucket.HOUR), "from must not be after to");
+    }
+
+    @Test
+    void aSeriesHoldsEveryBucketStartingInTheRange() {
+        // Defaults: the 48 hours up to now, the hour in progress last.
+        SeriesRange hours = params().series(Bucket.HOUR);
+        assertThat(hours.count()).isEqualTo(48);
+        assertThat(hours.start(47)).isEqualTo(NOW - 30 * 60_000L);
+        assertThat(hours.end()).isEqualTo(NOW + 30 * 60_000L);
+
+        SeriesRange days = params().series(Bucket.DAY);
+        assertThat(days.count()).isEqualTo(30);
+        assertThat(days.start(29)).isEqualTo(MIDNIGHT);
+        assertThat(days.hours()).isEqualTo(new TimeRange(MIDNIGHT - 29 * DAY, MIDNIGHT + DAY));
+
+        assertThat(params("from", "2026-11-24", "to", "2026-11-26").series(Bucket.DAY))
+                .isEqualTo(new SeriesRange(Bucket.DAY, MIDNIGHT - DAY, 2));
+        assertThat(params("from", "2026-11-25T09:00:00Z", "to", "2026-11-25T13:00:00Z").series(Bucket.HOUR))
+                .isEqualTo(new SeriesRange(Bucket.HOUR, MIDNIGHT + 9 * HOUR, 4));
+        // Bucket starts in [from, to): 09:30 to 11:00 holds only the 10:00 bucket.
+        assertThat(params("from", "2026-11-25T09:30:00Z", "to", "2026-11-25T11:00:00Z").series(Bucket.HOUR))
+                .isEqualTo(new SeriesRange(Bucket.HOUR, MIDNIGHT + 10 * HOUR, 1));
+        assertThat(params("from", "2026-11-25T09:30:00Z", "to", "2026-11-25T11:00:01Z").series(Bucket.HOUR).count())
+                .isEqualTo(2);
+        assertThat(params("from", "2026-11-25", "to", "2026-11-25").series(Bucket.HOUR).count()).isZero();
+        assertThat(params("to", "2026-11-25").series(Bucket.HOUR))
+                .isEqualTo(new SeriesRange(Bucket.HOUR, MIDNIGHT - 48 * HOUR, 48));
+        assertThat(params("to", "1000").series(Bucket.DAY)).as("never before the epoch")
+                .isEqualTo(new SeriesRange(Bucket.DAY, 0, 1));
+    }
+
+    @Test
+    void aSeriesHoldsAtMost5000Buckets() {
+        long from = MIDNIGHT - 5000 * HOUR;
+        assertThat(params("from", String.valueOf(from), "to", "2026-11-25").series(Bucket.HOUR).count()).isEqualTo(5000);
+        bad(() -> params("from", String.valueOf(from - HOUR), "to", "2026-11-25").series(Bucket.HOUR), "5001 hour buckets");
+        bad(() -> params("from", "0").series(Bucket.HOUR), "use bucket=day");
+        bad(() -> params("from", "0").series(Bucket.DAY), "bucket");
+        bad(() -> params("from", "2026-11-26").series(Bucket.DAY), "from must not be after to");
+    }
+
+    @Test
+    void limitIsAnIntegerFrom1To1000() {
+        assertThat(params().limit()).isEqualTo(10);
+        assertThat(params("limit", "").limit()).isEqualTo(10);
+        assertThat(params("limit", "1").limit()).isEqualTo(1);
+        assertThat(params("limit", "1000").limit()).isEqualTo(1000);
+        for (String v : new String[] {"0", "1001", "-1", "ten", "2.5", "99999999999", " 5"}) {
+            bad(() -> params("limit", v).limit(), "limit must be an integer from 1 to 1000");
+        }
+    }
+
+    @Test
+    void bucketAndFormatAreFromTheirLists() {
+        assertThat(params().bucket()).isEqualTo(Bucket.HOUR);
+        assertThat(params("bucket", "hour").bucket()).isEqualTo(Bucket.HOUR);
+        assertThat(params("bucket", "day").bucket()).isEqualTo(Bucket.DAY);
+        bad(() -> params("bucket", "week").bucket(), "bucket must be hour or day");
+        bad(() -> params("bucket", "HOUR").bucket(), "bucket must be hour or day");
+        assertThat(params().csv()).isFalse();
+        assertThat(params("format", "json").csv()).isFalse();
+        assertThat(params("format", "csv").csv()).isTrue();
+        bad(() -> params("format", "xml").csv(), "format must be json or csv");
+    }
+
+    @Test
+    void pathAndSite() {
+        assertThat(params("path", "/a b,\"c\"").path(true)).isEqualTo("/a b,\"c\"");
+        assertThat(params().path(false)).isNull();
+        assertThat(params("path", "").path(false)).isNull();
+        bad(() -> params().path(true), "path is required");
+        bad(() -> params("path", "").path(true), "path is required");
+        bad(() -> params("path", "posts/1").path(false), "path must begin with /");
+        assertThat(params("path", "/" + "x".repeat(2047)).path(true)).hasSize(2048);
+        bad(() -> params("path", "/" + "x".repeat(2048)).path(true), "path must be at most 2048");
+        assertThat(params().site()).isEqualTo("default");
+        assertThat(params("site", "").site()).isEqualTo("default");
+        assertThat(params("site", "blog").site()).isEqualTo("blog");
+        assertThat(params("site", "s".repeat(256)).site()).hasSize(256);
+        bad(() -> params("site", "s".repeat(257)).site(), "site must be at most 256");
+    }
+
+    @Test
+    void errorsQuoteOnlyAShortPieceOfTheInput() {
+        assertThatThrownBy(() -> params("limit", "x".repeat(5000)).limit()).hasMessageContaining("xxx…")
+                .message().hasSizeLessThan(120);
+    }
+}
