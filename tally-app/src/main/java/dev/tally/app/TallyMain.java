@@ -1,6 +1,9 @@
 package dev.tally.app;
 
 import dev.tally.app.aggregate.AggregateCommand;
+import dev.tally.app.collect.CollectCommand;
+import dev.tally.app.run.RunCommand;
+import dev.tally.app.serve.ServeCommand;
 import dev.tally.broker.BrokerMain;
 import java.util.List;
 import picocli.CommandLine;
@@ -12,16 +15,15 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tally", mixinStandardHelpOptions = true,
         description = "Counts blog page views through Kafka, exactly once.",
-        subcommands = {BrokerMain.class, AggregateCommand.class})
+        subcommands = {RunCommand.class, BrokerMain.class, CollectCommand.class, AggregateCommand.class, ServeCommand.class})
 public final class TallyMain implements Runnable {
 
-    /** Commands of the page-view application that are not built yet. */
-    private static final List<String> COMING = List.of("run", "collect", "serve", "lag", "replay", "audit");
+    /** Operations commands that are not built yet. */
+    private static final List<String> COMING = List.of("lag", "replay", "audit");
 
     public static void main(String[] args) {
         if (args.length > 0 && COMING.contains(args[0])) {
-            System.err.println("tally: '" + args[0] + "' is not available yet: the page-view application is still being built;"
-                    + " 'bin/tally broker' starts a real Kafka broker");
+            System.err.println("tally: '" + args[0] + "' is not available yet; see the README for what each command does today");
             System.exit(1);
         }
         CommandLine cli = new CommandLine(new TallyMain());
@@ -30,7 +32,8 @@ public final class TallyMain implements Runnable {
             return 2;
         });
         cli.setExecutionExceptionHandler((e, c, p) -> {
-            System.err.println("tally " + c.getCommandName() + ": " + rootMessage(e));
+            System.err.println("tally " + c.getCommandName() + ": "
+                    + (e instanceof StartupException ? e.getMessage() : rootMessage(e)));
             return 1;
         });
         System.exit(cli.execute(args));

@@ -415,7 +415,7 @@ public final class ChildJvm implements AutoCloseable {
      * The classpath a child gets by default: {@code surefire.test.class.path} when set, else
      * {@code java.class.path}, plus the location of this class.
      */
-    static String defaultClasspath() {
+    public static String defaultClasspath() {
         String cp = System.getProperty("surefire.test.class.path");
         if (cp == null || cp.isBlank()) {
             cp = System.getProperty("java.class.path");

@@ -190,7 +190,12 @@ public final class KafkaBrokerExtension extends ScopedExtension {
 
     /** The end offset of every partition of {@code topic}: where the next record will be written. */
     public Map<TopicPartition, Long> endOffsets(String topic) {
-        try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
+        return endOffsets(bootstrapServers(), topic);
+    }
+
+    /** {@link #endOffsets(String)} on any cluster, such as one a child process started. */
+    public static Map<TopicPartition, Long> endOffsets(String bootstrapServers, String topic) {
+        try (KafkaConsumer<byte[], byte[]> c = rawConsumer(bootstrapServers)) {
             List<TopicPartition> parts = new ArrayList<>();
             c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
             return c.endOffsets(parts, Duration.ofSeconds(30));
@@ -202,9 +207,14 @@ public final class KafkaBrokerExtension extends ScopedExtension {
      * partition in offset order (read_committed, so aborted transactions are left out).
      */
     public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        return readAll(bootstrapServers(), topic);
+    }
+
+    /** {@link #readAll(String)} on any cluster, such as one a child process started. */
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers, String topic) {
         List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
-        Map<TopicPartition, Long> end = endOffsets(topic);
-        try (KafkaConsumer<byte[], byte[]> c = rawConsumer()) {
+        Map<TopicPartition, Long> end = endOffsets(bootstrapServers, topic);
+        try (KafkaConsumer<byte[], byte[]> c = rawConsumer(bootstrapServers)) {
             c.assign(end.keySet());
             c.seekToBeginning(end.keySet());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -222,9 +232,9 @@ public final class KafkaBrokerExtension extends ScopedExtension {
         return all;
     }
 
-    private KafkaConsumer<byte[], byte[]> rawConsumer() {
+    private static KafkaConsumer<byte[], byte[]> rawConsumer(String bootstrapServers) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }

@@ -115,7 +115,7 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
             throw new InvalidBeaconException("ts must not be negative");
         }
         if (referrer != null) {
-            referrer = referrer.isBlank() ? null : cut(referrer, PageViewDecoder.MAX_REFERRER);
+            referrer = referrer.isBlank() || sameHost(url, referrer) ? null : cut(referrer, PageViewDecoder.MAX_REFERRER);
         }
         return new Beacon(page, referrer, site == null ? "default" : site, ts, id);
     }
@@ -169,6 +169,23 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
             return raw.isEmpty() ? "/" : raw;
         } catch (URISyntaxException e) {
             throw new InvalidBeaconException("url is not a valid URL: " + e.getReason());
+        }
+    }
+
+    /** A referrer on the page's own host is a navigation inside the site, not a source of readers. */
+    private static boolean sameHost(String url, String referrer) {
+        String page = host(url);
+        return page != null && page.equalsIgnoreCase(host(referrer));
+    }
+
+    private static String host(String url) {
+        if (url == null) {
+            return null;
+        }
+        try {
+            return URI.create(url.trim().replace(" ", "%20")).getHost();
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 

@@ -38,16 +38,19 @@ public final class CollectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (collector.rateLimit < 0) {
-            throw new ParameterException(spec.commandLine(), "--rate-limit must be 0 (off) or positive");
-        }
-        Admin admin = kafka.connect(partitions);
+        collector.validate(spec);
         EventPublisher publisher;
         try {
             publisher = collector.publisher(kafka);
         } catch (IllegalArgumentException e) {
-            admin.close(Duration.ZERO);
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        Admin admin;
+        try {
+            admin = kafka.connect(partitions);
+        } catch (RuntimeException e) {
+            publisher.close(Duration.ZERO);
+            throw e;
         }
         publisher.warmUp();
         Metrics metrics = new Metrics();

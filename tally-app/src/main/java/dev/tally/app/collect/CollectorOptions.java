@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /** The collector's options, shared by {@code collect} and {@code run}. */
 public final class CollectorOptions {
@@ -37,11 +39,22 @@ public final class CollectorOptions {
         }
     }
 
-    /** A publisher for {@code kafka}'s topic; the caller closes it. */
-    public EventPublisher publisher(KafkaOptions kafka) {
-        if (maxInFlight < 1) {
-            throw new IllegalArgumentException("--max-in-flight must be at least 1");
+    /** Refuses values that cannot work, as bad usage. */
+    public void validate(CommandSpec spec) {
+        if (rateLimit < 0) {
+            throw new ParameterException(spec.commandLine(), "--rate-limit must be 0 (off) or positive");
         }
+        if (maxInFlight < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-in-flight must be at least 1");
+        }
+    }
+
+    /**
+     * A publisher for {@code kafka}'s topic; the caller closes it.
+     *
+     * @throws IllegalArgumentException when a {@code --kafka} property would break the collector's promise
+     */
+    public EventPublisher publisher(KafkaOptions kafka) {
         return new EventPublisher(kafka.bootstrapServers, kafka.topic, kafka.kafka, maxInFlight);
     }
 

@@ -47,6 +47,14 @@ class BeaconTest {
     }
 
     @Test
+    void aReferrerOnThePagesOwnHostIsANavigationNotASource() throws Exception {
+        assertThat(parse("{\"url\":\"https://Blog.example/b\",\"referrer\":\"https://blog.example/a\"}").referrer()).isNull();
+        assertThat(parse("{\"url\":\"https://blog.example/b\",\"referrer\":\"https://news.example/a\"}").referrer())
+                .isEqualTo("https://news.example/a");
+        assertThat(parse("{\"path\":\"/b\",\"referrer\":\"https://blog.example/a\"}").referrer()).isEqualTo("https://blog.example/a");
+    }
+
+    @Test
     void longReferrersAreCutNotRefused() throws Exception {
         Beacon b = parse("{\"path\":\"/x\",\"referrer\":\"https://r/" + "a".repeat(5000) + "\"}");
         assertThat(b.referrer()).hasSize(PageViewDecoder.MAX_REFERRER);

@@ -1,0 +1,185 @@
+package dev.tally.app.run;
+
+import dev.tally.app.HttpOptions;
+import dev.tally.app.KafkaOptions;
+import dev.tally.app.StartupException;
+import dev.tally.app.StoreOptions;
+import dev.tally.app.aggregate.Aggregator;
+import dev.tally.app.collect.CollectorOptions;
+import dev.tally.app.collect.EventPublisher;
+import dev.tally.app.http.Health;
+import dev.tally.app.http.Metrics;
+import dev.tally.app.http.WebServer;
+import dev.tally.app.serve.StatsApi;
+import dev.tally.broker.KafkaBroker;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bin/tally run}: the whole application in one process, for one machine. A real Kafka
+ * broker (KRaft) and an SQLite store under {@code --data-dir}, the collector, one aggregator, the
+ * API and the dashboard on one port. Ctrl-C stops taking beacons, answers the ones in flight,
+ * lets the aggregator commit, and stops the broker; a restart continues from the stored offsets.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Runs everything on this machine: a Kafka broker, the collector, the aggregator, the API and the dashboard.")
+public final class RunCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    HttpOptions http;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "where the broker's log and the store live (default ${DEFAULT-VALUE})")
+    Path dataDir = Path.of("tally-data");
+
+    @Option(names = "--kafka-port", paramLabel = "PORT",
+            description = "port of the embedded broker on 127.0.0.1, for kcat and other producers (default ${DEFAULT-VALUE}; its controller uses the next one)")
+    int kafkaPort = 9092;
+
+    @Option(names = "--db", paramLabel = "JDBC_URL", description = "the store (default: an SQLite file in the data directory)")
+    String db;
+
+    @Option(names = "--topic", description = "topic of page views (default ${DEFAULT-VALUE})")
+    String topic = "pageviews";
+
+    @Option(names = "--partitions", description = "partitions of a new topic (default ${DEFAULT-VALUE})")
+    int partitions = 4;
+
+    @Mixin
+    CollectorOptions collector;
+
+    @Override
+    public Integer call() throws Exception {
+        if (kafkaPort < 1 || kafkaPort > 65534) {
+            throw new ParameterException(spec.commandLine(), "--kafka-port must be between 1 and 65534");
+        }
+        collector.validate(spec);
+        if (partitions < 1) {
+            throw new ParameterException(spec.commandLine(), "--partitions must be at least 1");
+        }
+        StoreOptions store = new StoreOptions();
+        store.db = db != null ? db : "jdbc:sqlite:" + dataDir.resolve("tally.db");
+        store.validate(spec);
+        collector.defaultSaltFile(dataDir.resolve("visitor-salt"));
+        // Fail in a second, not after the broker started, when the HTTP port is taken.
+        requireFree(http.bind, http.port, "--port");
+
+        Deque<AutoCloseable> started = new ArrayDeque<>();
+        try {
+            KafkaBroker broker;
+            try {
+                broker = KafkaBroker.builder().port(kafkaPort).controllerPort(kafkaPort + 1)
+                        .dataDir(dataDir.resolve("kafka")).build().start();
+            } catch (IllegalStateException e) {
+                throw new StartupException(e.getMessage() + " (another 'bin/tally run' or broker? try --kafka-port)", e);
+            }
+            started.push(broker::stop);
+
+            KafkaOptions kafka = new KafkaOptions();
+            kafka.bootstrapServers = broker.bootstrapServers();
+            kafka.topic = topic;
+            Admin admin = kafka.connect(partitions);
+            started.push(() -> admin.close(Duration.ofSeconds(2)));
+
+            Metrics metrics = new Metrics();
+            Aggregator aggregator = Aggregator.start(kafka.bootstrapServers, topic, "tally-aggregator", store.db, 1,
+                    kafka.kafka, metrics.registry());
+            started.push(() -> aggregator.close(Duration.ofSeconds(20)));
+
+            EventPublisher publisher;
+            try {
+                publisher = collector.publisher(kafka);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+            started.push(() -> publisher.close(EventPublisher.DELIVERY_TIMEOUT));
+            publisher.warmUp();
+
+            HikariDataSource reads = store.openPool("tally-serve", 4);
+            started.push(reads::close);
+
+            WebServer web = new WebServer();
+            started.push(() -> web.close(Duration.ofSeconds(5)));
+            collector.collector(publisher, metrics.registry()).routes(web);
+            new StatsApi(reads).routes(web);
+            Health health = new Health()
+                    .add("kafka", Health.kafka(admin))
+                    .add("db", Health.database(reads))
+                    .add("aggregator", () -> aggregator.failed() ? "the aggregator stopped after a failure; see the log" : null);
+            web.route("/health", r -> health.handle(web, r));
+            web.route("/metrics", metrics::handle);
+            int port = web.start(http.bind, http.port);
+
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                System.err.println("tally: stopping (answering beacons in flight, committing, stopping the broker)...");
+                closeAll(started);
+                stopped.countDown();
+            }, "run-shutdown"));
+            String base = "http://" + (http.bind.equals("0.0.0.0") ? InetAddress.getLoopbackAddress().getHostAddress() : http.bind)
+                    + ":" + port;
+            System.out.println("Tally is running; the data lives in " + dataDir.toAbsolutePath() + ".");
+            System.out.println();
+            System.out.println("  dashboard:  " + base + "/");
+            System.out.println("  Kafka:      " + kafka.bootstrapServers + " (topic " + topic + ")");
+            System.out.println();
+            System.out.println("Add this line to every page of your blog:");
+            System.out.println();
+            System.out.println("  <script defer src=\"" + base + "/tally.js\"></script>");
+            System.out.println();
+            System.out.println("Show a page's count with <span data-tally-views=\"/the/path\"></span>. Ctrl-C stops Tally.");
+            System.out.flush();
+            while (!stopped.await(1, TimeUnit.SECONDS)) {
+                if (aggregator.failed()) {
+                    System.err.println("tally run: the aggregator stopped after a failure it would not skip; see the log above");
+                    return 1;
+                }
+            }
+            return 0;
+        } catch (RuntimeException | Error e) {
+            closeAll(started);
+            throw e;
+        }
+    }
+
+    private static void closeAll(Deque<AutoCloseable> started) {
+        synchronized (started) {
+            while (!started.isEmpty()) {
+                try {
+                    started.pop().close();
+                } catch (Exception e) {
+                    System.err.println("tally: while stopping: " + e);
+                }
+            }
+        }
+    }
+
+    private static void requireFree(String host, int port, String option) {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName(host))) {
+            s.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new StartupException("port " + port + " on " + host + " is in use; pick another with " + option);
+        }
+    }
+}
