@@ -27,6 +27,7 @@ public final class TallyMain implements Runnable {
             System.exit(1);
         }
         CommandLine cli = new CommandLine(new TallyMain());
+        addChaosWhenPresent(cli);
         cli.setParameterExceptionHandler((e, a) -> {
             System.err.println("tally: " + e.getMessage() + " (see bin/tally --help)");
             return 2;
@@ -43,6 +44,20 @@ public final class TallyMain implements Runnable {
     public void run() {
         CommandLine.usage(this, System.err);
         System.exit(2);
+    }
+
+    /**
+     * {@code chaos} lives in its own module, which depends on this one; it is a command of
+     * {@code bin/tally} when that module is on the class path (the launcher puts it there).
+     */
+    private static void addChaosWhenPresent(CommandLine cli) {
+        try {
+            cli.addSubcommand(Class.forName("dev.tally.chaos.ChaosCommand").getDeclaredConstructor().newInstance());
+        } catch (ClassNotFoundException e) {
+            // a build without the chaos harness
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("the chaos command cannot be created", e);
+        }
     }
 
     private static String rootMessage(Throwable t) {

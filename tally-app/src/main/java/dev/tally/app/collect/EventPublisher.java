@@ -66,9 +66,24 @@ public final class EventPublisher implements AutoCloseable {
         this.maxInFlight = maxInFlight;
     }
 
-    /** Fetches the topic's metadata now, so that the first beacon does not wait for it. */
+    /**
+     * Fetches the topic's metadata now, so that the first beacon does not wait for it; retries for
+     * up to 30 s, as a cluster that is electing leaders answers late.
+     *
+     * @throws org.apache.kafka.common.errors.TimeoutException if the metadata did not come
+     */
     public void warmUp() {
-        producer.partitionsFor(topic);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            try {
+                producer.partitionsFor(topic);
+                return;
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /**
