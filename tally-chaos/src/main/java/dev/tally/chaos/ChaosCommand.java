@@ -147,7 +147,10 @@ public final class ChaosCommand implements Callable<Integer> {
                 inject(t, kind, random);
                 say(kind.label() + " done in " + (System.nanoTime() - began) / 1_000_000 + " ms");
                 injected.get(kind).incrementAndGet();
-                superviseAggregators(t);
+                if (!kind.broker) {
+                    // Only the lane that kills and restarts these processes may judge whether one died by itself.
+                    superviseProcesses(t);
+                }
             } catch (Exception e) {
                 failedFaults.incrementAndGet();
                 say("fault " + kind.label() + " could not be completed: " + e);
@@ -207,7 +210,7 @@ public final class ChaosCommand implements Callable<Integer> {
      * A process that ended by itself is a finding (an aggregator in naive mode: the naive code's);
      * it is restarted either way, so that the run goes on.
      */
-    private void superviseAggregators(Topology t) {
+    private void superviseProcesses(Topology t) {
         if (!t.collector().isAlive()) {
             unexpectedExits.incrementAndGet();
             say("the collector exited by itself (" + t.collector().exitCode() + "): " + t.collector().stderrTail());
@@ -236,7 +239,7 @@ public final class ChaosCommand implements Callable<Integer> {
                 a.resume();
             }
         }
-        superviseAggregators(t);
+        superviseProcesses(t);
     }
 
     private void report(long s, List<FaultKind> kinds, LoadGenerator load, Checker.Result r, OffsetSampler sampler, boolean enough) {

@@ -40,7 +40,9 @@ public final class ErrorReporter implements AutoCloseable {
         return error -> {
             if (error.phase() == ConsumerError.Phase.FATAL) {
                 LOG.error(error.describe(), error.cause());
-            } else if (error.attempt() <= 1 && error.phase() != ConsumerError.Phase.KAFKA_COMMIT) {
+            } else if (error.attempt() <= 1 && error.phase() != ConsumerError.Phase.KAFKA_COMMIT
+                    && error.phase() != ConsumerError.Phase.DECODE && error.phase() != ConsumerError.Phase.REJECT) {
+                // A stack trace helps with the first failure of a batch; a poison record's reason is in its line.
                 LOG.warn(error.describe(), error.cause());
             } else {
                 LOG.warn(error.describe());
