@@ -104,13 +104,7 @@ final class LoadGenerator {
                         }
                         inFlight.release();
                     });
-            next += interval;
-            long wait = next - System.nanoTime();
-            if (wait > 0) {
-                pause(wait / 1_000_000);
-            } else {
-                next = System.nanoTime();
-            }
+            next = pace(next, interval);
         }
         inFlight.acquireUninterruptibly(32);
     }
@@ -147,14 +141,19 @@ final class LoadGenerator {
             } catch (RuntimeException e) {
                 pause(100);
             }
-            next += interval;
-            long wait = next - System.nanoTime();
-            if (wait > 0) {
-                pause(wait / 1_000_000);
-            } else {
-                next = System.nanoTime();
-            }
+            next = pace(next, interval);
         }
+    }
+
+    /** Sleeps until the next send is due; a sender that fell behind starts again from now, it does not burst. */
+    private static long pace(long previous, long interval) {
+        long next = previous + interval;
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+            pause(wait / 1_000_000);
+            return next;
+        }
+        return System.nanoTime();
     }
 
     private static void pause(long millis) {
