@@ -92,7 +92,7 @@ public final class ChaosCommand implements Callable<Integer> {
         try (Topology t = new Topology(partitions, aggregators, naive, postgres, s)) {
             say("topology up: 3 brokers at " + t.bootstrapServers() + ", " + aggregators + " aggregators, collector on "
                     + t.collectorUrl() + ", database " + t.database);
-            OffsetSampler sampler = naive ? null : new OffsetSampler(t.jdbcUrl);
+            OffsetSampler sampler = naive ? null : new OffsetSampler(t.offsetStore());
             LoadGenerator load = new LoadGenerator(t, beaconsPerSecond, recordsPerSecond, s);
             startNanos = System.nanoTime();
             load.start();
@@ -183,7 +183,7 @@ public final class ChaosCommand implements Callable<Integer> {
                 KafkaBrokerProcess p = t.cluster.node(node);
                 p.kill();
                 sleep(3_000 + random.nextInt(5_000));
-                t.restartNode(p);
+                p.restart();
             }
             case POSTGRES_RESTART -> {
                 say(kind.label());
@@ -231,7 +231,7 @@ public final class ChaosCommand implements Callable<Integer> {
     private void heal(Topology t) throws Exception {
         for (KafkaBrokerProcess node : t.cluster.nodes().values()) {
             if (!node.isAlive()) {
-                t.restartNode(node);
+                node.restart();
             }
         }
         for (ChildJvm a : t.aggregators) {

@@ -70,17 +70,11 @@ final class Checker {
 
     private static Map<TopicPartition, Long> storedOffsets(Topology t) throws Exception {
         Map<TopicPartition, Long> at = new HashMap<>();
-        try (Connection c = DriverManager.getConnection(t.jdbcUrl);
-                PreparedStatement ps = c.prepareStatement(
-                        "SELECT partition_id, next_offset FROM tally_offsets WHERE group_id = ? AND topic = ?")) {
-            ps.setString(1, Topology.GROUP);
-            ps.setString(2, Topology.TOPIC);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    at.put(new TopicPartition(Topology.TOPIC, rs.getInt(1)), rs.getLong(2));
-                }
+        t.offsetStore().positions(Topology.GROUP).forEach((tp, position) -> {
+            if (tp.topic().equals(Topology.TOPIC)) {
+                at.put(tp, position.nextOffset());
             }
-        }
+        });
         return at;
     }
 

@@ -1,9 +1,6 @@
 package dev.tally.chaos;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
+import dev.tally.consumer.OffsetStore;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,12 +16,12 @@ final class OffsetSampler implements AutoCloseable {
     final AtomicLong samples = new AtomicLong();
     final AtomicLong backwards = new AtomicLong();
     private final Map<Integer, Long> last = new HashMap<>();
-    private final String jdbcUrl;
+    private final OffsetStore store;
     private final Thread thread;
     private volatile boolean running = true;
 
-    OffsetSampler(String jdbcUrl) {
-        this.jdbcUrl = jdbcUrl;
+    OffsetSampler(OffsetStore store) {
+        this.store = store;
         this.thread = new Thread(this::run, "offset-sampler");
         thread.setDaemon(true);
         thread.start();
@@ -32,30 +29,22 @@ final class OffsetSampler implements AutoCloseable {
 
     private void run() {
         while (running) {
-            try (Connection c = DriverManager.getConnection(jdbcUrl);
-                    PreparedStatement ps = c.prepareStatement(
-                            "SELECT partition_id, next_offset FROM tally_offsets WHERE group_id = ? AND topic = ?")) {
-                ps.setString(1, Topology.GROUP);
-                ps.setString(2, Topology.TOPIC);
-                while (running) {
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            long offset = rs.getLong(2);
-                            Long before = last.put(rs.getInt(1), offset);
-                            if (before != null && offset < before) {
-                                backwards.incrementAndGet();
-                                System.err.printf("chaos: stored offset of partition %d moved back from %d to %d%n",
-                                        rs.getInt(1), before, offset);
-                            }
-                        }
+            try {
+                store.positions(Topology.GROUP).forEach((tp, position) -> {
+                    if (!tp.topic().equals(Topology.TOPIC)) {
+                        return;
                     }
-                    samples.incrementAndGet();
-                    Thread.sleep(200);
-                }
+                    Long before = last.put(tp.partition(), position.nextOffset());
+                    if (before != null && position.nextOffset() < before) {
+                        backwards.incrementAndGet();
+                        System.err.printf("chaos: stored offset of partition %d moved back from %d to %d%n",
+                                tp.partition(), before, position.nextOffset());
+                    }
+                });
+                samples.incrementAndGet();
+                sleep(200);
             } catch (SQLException e) {
                 sleep(500); // the database restarts, or the table is not there yet
-            } catch (InterruptedException e) {
-                return;
             }
         }
     }

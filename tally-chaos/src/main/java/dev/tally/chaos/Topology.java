@@ -2,8 +2,8 @@ package dev.tally.chaos;
 
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.broker.ChildJvm;
-import dev.tally.broker.KafkaBrokerProcess;
 import dev.tally.broker.KafkaCluster;
+import dev.tally.consumer.OffsetStore;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.sql.Connection;
@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Everything the harness runs, all real processes on loopback: a 3-node KRaft cluster (RF 3,
@@ -62,6 +63,13 @@ final class Topology implements AutoCloseable {
         cluster.createTopic(TOPIC + ".dlq", partitions);
         startCollector();
         aggregators.addAll(startAggregators(aggregatorCount));
+    }
+
+    /** The library's own view of the stored offsets: the checker and the sampler read them as an operator would. */
+    OffsetStore offsetStore() {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(jdbcUrl);
+        return new OffsetStore(ds);
     }
 
     String bootstrapServers() {
@@ -127,10 +135,6 @@ final class Topology implements AutoCloseable {
             }
             Thread.sleep(250);
         }
-    }
-
-    void restartNode(KafkaBrokerProcess node) {
-        node.restart();
     }
 
     /** Restarts the machine's PostgreSQL: every connection of every process is cut. */
