@@ -61,6 +61,20 @@ public record ConsumerError(
         DEAD_LETTER,
         /** Copying committed offsets to Kafka (for lag tools) failed; harmless, retried with the next batch. */
         KAFKA_COMMIT,
+        /**
+         * The database refused one record for good (a constraint, a value its column cannot hold,
+         * an encoding it cannot store); under {@link FailurePolicy#DEAD_LETTER} the record was
+         * isolated and went to the dead-letter topic, and the records around it were committed.
+         */
+        REFUSED,
+        /**
+         * One partition stopped while the others go on, because going on with it would skip or
+         * double count records (a stored offset beyond the log end, a stored offset row that
+         * vanished, a dead letter Kafka refuses for good). The cause says what an operator can
+         * do; the partition resumes by itself once its stored offset is changed (for instance
+         * with {@link OffsetStore#rewind}), or when the member restarts.
+         */
+        HALTED,
         /** The consumer gave up and stopped, never skipping data; it must be restarted. */
         FATAL,
         /** Something went wrong while shutting down. */

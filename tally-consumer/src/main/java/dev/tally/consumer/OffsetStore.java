@@ -113,13 +113,13 @@ public final class OffsetStore {
         if (offset < 0) {
             throw new IllegalArgumentException("offset must not be negative: " + offset);
         }
-        OptionalLong current = table.read(transaction, group, partition);
-        if (current.isPresent() && offset > current.getAsLong()) {
+        OptionalLong before = table.read(transaction, group, partition);
+        long now = table.rewind(transaction, group, partition, offset);
+        if (now != offset) {
             throw new IllegalArgumentException("rewind moves offsets back only: " + partition + " is at "
-                    + current.getAsLong() + ", asked for " + offset);
+                    + now + ", asked for " + offset);
         }
-        table.set(transaction, group, partition, offset);
-        return current.orElse(offset);
+        return before.orElse(offset);
     }
 
     /**
@@ -154,8 +154,8 @@ public final class OffsetStore {
                     if (info == null || info.offset() < 0 || info.offset() >= e.getValue().nextOffset()) {
                         continue;
                     }
-                    table.set(c, group, e.getKey(), info.offset());
-                    moved.put(e.getKey(), info.offset());
+                    // Only back: a concurrent rewind further back wins.
+                    moved.put(e.getKey(), table.rewind(c, group, e.getKey(), info.offset()));
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {

@@ -8,6 +8,7 @@ import dev.tally.consumer.internal.DeadLetterPublisher;
 import dev.tally.consumer.internal.Dialect;
 import dev.tally.consumer.internal.ErrorReporter;
 import dev.tally.consumer.internal.Handoff;
+import dev.tally.consumer.internal.HaltedPartitions;
 import dev.tally.consumer.internal.KafkaSettings;
 import dev.tally.consumer.internal.OffsetTable;
 import dev.tally.consumer.internal.PollLoop;
@@ -104,6 +105,7 @@ public final class TallyConsumer<V> implements AutoCloseable {
     private final boolean shutdownHook;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
+    private final HaltedPartitions halted = new HaltedPartitions();
     private ErrorReporter errors;
     private ConsumerMetrics metrics;
     private DeadLetterPublisher deadLetters;
@@ -144,7 +146,7 @@ public final class TallyConsumer<V> implements AutoCloseable {
             throw new IllegalStateException("a consumer starts once; it is " + state.get());
         }
         OffsetTable table = new OffsetTable(settings.offsetsTable());
-        try (Connection c = settings.dataSource().getConnection()) {
+        try (Connection c = ConnectionPool.borrow(settings.dataSource(), settings.databaseTimeout())) {
             Dialect.of(c);
             table.createIfAbsent(c);
         } catch (SQLException | RuntimeException e) {
@@ -166,9 +168,9 @@ public final class TallyConsumer<V> implements AutoCloseable {
         }
         Set<TopicPartition> resyncPending = ConcurrentHashMap.newKeySet();
         Handoff<V> handoff = new Handoff<>();
-        committer = new BatchCommitter<>(settings, handoff, table, deadLetters, errors, metrics, owned, resyncPending,
+        committer = new BatchCommitter<>(settings, handoff, table, deadLetters, errors, metrics, owned, resyncPending, halted,
                 () -> state.compareAndSet(State.RUNNING, State.FAILED));
-        loop = new PollLoop<>(settings, consumer, handoff, committer, table, errors, metrics, owned, resyncPending);
+        loop = new PollLoop<>(settings, consumer, handoff, committer, table, errors, metrics, owned, resyncPending, halted);
         commitThread = new Thread(committer, "tally-commit-" + settings.clientId());
         pollThread = new Thread(() -> {
             try {
@@ -231,21 +233,34 @@ public final class TallyConsumer<V> implements AutoCloseable {
     private void releaseResources(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         if (deadLetters != null) {
-            deadLetters.close(Duration.ofNanos(Math.max(0, (deadline - System.nanoTime()) / 2)));
+            deadLetters.close(Duration.ofNanos(Math.max(0, (deadline - System.nanoTime()) / 3)));
         }
         if (errors != null) {
-            errors.close(Duration.ofNanos(Math.max(0, (deadline - System.nanoTime()) / 2)));
+            errors.close(Duration.ofNanos(Math.max(0, (deadline - System.nanoTime()) / 3)));
         }
         if (metrics != null) {
             metrics.close();
         }
-        closePool();
+        closePool(deadline);
     }
 
     private void closePool() {
-        if (ownedPool != null) {
-            ownedPool.close();
+        closePool(System.nanoTime() + settings.closeTimeout().toNanos());
+    }
+
+    /**
+     * Closes the pool Tally owns by {@code deadlineNanos}: HikariCP waits for connections in use,
+     * and one stuck on a database that stopped answering must not hold {@code close} past its
+     * bound. What is left closes in the background; no transaction of this consumer commits.
+     */
+    private void closePool(long deadlineNanos) {
+        if (ownedPool == null) {
+            return;
         }
+        Thread closer = new Thread(ownedPool::close, "tally-pool-close-" + settings.clientId());
+        closer.setDaemon(true);
+        closer.start();
+        join(closer, deadlineNanos);
     }
 
     private void removeHook() {
@@ -306,6 +321,17 @@ public final class TallyConsumer<V> implements AutoCloseable {
         return metrics == null ? Instant.EPOCH : Instant.ofEpochMilli(metrics.lastProgressMillis());
     }
 
+    /**
+     * Partitions this member stopped while the others go on, each with the reason and what an
+     * operator can do (see {@link ConsumerError.Phase#HALTED}): a stored offset beyond the log
+     * end, a stored offset row that vanished, a dead letter Kafka refuses for good. A halted
+     * partition resumes by itself once its stored offset is changed, for instance by
+     * {@link OffsetStore#rewind}. Also the gauge {@code tally.consumer.halted.partitions}.
+     */
+    public Map<TopicPartition, String> haltedPartitions() {
+        return halted.reasons();
+    }
+
     /** Whether partitions are paused because the database is failing. */
     public boolean isBackingOff() {
         return committer != null && committer.blocked();
@@ -359,6 +385,8 @@ public final class TallyConsumer<V> implements AutoCloseable {
         private Duration closeTimeout = Duration.ofSeconds(30);
         private Duration offsetCheckInterval = Duration.ofSeconds(5);
         private Duration deadLetterTimeout = Duration.ofSeconds(30);
+        private FailurePolicy failurePolicy = FailurePolicy.STOP;
+        private Duration databaseTimeout = Duration.ofSeconds(30);
         private boolean shutdownHook;
 
         private Builder(RecordDecoder<V> decoder, BatchHandler<V> handler) {
@@ -554,6 +582,31 @@ public final class TallyConsumer<V> implements AutoCloseable {
             return this;
         }
 
+        /**
+         * What to do with a batch that keeps failing with a non-transient error; default
+         * {@link FailurePolicy#STOP}. {@link FailurePolicy#DEAD_LETTER} isolates the records the
+         * database refuses and dead-letters them, so that one bad value cannot stop counting.
+         */
+        public Builder<V> failurePolicy(FailurePolicy policy) {
+            once("failurePolicy");
+            this.failurePolicy = policy;
+            return this;
+        }
+
+        /**
+         * The longest any single database call may wait for an answer; default 30 s. A database
+         * that stops answering without closing its connections (dropped packets, a frozen
+         * server) then fails the call as a lost connection, which is retried, instead of holding
+         * the polling thread past the group's timeouts. Applied with
+         * {@link java.sql.Connection#setNetworkTimeout} on every connection the consumer uses;
+         * keep it above the slowest transaction the handler legitimately runs.
+         */
+        public Builder<V> databaseTimeout(Duration timeout) {
+            once("databaseTimeout");
+            this.databaseTimeout = timeout;
+            return this;
+        }
+
         /** Whether a JVM shutdown hook (SIGTERM, Ctrl-C) closes the consumer within the close timeout; default false. */
         public Builder<V> shutdownHook(boolean install) {
             once("shutdownHook");
@@ -615,6 +668,10 @@ public final class TallyConsumer<V> implements AutoCloseable {
             checkPositive(problems, "closeTimeout", closeTimeout);
             checkPositive(problems, "offsetCheckInterval", offsetCheckInterval);
             checkPositive(problems, "deadLetterTimeout", deadLetterTimeout);
+            checkPositive(problems, "databaseTimeout", databaseTimeout);
+            if (failurePolicy == null) {
+                problems.add("failurePolicy must not be null");
+            }
             if (retryBackoffInitial != null && retryBackoffMax != null && retryBackoffMax.compareTo(retryBackoffInitial) < 0) {
                 problems.add("retryBackoff max must not be below its initial delay");
             }
@@ -629,7 +686,7 @@ public final class TallyConsumer<V> implements AutoCloseable {
                     errorListener != null ? errorListener : ErrorReporter.logging(), errorQueueCapacity,
                     meterRegistry, Map.copyOf(kafkaProperties), maxBatchRecords, pollTimeout,
                     retryBackoffInitial, retryBackoffMax, maxBatchAttempts, closeTimeout,
-                    offsetCheckInterval, deadLetterTimeout);
+                    offsetCheckInterval, deadLetterTimeout, failurePolicy, databaseTimeout);
             return new TallyConsumer<>(s, pool, shutdownHook);
         }
 

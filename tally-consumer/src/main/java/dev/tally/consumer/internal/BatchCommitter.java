@@ -5,6 +5,10 @@ import dev.tally.consumer.ConsumerError.Phase;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
+import dev.tally.consumer.FailurePolicy;
+import dev.tally.consumer.Message;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +17,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -44,7 +49,9 @@ public final class BatchCommitter<V> implements Runnable {
     private final Object inFlightMonitor = new Object();
     private final AtomicLong commits = new AtomicLong();
     private volatile Set<TopicPartition> inFlight = Set.of();
-    private volatile boolean blocked;
+    private final HaltedPartitions halted;
+    private final ReentrantLock commitGate = new ReentrantLock();
+    private volatile Set<TopicPartition> blocked = Set.of();
     private volatile boolean failed;
     private volatile boolean aborted;
     private volatile Connection activeConnection;
@@ -52,7 +59,7 @@ public final class BatchCommitter<V> implements Runnable {
 
     public BatchCommitter(Settings<V> s, Handoff<V> handoff, OffsetTable table, DeadLetterPublisher deadLetters,
             ErrorReporter errors, ConsumerMetrics metrics, Set<TopicPartition> owned,
-            Set<TopicPartition> resyncPending, Runnable onFatal) {
+            Set<TopicPartition> resyncPending, HaltedPartitions halted, Runnable onFatal) {
         this.s = s;
         this.handoff = handoff;
         this.table = table;
@@ -62,6 +69,7 @@ public final class BatchCommitter<V> implements Runnable {
         this.backoff = new Backoff(s.retryBackoffInitial(), s.retryBackoffMax());
         this.owned = owned;
         this.resyncPending = resyncPending;
+        this.halted = halted;
         this.onFatal = onFatal;
     }
 
@@ -100,76 +108,162 @@ public final class BatchCommitter<V> implements Runnable {
         return stopSignal.getCount() == 0 || failed;
     }
 
+    /** How one unit of work (a batch, or a part of a split one) ended. */
+    private enum Outcome {
+        COMMITTED,
+        /** Split in halves: commit them in order instead. */
+        SPLIT,
+        /** Fenced: its partitions are re-read from the stored offsets; drop what is left. */
+        FENCED,
+        /** Its partition was halted; the rest of the work goes on without it. */
+        HALTED,
+        /** The consumer stops (closing, or a failure it will not skip). */
+        STOPPED
+    }
+
+    /**
+     * Commits a batch. Under {@link FailurePolicy#DEAD_LETTER} a batch that fails for good is
+     * split, and its halves are committed in order (a stack keeps the earlier half first, so
+     * each partition's stored offset still moves forward without a gap).
+     */
     private void process(PendingBatch<V> batch) {
-        int attempt = 0;
-        int hardFailures = 0;
-        while (true) {
-            // Partitions that moved to another member, or are being re-read, are not ours to write.
-            batch.retain(tp -> owned.contains(tp) && !resyncPending.contains(tp));
-            if (batch.isEmpty()) {
-                blocked = false;
-                return;
-            }
-            if (stopping() && attempt > 0) {
-                return;
-            }
-            attempt++;
-            long started = System.nanoTime();
-            try {
-                List<TopicPartition> fenced = commitOnce(batch);
-                blocked = false;
-                if (!fenced.isEmpty()) {
-                    metrics.batchesFenced.increment();
-                    resyncPending.addAll(batch.allPartitions());
-                    for (PendingBatch.Part<V> p : batch.parts()) {
-                        if (fenced.contains(p.partition)) {
-                            report(Phase.FENCED, p, attempt, new IllegalStateException(
-                                    "stored offset is no longer " + p.expected + ": another consumer or an operator moved it; batch rolled back"));
-                        }
-                    }
+        Deque<PendingBatch<V>> work = new ArrayDeque<>();
+        work.push(batch);
+        while (!work.isEmpty()) {
+            PendingBatch<V> unit = work.peek();
+            switch (commitWithRetries(unit)) {
+                case COMMITTED, HALTED -> work.pop();
+                case SPLIT -> {
+                    work.pop();
+                    List<PendingBatch<V>> halves = unit.halves();
+                    work.push(halves.get(1));
+                    work.push(halves.get(0));
+                }
+                case FENCED -> {
+                    work.forEach(u -> resyncPending.addAll(u.allPartitions()));
                     return;
                 }
-                succeeded(batch, started);
-                return;
-            } catch (Throwable e) {
-                metrics.batchesFailed.increment();
-                if (aborted) {
-                    reportAll(Phase.CLOSE, batch, attempt, e);
-                    return;
-                }
-                Phase phase = e instanceof DeadLetterFailure ? Phase.DEAD_LETTER : Phase.COMMIT;
-                Throwable cause = e instanceof DeadLetterFailure ? e.getCause() : e;
-                reportAll(phase, batch, attempt, cause);
-                // A dead-letter failure is the broker's; like a database outage it is waited out, never skipped.
-                boolean transientFailure = phase == Phase.DEAD_LETTER || Dialect.isTransient(cause);
-                if (!transientFailure && ++hardFailures >= s.maxBatchAttempts()) {
-                    failed = true;
-                    reportAll(Phase.FATAL, batch, attempt, new IllegalStateException(
-                            "batch failed " + hardFailures + " times with a non-transient error; the consumer stops rather than skip records", cause));
-                    onFatal.run();
-                    return;
-                }
-                blocked = true;
-                try {
-                    if (stopSignal.await(backoff.delayMillis(attempt), TimeUnit.MILLISECONDS)) {
-                        return;
-                    }
-                } catch (InterruptedException ie) {
+                case STOPPED -> {
                     return;
                 }
             }
         }
     }
 
+    private Outcome commitWithRetries(PendingBatch<V> unit) {
+        int attempt = 0;
+        int hardFailures = 0;
+        try {
+            while (true) {
+                // Partitions that moved to another member, are being re-read or were halted are not ours to write.
+                unit.retain(tp -> owned.contains(tp) && !resyncPending.contains(tp) && !halted.contains(tp));
+                if (unit.isEmpty()) {
+                    return Outcome.COMMITTED;
+                }
+                if (stopping() && attempt > 0) {
+                    return Outcome.STOPPED;
+                }
+                List<TopicPartition> misplaced = unit.misplaced();
+                if (!misplaced.isEmpty()) {
+                    for (PendingBatch.Part<V> p : unit.parts()) {
+                        if (misplaced.contains(p.partition)) {
+                            report(Phase.FENCED, p, attempt + 1, new IllegalStateException("records polled outside the range ["
+                                    + p.expected + ", " + p.next + ") that the stored offset moves over; not committed, re-reading from the stored offset"));
+                        }
+                    }
+                    resyncPending.addAll(misplaced);
+                    continue;
+                }
+                attempt++;
+                long started = System.nanoTime();
+                try {
+                    List<TopicPartition> fenced = commitOnce(unit);
+                    if (!fenced.isEmpty()) {
+                        metrics.batchesFenced.increment();
+                        for (PendingBatch.Part<V> p : unit.parts()) {
+                            if (fenced.contains(p.partition)) {
+                                report(Phase.FENCED, p, attempt, new IllegalStateException(
+                                        "stored offset is no longer " + p.expected + ": another consumer or an operator moved it; batch rolled back"));
+                            }
+                        }
+                        return Outcome.FENCED;
+                    }
+                    succeeded(unit, started);
+                    return Outcome.COMMITTED;
+                } catch (Throwable e) {
+                    metrics.batchesFailed.increment();
+                    if (aborted) {
+                        reportAll(Phase.CLOSE, unit, attempt, e);
+                        return Outcome.STOPPED;
+                    }
+                    boolean deadLetterFailure = e instanceof DeadLetterFailure;
+                    Phase phase = deadLetterFailure ? Phase.DEAD_LETTER : Phase.COMMIT;
+                    Throwable cause = deadLetterFailure ? e.getCause() : e;
+                    boolean transientFailure = Dialect.isTransient(cause);
+                    if (!transientFailure && s.failurePolicy() == FailurePolicy.DEAD_LETTER) {
+                        if (!deadLetterFailure && Dialect.isRefusal(cause) && unit.size() > 0) {
+                            // The database refuses some value in here: narrow it down.
+                            Message<V> sole = unit.soleMessage();
+                            if (sole == null) {
+                                return Outcome.SPLIT;
+                            }
+                            unit.refuse(sole, cause);
+                            attempt = 0;
+                            continue;
+                        }
+                        if (deadLetterFailure && unit.parts().size() > 1) {
+                            return Outcome.SPLIT; // find the partition whose dead letter Kafka refuses
+                        }
+                    }
+                    reportAll(phase, unit, attempt, cause);
+                    if (!transientFailure && ++hardFailures >= s.maxBatchAttempts()) {
+                        if (deadLetterFailure && s.failurePolicy() == FailurePolicy.DEAD_LETTER) {
+                            halt(unit, cause);
+                            return Outcome.HALTED;
+                        }
+                        failed = true;
+                        reportAll(Phase.FATAL, unit, attempt, new IllegalStateException(
+                                "batch failed " + hardFailures + " times with a non-transient error; the consumer stops rather than skip records", cause));
+                        onFatal.run();
+                        return Outcome.STOPPED;
+                    }
+                    blocked = unit.allPartitions();
+                    try {
+                        if (stopSignal.await(backoff.delayMillis(attempt), TimeUnit.MILLISECONDS)) {
+                            return Outcome.STOPPED;
+                        }
+                    } catch (InterruptedException ie) {
+                        return Outcome.STOPPED;
+                    }
+                }
+            }
+        } finally {
+            blocked = Set.of();
+        }
+    }
+
+    /** Stops the unit's one partition at its stored offset: its dead letter cannot be published, and skipping it is not an option. */
+    private void halt(PendingBatch<V> unit, Throwable cause) {
+        for (PendingBatch.Part<V> p : unit.parts()) {
+            String reason = "a dead letter of this partition is refused by Kafka for good (" + cause
+                    + "); the partition stops at offset " + p.expected + " and the others go on. Fix the dead-letter topic"
+                    + " (size limit, permissions) and restart the member, or move the stored offset with OffsetStore.rewind";
+            if (halted.halt(p.partition, reason, java.util.OptionalLong.of(p.expected))) {
+                handoff.drop(Set.of(p.partition));
+                report(Phase.HALTED, p, 1, new IllegalStateException(reason, cause));
+            }
+        }
+    }
+
     /** Runs one attempt; returns the fenced partitions (empty when committed). */
     private List<TopicPartition> commitOnce(PendingBatch<V> batch) throws Exception {
-        try (Connection c = s.dataSource().getConnection()) {
+        try (Connection c = ConnectionPool.borrow(s.dataSource(), s.databaseTimeout())) {
             activeConnection = c;
             try {
                 c.setAutoCommit(false);
                 batch.beginAttempt();
                 if (batch.size() > 0) {
-                    s.handler().handle(batch, c);
+                    s.handler().handle(batch, GuardedConnection.wrap(c));
                 }
                 List<TopicPartition> fenced = table.advance(c, s.groupId(), batch.advances());
                 if (!fenced.isEmpty()) {
@@ -182,10 +276,16 @@ public final class BatchCommitter<V> implements Runnable {
                 } catch (Exception e) {
                     throw new DeadLetterFailure(e);
                 }
-                if (aborted) {
-                    throw new IllegalStateException("consumer closed before the batch could commit; rolled back");
+                commitGate.lock();
+                try {
+                    // Once close gave up on this batch, nothing may commit: checked under the gate it takes.
+                    if (aborted) {
+                        throw new IllegalStateException("consumer closed before the batch could commit; rolled back");
+                    }
+                    c.commit();
+                } finally {
+                    commitGate.unlock();
                 }
-                c.commit();
                 if (!letters.isEmpty()) {
                     metrics.deadLettered(letters.size());
                     for (DeadLetter l : letters) {
@@ -241,8 +341,13 @@ public final class BatchCommitter<V> implements Runnable {
         return merged;
     }
 
-    /** Whether the last attempt failed and the committer is backing off: the poller pauses. */
+    /** Whether the last attempt failed and the committer is backing off. */
     public boolean blocked() {
+        return !blocked.isEmpty();
+    }
+
+    /** The partitions of the batch the committer is backing off on: the poller pauses them. */
+    public Set<TopicPartition> blockedPartitions() {
         return blocked;
     }
 
@@ -266,7 +371,7 @@ public final class BatchCommitter<V> implements Runnable {
     public void awaitNotInFlight(Set<TopicPartition> partitions, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (inFlightMonitor) {
-            while (!blocked && intersects(inFlight, partitions)) {
+            while (blocked.isEmpty() && intersects(inFlight, partitions)) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return;
@@ -299,9 +404,17 @@ public final class BatchCommitter<V> implements Runnable {
      * Gives up on the batch in hand: it is rolled back, never committed. The connection is
      * aborted on another thread so that a database that does not answer cannot hold up shutdown.
      */
-    public void abort() {
+    public void abort(Duration gateWait) {
         aborted = true;
         stopSignal.countDown();
+        try {
+            // A commit already under way finishes (or fails) before close returns; none starts after.
+            if (commitGate.tryLock(gateWait.toNanos(), TimeUnit.NANOSECONDS)) {
+                commitGate.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         Connection c = activeConnection;
         if (c != null) {
             Thread closer = new Thread(() -> {

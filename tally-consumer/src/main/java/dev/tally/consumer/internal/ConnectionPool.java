@@ -2,12 +2,37 @@ package dev.tally.consumer.internal;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.Executor;
+import javax.sql.DataSource;
 
 /** Opens the HikariCP pool behind a JDBC URL, with the settings each supported database needs. */
 public final class ConnectionPool {
 
+    // PostgreSQL applies a network timeout to its socket and runs nothing on the executor.
+    private static final Executor DIRECT = Runnable::run;
+
     private ConnectionPool() {}
+
+    /**
+     * A connection from {@code ds} whose every call fails, rather than waits, once the database
+     * has been silent for {@code timeout}: a lost connection then, retried like any other.
+     */
+    public static Connection borrow(DataSource ds, Duration timeout) throws SQLException {
+        Connection c = ds.getConnection();
+        try {
+            c.setNetworkTimeout(DIRECT, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        } catch (SQLException | UnsupportedOperationException notSupported) {
+            // SQLite has no network to wait on.
+        } catch (RuntimeException | Error e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
 
     public static HikariDataSource open(String jdbcUrl, String name) {
         HikariConfig config = new HikariConfig();
@@ -32,6 +57,11 @@ public final class ConnectionPool {
             config.addDataSourceProperty("foreign_keys", "true");
         } else {
             config.setMaximumPoolSize(4);
+            // Bound the connection handshake too: a server that accepts TCP and then says nothing
+            // must not hold a pool thread forever.
+            config.addDataSourceProperty("connectTimeout", "10");
+            config.addDataSourceProperty("loginTimeout", "10");
+            config.addDataSourceProperty("tcpKeepAlive", "true");
         }
         return new HikariDataSource(config);
     }

@@ -39,6 +39,7 @@ public final class ConsumerMetrics implements AutoCloseable {
     final Timer dbCommit;
     final AtomicLong lastProgressMillis = new AtomicLong(System.currentTimeMillis());
     final AtomicInteger pausedPartitions = new AtomicInteger();
+    final AtomicInteger haltedPartitions = new AtomicInteger();
 
     public ConsumerMetrics(MeterRegistry registry, String group, String clientId, LongSupplier droppedErrors) {
         this.registry = registry;
@@ -55,6 +56,8 @@ public final class ConsumerMetrics implements AutoCloseable {
         dbCommit = keep(Timer.builder("tally.consumer.db.transaction").description("Handler, offsets and commit of one batch").tags(tags).register(registry));
         keep(Gauge.builder("tally.consumer.last.progress", lastProgressMillis, v -> v.get() / 1000.0).description("Epoch seconds of the last committed batch").tags(tags).register(registry));
         keep(Gauge.builder("tally.consumer.paused.partitions", pausedPartitions, AtomicInteger::get).tags(tags).register(registry));
+        keep(Gauge.builder("tally.consumer.halted.partitions", haltedPartitions, AtomicInteger::get)
+                .description("Partitions stopped by this member until an operator moves their stored offset").tags(tags).register(registry));
         keep(FunctionCounter.builder("tally.consumer.errors.dropped", droppedErrors, LongSupplier::getAsLong).description("Error reports dropped because the listener was slow").tags(tags).register(registry));
     }
 

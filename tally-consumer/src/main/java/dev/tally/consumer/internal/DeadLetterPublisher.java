@@ -8,7 +8,14 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -30,6 +37,7 @@ public final class DeadLetterPublisher implements AutoCloseable {
     public static final String ORIGIN_TIMESTAMP = "tally.origin.timestamp";
     public static final String ERROR_CLASS = "tally.error.class";
     public static final String ERROR_MESSAGE = "tally.error.message";
+    public static final String ERROR_SQLSTATE = "tally.error.sqlstate";
     public static final String GROUP = "tally.group";
 
     private static final int MAX_MESSAGE_BYTES = 4096;
@@ -38,6 +46,7 @@ public final class DeadLetterPublisher implements AutoCloseable {
     private final Function<String, String> topicFor;
     private final String group;
     private volatile KafkaProducer<byte[], byte[]> producer;
+    private Admin admin;
 
     public DeadLetterPublisher(Properties config, Function<String, String> topicFor, String group) {
         this.config = config;
@@ -59,10 +68,53 @@ public final class DeadLetterPublisher implements AutoCloseable {
         for (Future<RecordMetadata> ack : acks) {
             try {
                 ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new TimeoutException("dead letters not acknowledged within " + timeout.toMillis() + " ms");
             } catch (ExecutionException e) {
-                throw e.getCause() instanceof Exception cause ? cause : e;
+                Throwable cause = e.getCause();
+                if (cause instanceof TimeoutException || cause instanceof UnknownTopicOrPartitionException) {
+                    requireTopics(letters);
+                }
+                throw cause instanceof Exception c ? c : e;
             }
         }
+    }
+
+    /**
+     * A producer waits for a missing topic as for a broker that is down: both end in a timeout,
+     * which is retried. Tell them apart, so that a topic the cluster will never create fails
+     * as it should instead of stalling forever.
+     */
+    private void requireTopics(List<DeadLetter> letters) throws Exception {
+        Set<String> topics = new TreeSet<>();
+        letters.forEach(l -> topics.add(topicFor.apply(l.record().topic())));
+        try {
+            admin().describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                // Not chained: Kafka calls its cause retriable, and here it is not.
+                throw new IllegalStateException("dead-letter topic " + String.join(", ", topics) + " does not exist and the cluster"
+                        + " did not create it (auto.create.topics.enable=false?): create it, then restart the consumer");
+            }
+            // Anything else (the cluster unreachable): not known to be missing; the timeout stands.
+        } catch (java.util.concurrent.TimeoutException e) {
+            // Unreachable: the producer's timeout stands.
+        }
+    }
+
+    private synchronized Admin admin() {
+        if (admin == null) {
+            Properties p = new Properties();
+            Set<String> names = AdminClientConfig.configNames();
+            config.forEach((k, v) -> {
+                if (names.contains(String.valueOf(k))) {
+                    p.put(k, v);
+                }
+            });
+            p.put(AdminClientConfig.CLIENT_ID_CONFIG, config.getProperty(ProducerConfig.CLIENT_ID_CONFIG, "tally-dlq") + "-admin");
+            admin = Admin.create(p);
+        }
+        return admin;
     }
 
     private ProducerRecord<byte[], byte[]> toRecord(DeadLetter letter) {
@@ -77,8 +129,13 @@ public final class DeadLetterPublisher implements AutoCloseable {
         headers.add(ORIGIN_TIMESTAMP, utf8(Long.toString(origin.timestamp())));
         headers.add(ERROR_CLASS, utf8(letter.errorClass()));
         headers.add(ERROR_MESSAGE, utf8(truncate(letter.errorMessage())));
+        if (letter.sqlState() != null) {
+            headers.add(ERROR_SQLSTATE, utf8(letter.sqlState()));
+        }
         headers.add(GROUP, utf8(group));
-        return new ProducerRecord<>(topicFor.apply(origin.topic()), null, origin.timestamp(), origin.key(), origin.value(), headers);
+        // Stamped now, not with the origin's time: an old record's time may be refused by the dead-letter
+        // topic's timestamp checks, or deleted by its retention at once. The origin time is in a header.
+        return new ProducerRecord<>(topicFor.apply(origin.topic()), null, null, origin.key(), origin.value(), headers);
     }
 
     private static String truncate(String s) {
@@ -110,6 +167,11 @@ public final class DeadLetterPublisher implements AutoCloseable {
         KafkaProducer<byte[], byte[]> p = producer;
         if (p != null) {
             p.close(timeout);
+        }
+        synchronized (this) {
+            if (admin != null) {
+                admin.close(Duration.ZERO);
+            }
         }
     }
 

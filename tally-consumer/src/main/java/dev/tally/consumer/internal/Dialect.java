@@ -51,7 +51,9 @@ public enum Dialect {
                     return true;
                 }
             }
-            if (t instanceof java.io.IOException || t instanceof org.apache.kafka.common.errors.RetriableException
+            // Not IOException in general: a handler's parse error is one too, and it is a bug, not
+            // an outage. The drivers report lost connections with SQLSTATE class 08.
+            if (t instanceof org.apache.kafka.common.errors.RetriableException
                     || t instanceof org.apache.kafka.common.errors.TimeoutException) {
                 return true;
             }
@@ -60,6 +62,56 @@ public enum Dialect {
             }
         }
         return false;
+    }
+
+    // Data exception (22: too long, bad encoding, out of range), integrity constraint (23),
+    // program limit (54: an index entry too large for its page).
+    private static final Set<String> REFUSAL_SQLSTATE_CLASSES = Set.of("22", "23", "54");
+    // SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_RANGE.
+    private static final Set<Integer> REFUSAL_SQLITE_CODES = Set.of(18, 19, 20, 25);
+
+    /**
+     * Whether the database refused the data itself, for good: a value, not the handler or the
+     * connection, is at fault, so the same records will fail again and others would pass.
+     */
+    public static boolean isRefusal(Throwable failure) {
+        SQLException sql = sqlException(failure);
+        if (sql == null || isTransient(failure)) {
+            return false;
+        }
+        if (isSqliteException(sql)) {
+            return REFUSAL_SQLITE_CODES.contains(sql.getErrorCode() & 0xff);
+        }
+        String state = sql.getSQLState();
+        return state != null && state.length() >= 2 && REFUSAL_SQLSTATE_CLASSES.contains(state.substring(0, 2));
+    }
+
+    /** The first {@link SQLException} in a cause chain, or {@code null}. */
+    public static SQLException sqlException(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                return sql;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The SQLSTATE of a failure; for SQLite, whose driver sets none, the result code's name that
+     * its message starts with (such as {@code SQLITE_CONSTRAINT_CHECK}).
+     */
+    public static String sqlState(SQLException e) {
+        if (e.getSQLState() != null) {
+            return e.getSQLState();
+        }
+        String m = e.getMessage();
+        if (m != null && m.startsWith("[") && m.indexOf(']') > 1) {
+            return m.substring(1, m.indexOf(']'));
+        }
+        return isSqliteException(e) ? "SQLITE_" + e.getErrorCode() : null;
     }
 
     private static boolean isSqliteException(SQLException e) {

@@ -73,6 +73,8 @@ public final class KafkaSettings {
             p.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
                     "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
         }
+        // No poll may hand over more than one transaction may hold.
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(maxPollRecords(s)));
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, s.groupId());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -82,6 +84,19 @@ public final class KafkaSettings {
         Properties props = new Properties();
         props.putAll(p);
         return props;
+    }
+
+    /** The records one poll may return: the configured {@code max.poll.records} (default 5000), at most the batch cap. */
+    public static int maxPollRecords(Settings<?> s) {
+        String configured = s.kafkaProperties().getOrDefault(ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+                s.kafkaProperties().getOrDefault(CONSUMER_PREFIX + ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000"));
+        int n;
+        try {
+            n = Integer.parseInt(configured.trim());
+        } catch (NumberFormatException e) {
+            n = 5000;
+        }
+        return Math.max(1, Math.min(n, s.maxBatchRecords()));
     }
 
     public static Properties deadLetterProducer(Settings<?> s) {

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,7 @@ public final class OffsetTable {
     private final String selectOne;
     private final String selectGroup;
     private final String compareAndSet;
-    private final String update;
+    private final String rewind;
 
     public OffsetTable(String table) {
         if (table == null || !IDENTIFIER.matcher(table).matches()) {
@@ -45,7 +46,9 @@ public final class OffsetTable {
         this.selectOne = "SELECT next_offset FROM " + table + " WHERE group_id = ? AND topic = ? AND partition_id = ?";
         this.selectGroup = "SELECT topic, partition_id, next_offset, updated_at FROM " + table + " WHERE group_id = ? ORDER BY topic, partition_id";
         this.compareAndSet = "UPDATE " + table + " SET next_offset = ?, updated_at = ? WHERE group_id = ? AND topic = ? AND partition_id = ? AND next_offset = ?";
-        this.update = "UPDATE " + table + " SET next_offset = ?, updated_at = ? WHERE group_id = ? AND topic = ? AND partition_id = ?";
+        this.rewind = "INSERT INTO " + table + " AS o (group_id, topic, partition_id, next_offset, updated_at) VALUES (?, ?, ?, ?, ?)"
+                + " ON CONFLICT (group_id, topic, partition_id) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at"
+                + " WHERE o.next_offset >= excluded.next_offset";
     }
 
     public String name() {
@@ -105,7 +108,12 @@ public final class OffsetTable {
      * {@code offset}, or the one another member stored first.
      */
     public long initialise(Connection c, String group, TopicPartition tp, long offset) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(insertIfAbsent)) {
+        return insert(c, insertIfAbsent, group, tp, offset);
+    }
+
+    /** Runs one of the inserts of a partition's row, then reads back what is stored. */
+    private long insert(Connection c, String sql, String group, TopicPartition tp, long offset) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, group);
             ps.setString(2, tp.topic());
             ps.setInt(3, tp.partition());
@@ -113,7 +121,7 @@ public final class OffsetTable {
             ps.setLong(5, System.currentTimeMillis());
             ps.executeUpdate();
         }
-        return read(c, group, tp).orElseThrow(() -> new SQLException("offset row for " + tp + " vanished right after insert"));
+        return read(c, group, tp).orElseThrow(() -> new SQLException("offset row for " + tp + " vanished right after it was written"));
     }
 
     /**
@@ -127,7 +135,7 @@ public final class OffsetTable {
             return fenced;
         }
         long now = System.currentTimeMillis();
-        List<Advance> order = new ArrayList<>(moves);
+        List<Advance> order = ordered(moves);
         try (PreparedStatement ps = c.prepareStatement(compareAndSet)) {
             for (Advance m : order) {
                 ps.setLong(1, m.next());
@@ -150,21 +158,24 @@ public final class OffsetTable {
         return fenced;
     }
 
-    /** Sets a partition's offset unconditionally (creating the row) and returns the previous value, if any. */
-    public OptionalLong set(Connection c, String group, TopicPartition tp, long offset) throws SQLException {
-        OptionalLong previous = read(c, group, tp);
-        if (previous.isEmpty()) {
-            initialise(c, group, tp, offset);
-        } else {
-            try (PreparedStatement ps = c.prepareStatement(update)) {
-                ps.setLong(1, offset);
-                ps.setLong(2, System.currentTimeMillis());
-                ps.setString(3, group);
-                ps.setString(4, tp.topic());
-                ps.setInt(5, tp.partition());
-                ps.executeUpdate();
-            }
-        }
-        return previous;
+    /**
+     * The moves in one fixed order (topic, then partition), so that two transactions updating
+     * the same rows (a zombie and the new owner) lock them in the same order and queue rather
+     * than deadlock.
+     */
+    static List<Advance> ordered(Collection<Advance> moves) {
+        List<Advance> order = new ArrayList<>(moves);
+        order.sort(Comparator.comparing((Advance a) -> a.partition().topic()).thenComparingInt(a -> a.partition().partition()));
+        return order;
+    }
+
+    /**
+     * Moves a partition's offset back to {@code offset} in one statement, creating the row if
+     * there is none: atomic against a consumer storing its first offset and against another
+     * rewind (the condition is checked on the row as it is when the statement gets its lock).
+     * Returns the offset stored afterwards: {@code offset}, or a lower one that refused the move.
+     */
+    public long rewind(Connection c, String group, TopicPartition tp, long offset) throws SQLException {
+        return insert(c, rewind, group, tp, offset);
     }
 }

@@ -46,9 +46,99 @@ public final class PendingBatch<V> implements Batch<V> {
 
     private final LinkedHashMap<TopicPartition, Part<V>> parts = new LinkedHashMap<>();
     private final Map<Message<V>, String> rejected = new IdentityHashMap<>();
-    private final long createdNanos = System.nanoTime();
+    private final long createdNanos;
     private int messageCount;
     private int recordCount;
+
+    public PendingBatch() {
+        this(System.nanoTime());
+    }
+
+    private PendingBatch(long createdNanos) {
+        this.createdNanos = createdNanos;
+    }
+
+    private static <V> PendingBatch<V> of(long createdNanos, List<Part<V>> parts) {
+        PendingBatch<V> b = new PendingBatch<>(createdNanos);
+        for (Part<V> p : parts) {
+            b.parts.put(p.partition, p);
+            b.messageCount += p.messages.size();
+            b.recordCount += p.messages.size() + p.undecodable.size();
+        }
+        return b;
+    }
+
+    /**
+     * Splits this batch in two that, committed one after the other, move the stored offsets
+     * exactly as this one would: by partitions while there are several, else by records at an
+     * offset boundary. Empty when there is nothing left to split (one partition, at most one
+     * record for the handler).
+     */
+    public List<PendingBatch<V>> halves() {
+        List<Part<V>> all = new ArrayList<>(parts.values());
+        if (all.size() > 1) {
+            int mid = all.size() / 2;
+            return List.of(of(createdNanos, all.subList(0, mid)), of(createdNanos, all.subList(mid, all.size())));
+        }
+        if (all.isEmpty() || all.get(0).messages.size() < 2) {
+            return List.of();
+        }
+        Part<V> p = all.get(0);
+        int mid = p.messages.size() / 2;
+        long boundary = p.messages.get(mid).offset();
+        Part<V> first = new Part<>(p.partition, p.expected);
+        Part<V> second = new Part<>(p.partition, boundary);
+        first.next = boundary;
+        second.next = p.next;
+        first.messages.addAll(p.messages.subList(0, mid));
+        second.messages.addAll(p.messages.subList(mid, p.messages.size()));
+        for (DeadLetter d : p.undecodable) {
+            (d.record().offset() < boundary ? first : second).undecodable.add(d);
+        }
+        return List.of(of(createdNanos, List.of(first)), of(createdNanos, List.of(second)));
+    }
+
+    /** The one record the handler sees when this batch has been split down to it, else {@code null}. */
+    public Message<V> soleMessage() {
+        if (parts.size() != 1 || messageCount != 1) {
+            return null;
+        }
+        return parts.values().iterator().next().messages.get(0);
+    }
+
+    /** Takes a record out of the handler's view and makes it a dead letter: the database refused it. */
+    public void refuse(Message<V> message, Throwable cause) {
+        Part<V> p = parts.get(message.topicPartition());
+        if (p == null || !p.messages.remove(message)) {
+            throw new IllegalArgumentException("not a record of this batch: " + message.topicPartition() + "@" + message.offset());
+        }
+        p.undecodable.add(DeadLetter.refused(message.record(), cause));
+        messageCount--;
+    }
+
+    /**
+     * Partitions whose records do not sit inside the offset range their part moves the stored
+     * offset over, in increasing order: a surprise in the client's position. Such a part must
+     * never be committed.
+     */
+    public List<TopicPartition> misplaced() {
+        List<TopicPartition> bad = new ArrayList<>();
+        for (Part<V> p : parts.values()) {
+            long last = p.expected - 1;
+            boolean ok = p.next >= p.expected;
+            for (Message<V> m : p.messages) {
+                ok &= m.offset() > last && m.offset() < p.next;
+                last = m.offset();
+            }
+            for (DeadLetter d : p.undecodable) {
+                ok &= d.record().offset() >= p.expected && d.record().offset() < p.next;
+            }
+            if (!ok) {
+                bad.add(p.partition);
+            }
+        }
+        return bad;
+    }
 
     /** The part for {@code tp}, created to start at {@code expected} if absent. */
     public Part<V> part(TopicPartition tp, long expected) {

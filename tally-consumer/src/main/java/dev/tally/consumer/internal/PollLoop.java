@@ -41,6 +41,7 @@ public final class PollLoop<V> implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(PollLoop.class);
     private static final Duration REVOKE_WAIT = Duration.ofSeconds(5);
     private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration POSITION_WAIT = Duration.ofMillis(50);
 
     private final Settings<V> s;
     private final Consumer<byte[], byte[]> consumer;
@@ -52,22 +53,28 @@ public final class PollLoop<V> implements Runnable {
     private final Backoff backoff;
     private final Set<TopicPartition> owned;
     private final Set<TopicPartition> resyncPending;
+    private final HaltedPartitions halted;
+    private final int maxPollRecords;
 
     // Poll-thread state.
     private final Map<TopicPartition, Long> expectedNext = new HashMap<>();
     private final Set<TopicPartition> uninitialised = new HashSet<>();
+    // Partitions this member has seen a stored offset for: if their row is missing later, it
+    // vanished, and starting over from the start position would count everything again.
+    private final Set<TopicPartition> everStored = new HashSet<>();
     private long nextInitAttemptNanos;
     private int initFailures;
     private int resyncFailures;
     private long nextResyncAttemptNanos;
     private long nextOffsetCheckNanos;
+    private long nextHaltCheckNanos;
 
     private volatile boolean stopping;
     private volatile long deadlineNanos = Long.MAX_VALUE;
 
     public PollLoop(Settings<V> s, Consumer<byte[], byte[]> consumer, Handoff<V> handoff, BatchCommitter<V> committer,
             OffsetTable table, ErrorReporter errors, ConsumerMetrics metrics, Set<TopicPartition> owned,
-            Set<TopicPartition> resyncPending) {
+            Set<TopicPartition> resyncPending, HaltedPartitions halted) {
         this.s = s;
         this.consumer = consumer;
         this.handoff = handoff;
@@ -78,6 +85,8 @@ public final class PollLoop<V> implements Runnable {
         this.backoff = new Backoff(s.retryBackoffInitial(), s.retryBackoffMax());
         this.owned = owned;
         this.resyncPending = resyncPending;
+        this.halted = halted;
+        this.maxPollRecords = KafkaSettings.maxPollRecords(s);
     }
 
     /** Asks the loop to stop; shutdown must be over by {@code deadlineNanos} ({@link System#nanoTime()}). */
@@ -97,12 +106,15 @@ public final class PollLoop<V> implements Runnable {
                     processResyncs();
                     retryInitialisation();
                     recheckStoredOffsets();
+                    recheckHalted();
                     copyOffsetsToKafka();
                     applyPauses();
                     ConsumerRecords<byte[], byte[]> records = consumer.poll(s.pollTimeout());
                     pollFailures = 0;
-                    if (!records.isEmpty()) {
+                    if (!records.isEmpty() || !records.nextOffsets().isEmpty()) {
                         stage(records);
+                    } else {
+                        stagePositionMoves();
                     }
                     updateLag();
                 } catch (WakeupException | InterruptException e) {
@@ -147,12 +159,33 @@ public final class PollLoop<V> implements Runnable {
 
     private void stage(ConsumerRecords<byte[], byte[]> records) {
         PendingBatch<V> polled = new PendingBatch<>();
-        for (TopicPartition tp : records.partitions()) {
+        // The position after a poll counts what the records do not show: transaction markers and
+        // aborted records. Storing it lets the stored offset reach the log end.
+        Map<TopicPartition, OffsetAndMetadata> nextOffsets = records.nextOffsets();
+        Set<TopicPartition> seen = new HashSet<>(records.partitions());
+        seen.addAll(nextOffsets.keySet());
+        for (TopicPartition tp : seen) {
             Long expected = expectedNext.get(tp);
-            if (expected == null || !owned.contains(tp) || resyncPending.contains(tp) || uninitialised.contains(tp)) {
+            if (expected == null || !owned.contains(tp) || resyncPending.contains(tp) || uninitialised.contains(tp)
+                    || halted.contains(tp)) {
                 continue; // read before a seek that is still to come: re-read after it
             }
             List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
+            OffsetAndMetadata next = nextOffsets.get(tp);
+            long end = list.isEmpty() ? expected : list.get(list.size() - 1).offset() + 1;
+            if (next != null) {
+                end = Math.max(end, next.offset());
+            }
+            if (!list.isEmpty() && list.get(0).offset() < expected) {
+                // The client handed back records before our position: trust the database, not it.
+                report(Phase.POLL, tp.topic(), tp.partition(), list.get(0).offset(), expected, 1, new IllegalStateException(
+                        "polled offset " + list.get(0).offset() + " is before the stored offset " + expected + "; re-reading from the stored offset"));
+                resyncPending.add(tp);
+                continue;
+            }
+            if (list.isEmpty() && end <= expected) {
+                continue;
+            }
             PendingBatch.Part<V> part = polled.part(tp, expected);
             for (ConsumerRecord<byte[], byte[]> r : list) {
                 V value;
@@ -164,17 +197,49 @@ public final class PollLoop<V> implements Runnable {
                 }
                 polled.add(part, new Message<>(r, value));
             }
-            part.next = list.get(list.size() - 1).offset() + 1;
-            expectedNext.put(tp, part.next);
+            part.next = end;
+            expectedNext.put(tp, end);
         }
         handoff.offer(polled);
+    }
+
+    /**
+     * An idle partition's position can move without records (a transaction's marker arrives
+     * after its last record was read): store it, so that lag reads zero when all is consumed.
+     */
+    private void stagePositionMoves() {
+        PendingBatch<V> moves = new PendingBatch<>();
+        Set<TopicPartition> paused = consumer.paused();
+        for (Map.Entry<TopicPartition, Long> e : expectedNext.entrySet()) {
+            TopicPartition tp = e.getKey();
+            if (paused.contains(tp) || !owned.contains(tp) || resyncPending.contains(tp) || uninitialised.contains(tp)
+                    || halted.contains(tp)) {
+                continue;
+            }
+            long position;
+            try {
+                position = consumer.position(tp, POSITION_WAIT);
+            } catch (org.apache.kafka.common.errors.TimeoutException notKnownYet) {
+                continue; // being validated after a seek; the next idle poll asks again
+            }
+            if (position > e.getValue()) {
+                moves.part(tp, e.getValue()).next = position;
+                e.setValue(position);
+            }
+        }
+        if (!moves.isEmpty()) {
+            handoff.offer(moves);
+        }
     }
 
     /** Pauses everything while the committer is failing or the waiting batch is full; always pauses unseeked partitions. */
     private void applyPauses() {
         Set<TopicPartition> assignment = consumer.assignment();
         Set<TopicPartition> want = new HashSet<>(uninitialised);
-        if (committer.blocked() || handoff.waiting() >= s.maxBatchRecords()) {
+        want.addAll(committer.blockedPartitions());
+        halted.snapshot().keySet().forEach(want::add);
+        // One more poll must still fit under the cap: the cap bounds every transaction and the memory.
+        if (handoff.waiting() > s.maxBatchRecords() - maxPollRecords) {
             want.addAll(assignment);
         }
         want.retainAll(assignment);
@@ -198,6 +263,7 @@ public final class PollLoop<V> implements Runnable {
             consumer.resume(resume);
         }
         metrics.pausedPartitions.set(want.size());
+        metrics.haltedPartitions.set(halted.size());
     }
 
     private void updateLag() {
@@ -220,6 +286,7 @@ public final class PollLoop<V> implements Runnable {
         Set<TopicPartition> seek = new HashSet<>(wanted);
         seek.retainAll(assignment);
         seek.removeAll(uninitialised);
+        seek.removeIf(halted::contains);
         try {
             if (!seek.isEmpty()) {
                 seekToStored(seek);
@@ -250,7 +317,7 @@ public final class PollLoop<V> implements Runnable {
         }
         long commitsBefore = committer.commits();
         Map<TopicPartition, OffsetTable.Row> stored;
-        try (Connection c = s.dataSource().getConnection()) {
+        try (Connection c = ConnectionPool.borrow(s.dataSource(), s.databaseTimeout())) {
             c.setAutoCommit(true);
             stored = table.readGroup(c, s.groupId());
         } catch (Exception e) {
@@ -261,11 +328,58 @@ public final class PollLoop<V> implements Runnable {
         }
         for (Map.Entry<TopicPartition, Long> e : expectedNext.entrySet()) {
             OffsetTable.Row row = stored.get(e.getKey());
-            if (row != null && row.nextOffset() != e.getValue() && !uninitialised.contains(e.getKey())) {
+            if (row == null && !uninitialised.contains(e.getKey()) && !halted.contains(e.getKey())) {
+                haltVanished(e.getKey(), e.getValue());
+                continue;
+            }
+            if (row != null && row.nextOffset() != e.getValue() && !uninitialised.contains(e.getKey()) && !halted.contains(e.getKey())) {
                 LOG.info("Stored offset of {} moved from {} to {} outside this consumer; re-reading from there",
                         e.getKey(), e.getValue(), row.nextOffset());
                 resyncPending.add(e.getKey());
             }
+        }
+    }
+
+    /**
+     * Releases halted partitions whose stored offset an operator changed (or re-created): that
+     * is how an operator says where to go on from.
+     */
+    private void recheckHalted() {
+        long now = System.nanoTime();
+        if (halted.isEmpty() || now < nextHaltCheckNanos) {
+            return;
+        }
+        nextHaltCheckNanos = now + s.offsetCheckInterval().toNanos();
+        Map<TopicPartition, OffsetTable.Row> stored;
+        try (Connection c = ConnectionPool.borrow(s.dataSource(), s.databaseTimeout())) {
+            c.setAutoCommit(true);
+            stored = table.readGroup(c, s.groupId());
+        } catch (Exception e) {
+            return;
+        }
+        halted.snapshot().forEach((tp, halt) -> {
+            OffsetTable.Row row = stored.get(tp);
+            OptionalLong current = row == null ? OptionalLong.empty() : OptionalLong.of(row.nextOffset());
+            if (!current.equals(halt.storedOffset()) && current.isPresent()) {
+                LOG.info("Stored offset of halted partition {} moved to {}; resuming from there", tp, current.getAsLong());
+                halted.release(tp);
+                resyncPending.add(tp);
+            }
+        });
+    }
+
+    private void haltVanished(TopicPartition tp, long expected) {
+        halt(tp, OptionalLong.empty(), -1, new IllegalStateException("no stored offset for " + tp + " in group '" + s.groupId()
+                + "' any more, though this member stored " + expected + " before: the row was deleted or the group renamed."
+                + " Starting over from the start position would count again what is already stored, so the partition stops."
+                + " To go on, store the offset to read from: OffsetStore.rewind(\"" + s.groupId() + "\", new TopicPartition(\""
+                + tp.topic() + "\", " + tp.partition() + "), offset)"));
+    }
+
+    private void halt(TopicPartition tp, OptionalLong storedOffset, long from, IllegalStateException why) {
+        if (halted.halt(tp, why.getMessage(), storedOffset)) {
+            handoff.drop(Set.of(tp));
+            report(Phase.HALTED, tp.topic(), tp.partition(), from, 1, why);
         }
     }
 
@@ -322,13 +436,16 @@ public final class PollLoop<V> implements Runnable {
 
     private void seekToStored(Collection<TopicPartition> partitions) throws Exception {
         Map<TopicPartition, Long> stored = new HashMap<>();
-        try (Connection c = s.dataSource().getConnection()) {
+        List<TopicPartition> vanished = new ArrayList<>();
+        try (Connection c = ConnectionPool.borrow(s.dataSource(), s.databaseTimeout())) {
             c.setAutoCommit(true);
             List<TopicPartition> missing = new ArrayList<>();
             for (TopicPartition tp : partitions) {
                 OptionalLong o = table.read(c, s.groupId(), tp);
                 if (o.isPresent()) {
                     stored.put(tp, o.getAsLong());
+                } else if (everStored.contains(tp)) {
+                    vanished.add(tp);
                 } else {
                     missing.add(tp);
                 }
@@ -340,9 +457,14 @@ public final class PollLoop<V> implements Runnable {
                 }
             }
         }
+        for (TopicPartition tp : vanished) {
+            Long last = expectedNext.get(tp);
+            haltVanished(tp, last == null ? -1 : last);
+        }
         for (Map.Entry<TopicPartition, Long> e : stored.entrySet()) {
             consumer.seek(e.getKey(), e.getValue());
             expectedNext.put(e.getKey(), e.getValue());
+            everStored.add(e.getKey());
         }
     }
 
@@ -369,9 +491,11 @@ public final class PollLoop<V> implements Runnable {
     }
 
     /**
-     * A stored offset outside the log: below its start (retention deleted the records) or past
-     * its end (the topic was recreated). Reading goes on from the nearest end and the stored
-     * offset moves with the next batch; the gap is reported, never hidden.
+     * A stored offset Kafka calls out of range. Inside the log it is read on from (a passing
+     * surprise, such as a leader change); below the log start, retention deleted records before
+     * they were read: reading goes on at the start, the stored offset moves over the gap with the
+     * next batch, and the gap is reported with its size; beyond the log end the topic was
+     * recreated or truncated, and the partition stops rather than skip or rewrite anything.
      */
     private void handleInvalidOffsets(InvalidOffsetException e) {
         Set<TopicPartition> partitions = e.partitions();
@@ -379,15 +503,29 @@ public final class PollLoop<V> implements Runnable {
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions, KAFKA_TIMEOUT);
         for (TopicPartition tp : partitions) {
             Long stored = expectedNext.get(tp);
-            if (stored == null || uninitialised.contains(tp)) {
+            if (stored == null || uninitialised.contains(tp) || halted.contains(tp)) {
                 consumer.seek(tp, begin.get(tp)); // a placeholder; the partition stays paused until seeked from the database
                 continue;
             }
-            long target = stored < begin.get(tp) ? begin.get(tp) : end.get(tp);
-            report(Phase.POLL, tp.topic(), tp.partition(), stored, target, 1, new IllegalStateException(
-                    "stored offset " + stored + " is outside the log [" + begin.get(tp) + ", " + end.get(tp)
-                            + "); continuing at " + target + (stored < begin.get(tp) ? ": records were deleted by retention before they were read" : "")));
-            consumer.seek(tp, target);
+            long start = begin.get(tp);
+            long logEnd = end.get(tp);
+            switch (OutOfRange.of(stored, start, logEnd)) {
+                case RESUME -> consumer.seek(tp, stored);
+                case GAP -> {
+                    report(Phase.POLL, tp.topic(), tp.partition(), stored, start, 1, new IllegalStateException(
+                            (start - stored) + " records [" + stored + ", " + start + ") of " + tp + " were deleted by retention before they were read;"
+                                    + " continuing at " + start));
+                    consumer.seek(tp, start);
+                }
+                case HALT -> {
+                    consumer.seek(tp, logEnd); // a placeholder: the partition stays paused
+                    halt(tp, OptionalLong.of(stored), stored, new IllegalStateException("stored offset " + stored + " of " + tp
+                            + " is beyond the log end " + logEnd + " (log start " + start + "): the topic was probably deleted and recreated."
+                            + " Tally neither skips nor rewrites: the partition stops. To count the new log from its start, run"
+                            + " OffsetStore.rewind(\"" + s.groupId() + "\", new TopicPartition(\"" + tp.topic() + "\", " + tp.partition()
+                            + "), " + start + ") (first reset what the old log counted, if it must not stay)"));
+                }
+            }
         }
     }
 
@@ -424,11 +562,11 @@ public final class PollLoop<V> implements Runnable {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
             }
             if (t.isAlive()) {
-                committer.abort();
+                committer.abort(Duration.ofMillis(Math.max(0, Math.min(1_000, remainingMillis() / 2))));
                 t.join(200);
             }
         } catch (InterruptedException e) {
-            committer.abort();
+            committer.abort(Duration.ZERO);
             Thread.currentThread().interrupt();
         }
     }
@@ -502,6 +640,7 @@ public final class PollLoop<V> implements Runnable {
             handoff.drop(gone);
             gone.forEach(expectedNext::remove);
             uninitialised.removeAll(gone);
+            halted.releaseAll(gone);
             metrics.untrackLag(gone);
         }
     }

@@ -2,6 +2,7 @@ package dev.tally.consumer.internal;
 
 import dev.tally.consumer.BatchHandler;
 import dev.tally.consumer.ErrorListener;
+import dev.tally.consumer.FailurePolicy;
 import dev.tally.consumer.RecordDecoder;
 import dev.tally.consumer.StartPosition;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,7 +34,9 @@ public record Settings<V>(
         int maxBatchAttempts,
         Duration closeTimeout,
         Duration offsetCheckInterval,
-        Duration deadLetterTimeout) {
+        Duration deadLetterTimeout,
+        FailurePolicy failurePolicy,
+        Duration databaseTimeout) {
 
     /** The dead-letter topic for records of {@code origin}. */
     public String deadLetterTopicFor(String origin) {

@@ -14,8 +14,20 @@ class KafkaSettingsTest {
 
     private static Settings<byte[]> settings(Map<String, String> props) {
         return new Settings<>("b:9092", "g", "c1", List.of("t"), null, "tally_offsets", r -> r.value(), (b, c) -> {},
-                StartPosition.earliest(), null, e -> {}, 8, new SimpleMeterRegistry(), props, 10, Duration.ofMillis(10),
-                Duration.ofMillis(10), Duration.ofMillis(20), 3, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1));
+                StartPosition.earliest(), null, e -> {}, 8, new SimpleMeterRegistry(), props, 1000, Duration.ofMillis(10),
+                Duration.ofMillis(10), Duration.ofMillis(20), 3, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1),
+                dev.tally.consumer.FailurePolicy.STOP, Duration.ofSeconds(30));
+    }
+
+    @Test
+    void onePollNeverHandsOverMoreThanOneTransactionMayHold() {
+        Settings<byte[]> s = new Settings<>("b:9092", "g", "c1", List.of("t"), null, "tally_offsets", r -> r.value(), (b, c) -> {},
+                StartPosition.earliest(), null, e -> {}, 8, new SimpleMeterRegistry(), Map.of("max.poll.records", "500"), 37,
+                Duration.ofMillis(10), Duration.ofMillis(10), Duration.ofMillis(20), 3, Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(1), dev.tally.consumer.FailurePolicy.STOP, Duration.ofSeconds(30));
+        assertThat(KafkaSettings.maxPollRecords(s)).isEqualTo(37);
+        assertThat(KafkaSettings.consumer(s).get("max.poll.records")).isEqualTo("37");
+        assertThat(KafkaSettings.maxPollRecords(settings(Map.of()))).isEqualTo(1000);
     }
 
     @Test

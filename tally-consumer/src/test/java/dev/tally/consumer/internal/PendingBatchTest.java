@@ -93,6 +93,53 @@ class PendingBatchTest {
         assertThatThrownBy(() -> b.reject(foreign, "x")).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void halvesSplitByPartitionThenAtAnOffsetBoundaryAndMoveOffsetsWithoutAGap() {
+        PendingBatch<String> b = polled(P0, 10, 10, 11, 13, 14);
+        b.absorb(polled(P1, 0, 0));
+        List<PendingBatch<String>> byPartition = b.halves();
+        assertThat(byPartition).hasSize(2);
+        assertThat(byPartition.get(0).advances()).containsExactly(new OffsetTable.Advance(P0, 10, 15));
+        assertThat(byPartition.get(1).advances()).containsExactly(new OffsetTable.Advance(P1, 0, 1));
+
+        PendingBatch<String> p0 = byPartition.get(0);
+        p0.addUndecodable(p0.part(P0, 10), DeadLetter.undecodable(new ConsumerRecord<>("t", 0, 12, null, null), new RuntimeException("x")));
+        List<PendingBatch<String>> byOffset = p0.halves();
+        assertThat(byOffset.get(0).advances()).containsExactly(new OffsetTable.Advance(P0, 10, 13));
+        assertThat(byOffset.get(1).advances()).containsExactly(new OffsetTable.Advance(P0, 13, 15));
+        assertThat(byOffset.get(0).size()).isEqualTo(2);
+        assertThat(byOffset.get(0).deadLetters()).singleElement().satisfies(l -> assertThat(l.record().offset()).isEqualTo(12));
+        assertThat(byOffset.get(1).deadLetters()).isEmpty();
+        assertThat(byOffset.get(1).size()).isEqualTo(2);
+        assertThat(byOffset.get(1).recordCount()).isEqualTo(2);
+    }
+
+    @Test
+    void aSoleRecordCannotBeSplitAndBecomesADeadLetterWithTheDatabasesWord() {
+        PendingBatch<String> b = polled(P0, 4, 4);
+        assertThat(b.halves()).isEmpty();
+        Message<String> sole = b.soleMessage();
+        assertThat(sole.offset()).isEqualTo(4);
+        b.refuse(sole, new RuntimeException(new java.sql.SQLException("value too long for type character varying(200)", "22001")));
+        assertThat(b.size()).isZero();
+        assertThat(b.advances()).containsExactly(new OffsetTable.Advance(P0, 4, 5));
+        assertThat(b.deadLetters()).singleElement().satisfies(l -> {
+            assertThat(l.sqlState()).isEqualTo("22001");
+            assertThat(l.errorMessage()).contains("value too long");
+            assertThat(l.phase()).isEqualTo(dev.tally.consumer.ConsumerError.Phase.REFUSED);
+        });
+    }
+
+    @Test
+    void recordsOutsideTheirPartsRangeAreMisplaced() {
+        assertThat(polled(P0, 10, 10, 11).misplaced()).isEmpty();
+        assertThat(polled(P0, 10, 12, 13).misplaced()).isEmpty(); // a gap after the stored offset: compaction, markers
+        assertThat(polled(P0, 10, 9, 10).misplaced()).containsExactly(P0);
+        PendingBatch<String> b = polled(P0, 10, 10, 11);
+        b.parts().iterator().next().next = 11; // the range ends before the last record
+        assertThat(b.misplaced()).containsExactly(P0);
+    }
+
     private static PendingBatch<String> take(Handoff<String> h, Set<TopicPartition> exclude) {
         try {
             return h.take(Duration.ofMillis(1), exclude);
