@@ -2,6 +2,7 @@ package dev.tally.app.aggregate;
 
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
+import dev.tally.consumer.FailurePolicy;
 import dev.tally.consumer.TallyConsumer;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -54,6 +55,9 @@ public final class Aggregator implements AutoCloseable {
                         .jdbcUrl(writeUrl(jdbcUrl))
                         .kafkaProperties(kafka)
                         .closeTimeout(Duration.ofSeconds(20))
+                        // What an event contains must never stop counting: a value the store
+                        // refuses is isolated and dead-lettered, the events around it counted.
+                        .failurePolicy(FailurePolicy.DEAD_LETTER)
                         .build()
                         .start());
             }
@@ -87,6 +91,19 @@ public final class Aggregator implements AutoCloseable {
     /** The members, for health and metrics. */
     public List<TallyConsumer<?>> members() {
         return List.copyOf(members);
+    }
+
+    /**
+     * What is wrong with the aggregator, for {@code /health}: a member that stopped, or
+     * partitions halted until an operator acts; {@code null} when nothing is.
+     */
+    public String problem() {
+        if (failed()) {
+            return "the aggregator stopped after a failure; see the log";
+        }
+        List<String> halted = new ArrayList<>();
+        members.forEach(m -> m.haltedPartitions().forEach((tp, why) -> halted.add(tp + ": " + why)));
+        return halted.isEmpty() ? null : "halted partitions: " + String.join("; ", halted);
     }
 
     /** Whether any member stopped by itself after a failure it would not skip. */

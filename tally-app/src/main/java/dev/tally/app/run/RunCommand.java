@@ -123,7 +123,7 @@ public final class RunCommand implements Callable<Integer> {
             Health health = new Health()
                     .add("kafka", Health.kafka(admin))
                     .add("db", Health.database(reads))
-                    .add("aggregator", () -> aggregator.failed() ? "the aggregator stopped after a failure; see the log" : null);
+                    .add("aggregator", aggregator::problem);
             web.route("/health", r -> health.handle(web, r));
             web.route("/metrics", metrics::handle);
             int port = web.start(http.bind, http.port);
