@@ -42,8 +42,12 @@ final class GroundTruthProducer implements AutoCloseable {
 
     /** Stops after the chunk in progress and waits for it. Idempotent. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         producing.set(false);
-        thread.join(120_000);
+        try {
+            thread.join(120_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
