@@ -12,6 +12,7 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -42,7 +43,7 @@ public final class ChaosCommand implements Callable<Integer> {
     double minutes = 3;
 
     @Option(names = "--faults", split = ",", paramLabel = "KIND,...",
-            description = "fault kinds: aggregator-kill, aggregator-pause, leader-kill, controller-kill, postgres-restart, rebalance, collector-kill (default: all)")
+            description = "fault kinds: aggregator-kill, aggregator-pause, leader-kill, controller-kill, postgres-restart, db-blackhole, rebalance, collector-kill (default: all)")
     List<String> faults = new ArrayList<>();
 
     @Option(names = "--min-each", description = "faults of each kind to inject at least; the run goes on until they are (default ${DEFAULT-VALUE})")
@@ -91,7 +92,7 @@ public final class ChaosCommand implements Callable<Integer> {
 
         try (Topology t = new Topology(partitions, aggregators, naive, postgres, s)) {
             say("topology up: 3 brokers at " + t.bootstrapServers() + ", " + aggregators + " aggregators, collector on "
-                    + t.collectorUrl() + ", database " + t.database);
+                    + t.collectorUrl() + ", database " + t.database + " (aggregators through 127.0.0.1:" + t.dbProxy.port() + ")");
             OffsetSampler sampler = naive ? null : new OffsetSampler(t.offsetStore());
             LoadGenerator load = new LoadGenerator(t, beaconsPerSecond, recordsPerSecond, s);
             startNanos = System.nanoTime();
@@ -189,6 +190,22 @@ public final class ChaosCommand implements Callable<Integer> {
                 say(kind.label());
                 t.restartPostgres();
             }
+            case DB_BLACKHOLE -> {
+                long ms = 10_000 + random.nextInt(10_001);
+                say(kind.label() + " for " + ms + " ms: the aggregators' database connections go silent");
+                t.dbProxy.blackhole();
+                try {
+                    // What reached the server before the blackhole finishes; after that, nothing may move.
+                    sleep(2_000);
+                    Map<TopicPartition, Long> before = Checker.storedOffsets(t);
+                    sleep(ms - 2_000);
+                    if (!Checker.storedOffsets(t).equals(before)) {
+                        throw new IllegalStateException("stored offsets moved during the blackhole: an aggregator reaches the database around the proxy");
+                    }
+                } finally {
+                    t.dbProxy.heal();
+                }
+            }
             case REBALANCE -> {
                 say(kind.label() + ": two aggregators join, then leave");
                 List<ChildJvm> extra = t.startAggregators(2);
@@ -229,6 +246,7 @@ public final class ChaosCommand implements Callable<Integer> {
     }
 
     private void heal(Topology t) throws Exception {
+        t.dbProxy.heal();
         for (KafkaBrokerProcess node : t.cluster.nodes().values()) {
             if (!node.isAlive()) {
                 node.restart();

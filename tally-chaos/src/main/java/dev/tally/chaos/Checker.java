@@ -68,7 +68,8 @@ final class Checker {
         throw new IllegalStateException("the group did not catch up within " + timeout + ": at " + at + ", end " + end);
     }
 
-    private static Map<TopicPartition, Long> storedOffsets(Topology t) throws Exception {
+    /** The group's stored offsets of the topic, read directly (not through the proxy). */
+    static Map<TopicPartition, Long> storedOffsets(Topology t) throws Exception {
         Map<TopicPartition, Long> at = new HashMap<>();
         t.offsetStore().positions(Topology.GROUP).forEach((tp, position) -> {
             if (tp.topic().equals(Topology.TOPIC)) {

@@ -15,6 +15,11 @@ enum FaultKind {
     CONTROLLER_KILL(true),
     /** PostgreSQL restarted ({@code pg_ctlcluster … restart -m fast}): every connection is cut. */
     POSTGRES_RESTART(false),
+    /**
+     * The aggregators' connections to PostgreSQL go silent for 10–20 s (no answer, no FIN, no RST),
+     * then the bytes held meanwhile are delivered, as TCP's retransmission would after a stall.
+     */
+    DB_BLACKHOLE(false),
     /** Two aggregators join the group and leave it again. */
     REBALANCE(false),
     /** {@code kill -9} of the collector, restarted on the same port. */

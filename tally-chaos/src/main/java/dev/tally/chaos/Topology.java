@@ -4,8 +4,10 @@ import dev.tally.app.aggregate.Aggregator;
 import dev.tally.broker.ChildJvm;
 import dev.tally.broker.KafkaCluster;
 import dev.tally.consumer.OffsetStore;
+import dev.tally.testkit.TcpProxy;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -20,7 +22,9 @@ import org.postgresql.ds.PGSimpleDataSource;
 /**
  * Everything the harness runs, all real processes on loopback: a 3-node KRaft cluster (RF 3,
  * min ISR 2), a fresh PostgreSQL database on the machine's server, the aggregators of one group
- * and one collector. It knows how to start, kill, freeze and restart each of them.
+ * and one collector. It knows how to start, kill, freeze and restart each of them. The aggregators
+ * reach PostgreSQL through a {@link TcpProxy} in this process, which can blackhole their
+ * connections; the harness's own reads (checker, offset sampler) go to the server directly.
  */
 final class Topology implements AutoCloseable {
 
@@ -38,7 +42,12 @@ final class Topology implements AutoCloseable {
     final boolean naive;
     final String adminUrl;
     final String database;
+    /** The run's database, directly: for the harness's own reads. */
     final String jdbcUrl;
+    /** Between the aggregators and PostgreSQL. */
+    final TcpProxy dbProxy;
+    /** The run's database through {@link #dbProxy}: what the aggregators are given. */
+    final String aggregatorJdbcUrl;
     final KafkaCluster cluster;
     final int collectorPort;
     final List<ChildJvm> aggregators = new ArrayList<>();
@@ -51,6 +60,10 @@ final class Topology implements AutoCloseable {
         this.adminUrl = adminUrl;
         this.database = "tally_chaos_" + Long.toUnsignedString(seed, 36) + "_" + System.currentTimeMillis() % 1_000_000;
         this.jdbcUrl = databaseUrl(adminUrl, database);
+        URI server = URI.create(jdbcUrl.substring("jdbc:".length()));
+        this.dbProxy = TcpProxy.to(server.getHost(), server.getPort() < 0 ? 5432 : server.getPort());
+        this.aggregatorJdbcUrl = "jdbc:postgresql://127.0.0.1:" + dbProxy.port() + server.getRawPath()
+                + (server.getRawQuery() == null ? "" : "?" + server.getRawQuery());
         try (ServerSocket s = new ServerSocket(0)) {
             this.collectorPort = s.getLocalPort();
         }
@@ -99,9 +112,9 @@ final class Topology implements AutoCloseable {
     private ChildJvm launchAggregator() {
         String name = "aggregate-" + (++started);
         ChildJvm.Builder b = naive
-                ? ChildJvm.builder(NaiveAggregator.class).args(bootstrapServers(), TOPIC, GROUP, jdbcUrl)
+                ? ChildJvm.builder(NaiveAggregator.class).args(bootstrapServers(), TOPIC, GROUP, aggregatorJdbcUrl)
                 : ChildJvm.builder("dev.tally.app.TallyMain").args("aggregate", "--bootstrap-servers", bootstrapServers(),
-                        "--topic", TOPIC, "--group", GROUP, "--db", jdbcUrl,
+                        "--topic", TOPIC, "--group", GROUP, "--db", aggregatorJdbcUrl,
                         "--kafka", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "--kafka", "heartbeat.interval.ms=1000");
         return b.jvmArgs(JVM_OPTIONS).name(name).start();
     }
@@ -160,6 +173,7 @@ final class Topology implements AutoCloseable {
             collector.close();
         }
         cluster.close();
+        dbProxy.close();
         try (Connection c = DriverManager.getConnection(adminUrl); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
         } catch (SQLException e) {

@@ -11,10 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -61,25 +58,12 @@ class CrashIT {
                 "jdbc=" + jdbc, "mode=" + mode, "protocol=" + protocol, "slowMs=150");
 
         // Records flow during every kill; the ground truth is every acknowledged one.
-        AtomicBoolean producing = new AtomicBoolean(true);
-        AtomicInteger produced = new AtomicInteger();
-        Thread producer = new Thread(() -> {
-            try (KafkaProducer<byte[], byte[]> p = Words.producer(KAFKA.bootstrapServers())) {
-                while (producing.get()) {
-                    Words.produce(p, topic, produced.get(), produced.get() + CHUNK, POISON_EVERY);
-                    produced.addAndGet(CHUNK);
-                    Thread.sleep(100);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "ground-truth-producer");
-        producer.start();
+        GroundTruthProducer producer = GroundTruthProducer.start(KAFKA.bootstrapServers(), topic, CHUNK, 100, POISON_EVERY);
 
         Random random = new Random(42);
         int midTransaction = 0;
         for (int k = 0; k < KILLS; k++) {
-            ChildJvm child = start(args);
+            ChildJvm child = WordCountProcess.start(args);
             child.awaitLine(l -> l.startsWith("BEGIN"), Duration.ofSeconds(60));
             Thread.sleep(500 + random.nextInt(2_000));
             child.kill();
@@ -90,11 +74,10 @@ class CrashIT {
             }
             LOG.info("kill {} of {} {}: last line '{}'", k + 1, KILLS, mode, last);
         }
-        producing.set(false);
-        producer.join(120_000);
-        Map<String, Long> expected = Words.expected(produced.get(), POISON_EVERY);
+        producer.close();
+        Map<String, Long> expected = Words.expected(producer.produced(), POISON_EVERY);
 
-        ChildJvm last = start(args);
+        ChildJvm last = WordCountProcess.start(args);
         try {
             if (naive) {
                 // Auto-commit keeps no database offsets: wait until every record has been counted at least once.
@@ -126,12 +109,5 @@ class CrashIT {
         } else {
             assertThat(counted).isEqualTo(expected);
         }
-    }
-
-    private static ChildJvm start(List<String> args) {
-        return ChildJvm.builder(WordCountProcess.class.getName())
-                .jvmArgs("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
-                .args(args)
-                .start();
     }
 }

@@ -8,16 +8,12 @@ import dev.tally.testkit.KafkaBrokerExtension;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -62,20 +58,7 @@ class FencingIT {
         List<String> common = List.of("bootstrap=" + KAFKA.bootstrapServers(), "topic=" + topic, "group=" + group,
                 "jdbc=" + jdbc, "mode=tally", "protocol=" + protocol);
 
-        AtomicBoolean producing = new AtomicBoolean(true);
-        AtomicInteger produced = new AtomicInteger();
-        Thread producer = new Thread(() -> {
-            try (KafkaProducer<byte[], byte[]> p = Words.producer(KAFKA.bootstrapServers())) {
-                while (producing.get()) {
-                    Words.produce(p, topic, produced.get(), produced.get() + 200, 0);
-                    produced.addAndGet(200);
-                    Thread.sleep(200);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "ground-truth-producer");
-        producer.start();
+        GroundTruthProducer producer = GroundTruthProducer.start(KAFKA.bootstrapServers(), topic, 200, 200, 0);
 
         OffsetStore store = new OffsetStore(ds);
         Map<TopicPartition, Long> highest = new ConcurrentHashMap<>();
@@ -99,20 +82,20 @@ class FencingIT {
         sampler.start();
 
         String marker = inTransaction ? "BEGIN" : "DECODING";
-        ChildJvm zombie = start(common, inTransaction ? "slowMs=3000" : "decodePauseMs=3000");
+        ChildJvm zombie = WordCountProcess.start(common, inTransaction ? "slowMs=3000" : "decodePauseMs=3000");
         ChildJvm survivor = null;
         try {
             zombie.awaitLine(l -> l.startsWith(marker), Duration.ofSeconds(60));
-            survivor = start(common, "slowMs=0");
+            survivor = WordCountProcess.start(common, "slowMs=0");
             survivor.awaitLine(l -> l.startsWith("STARTED"), Duration.ofSeconds(60));
-            await().atMost(Duration.ofSeconds(60)).until(() -> members(group) == 2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> Words.members(KAFKA.admin(), group) == 2);
             // Freeze the zombie right after it entered a transaction (or a decode pause).
-            int seen = count(zombie, marker);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10)).until(() -> count(zombie, marker) > seen);
+            int seen = WordCountProcess.count(zombie, marker);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10)).until(() -> WordCountProcess.count(zombie, marker) > seen);
             zombie.suspend();
 
             // The group drops the frozen member once its session expires; the survivor owns everything.
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> members(group) == 1);
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> Words.members(KAFKA.admin(), group) == 1);
             if (!inTransaction) {
                 Map<TopicPartition, Long> atDrop = Map.copyOf(highest);
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
@@ -124,14 +107,13 @@ class FencingIT {
             if (inTransaction) {
                 ChildJvm other = survivor;
                 await().atMost(Duration.ofSeconds(60)).until(() ->
-                        count(zombie, "ERROR FENCED") + count(other, "ERROR FENCED") > 0);
+                        WordCountProcess.count(zombie, "ERROR FENCED") + WordCountProcess.count(other, "ERROR FENCED") > 0);
             } else {
                 Thread.sleep(5_000); // the zombie finishes its stale batch and learns it lost its partitions
             }
         } finally {
             zombie.kill();
-            producing.set(false);
-            producer.join(30_000);
+            producer.close();
         }
         try {
             Words.awaitCaughtUp(ds, group, KAFKA.bootstrapServers(), topic, Duration.ofSeconds(90));
@@ -141,23 +123,6 @@ class FencingIT {
             sampler.join(10_000);
         }
         assertThat(backwards).isEmpty();
-        assertThat(Words.counts(ds)).isEqualTo(Words.expected(produced.get(), 0));
-    }
-
-    private static int members(String group) throws Exception {
-        return KAFKA.admin().describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group).members().size();
-    }
-
-    private static int count(ChildJvm child, String prefix) {
-        return (int) child.lines().stream().filter(l -> l.startsWith(prefix)).count();
-    }
-
-    private static ChildJvm start(List<String> common, String extra) {
-        List<String> args = new ArrayList<>(common);
-        args.add(extra);
-        return ChildJvm.builder(WordCountProcess.class.getName())
-                .jvmArgs("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
-                .args(args)
-                .start();
+        assertThat(Words.counts(ds)).isEqualTo(Words.expected(producer.produced(), 0));
     }
 }

@@ -1,9 +1,12 @@
 package dev.tally.consumer;
 
+import dev.tally.broker.ChildJvm;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -23,6 +26,21 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * failure.
  */
 public final class WordCountProcess {
+
+    /** Starts this program as a child process (a small JVM, started quickly) with {@code key=value} arguments. */
+    static ChildJvm start(List<String> args, String... more) {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        return ChildJvm.builder(WordCountProcess.class.getName())
+                .jvmArgs("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
+                .args(all)
+                .start();
+    }
+
+    /** How many lines the child printed that begin with {@code prefix} ({@code "ERROR FENCED"}, {@code "BEGIN"}, …). */
+    static int count(ChildJvm child, String prefix) {
+        return (int) child.lines().stream().filter(l -> l.startsWith(prefix)).count();
+    }
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new HashMap<>();

@@ -15,7 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -147,6 +149,11 @@ final class Words {
 
     static Map<TopicPartition, Long> endOffsets(String bootstrap, String topic) {
         return KafkaBrokerExtension.endOffsets(bootstrap, topic);
+    }
+
+    /** How many members the group has now, as the broker sees them. */
+    static int members(Admin admin, String group) throws Exception {
+        return admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group).members().size();
     }
 
     /** Waits until the group's stored offsets reach the end of every partition of the topic. */

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -98,6 +100,20 @@ class TcpProxyIT {
         }
         try (Connection fresh = DriverManager.getConnection(url)) {
             assertThat(one(fresh)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aTargetThatRefusesResetsTheClientsConnection() throws Exception {
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        // What a restarting server looks like through the proxy: the client's connect succeeds, then it is reset.
+        try (TcpProxy refusing = TcpProxy.to("127.0.0.1", closed)) {
+            assertThatThrownBy(() -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + refusing.port() + "/" + db.name()
+                    + "?user=" + db.user() + "&connectTimeout=5")).isInstanceOf(SQLException.class)
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).startsWith("08"));
         }
     }
 
