@@ -2,6 +2,7 @@ package dev.tally.app;
 
 import dev.tally.app.aggregate.AggregateCommand;
 import dev.tally.app.collect.CollectCommand;
+import dev.tally.app.operations.LagCommand;
 import dev.tally.app.run.RunCommand;
 import dev.tally.app.serve.ServeCommand;
 import dev.tally.broker.BrokerMain;
@@ -15,11 +16,12 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tally", mixinStandardHelpOptions = true,
         description = "Counts blog page views through Kafka, exactly once.",
-        subcommands = {RunCommand.class, BrokerMain.class, CollectCommand.class, AggregateCommand.class, ServeCommand.class})
+        subcommands = {RunCommand.class, BrokerMain.class, CollectCommand.class, AggregateCommand.class, ServeCommand.class,
+                LagCommand.class})
 public final class TallyMain implements Runnable {
 
     /** Operations commands that are not built yet. */
-    private static final List<String> COMING = List.of("lag", "replay", "audit");
+    private static final List<String> COMING = List.of("replay", "audit");
 
     public static void main(String[] args) {
         if (args.length > 0 && COMING.contains(args[0])) {

@@ -54,7 +54,7 @@ class CommandLineIT {
             assertOneLine(TallyProcess.run(dir, "serve", "--port", String.valueOf(busy.getLocalPort())), 1,
                     "tally serve: port " + busy.getLocalPort() + " on 127.0.0.1 is in use");
         }
-        assertOneLine(TallyProcess.run(dir, "lag"), 1, "not available yet");
+        assertOneLine(TallyProcess.run(dir, "replay"), 1, "not available yet");
     }
 
     /** The exit code, and a last line of standard error that says why; no stack trace anywhere. */

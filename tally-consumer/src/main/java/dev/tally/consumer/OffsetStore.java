@@ -4,7 +4,10 @@ import dev.tally.consumer.internal.OffsetTable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -14,8 +17,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -44,6 +49,18 @@ public final class OffsetStore {
      * @param updatedAt when it last moved: a consumer's last progress on that partition
      */
     public record Position(long nextOffset, Instant updatedAt) {}
+
+    /**
+     * How far a group's stored offset of one partition is behind the log.
+     *
+     * @param stored the stored next offset, or {@code null} when the group has none yet
+     * @param logStart the first offset still in the log
+     * @param logEnd the end a {@code read_committed} consumer can reach (the last stable offset)
+     * @param lag records not yet stored: {@code logEnd - stored}, or {@code logEnd - logStart}
+     *     when nothing is stored; never negative
+     * @param updatedAt when the stored offset last moved, or {@code null}
+     */
+    public record Lag(Long stored, long logStart, long logEnd, long lag, Instant updatedAt) {}
 
     private final DataSource dataSource;
     private final OffsetTable table;
@@ -79,6 +96,41 @@ public final class OffsetStore {
                     result.put(tp, new Position(row.nextOffset(), Instant.ofEpochMilli(row.updatedAtMillis()))));
             return result;
         }
+    }
+
+    /**
+     * The lag of {@code group} on every partition of {@code topic}, from the offsets stored in
+     * the database — the ones Tally trusts — not from Kafka's committed copy or a consumer's
+     * fetch position. A partition appears even when the group has stored nothing for it yet.
+     *
+     * @param admin a Kafka admin client, used for the partitions and their log bounds
+     */
+    public Map<TopicPartition, Lag> lag(String group, String topic, Admin admin)
+            throws SQLException, ExecutionException, InterruptedException, TimeoutException {
+        List<TopicPartition> partitions = new ArrayList<>();
+        admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions()
+                .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+        partitions.sort(Comparator.comparingInt(TopicPartition::partition));
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        partitions.forEach(tp -> {
+            earliest.put(tp, OffsetSpec.earliest());
+            latest.put(tp, OffsetSpec.latest());
+        });
+        // read_committed: the end a Tally consumer can reach; an open upstream transaction is not lag.
+        ListOffsetsOptions committed = new ListOffsetsOptions(IsolationLevel.READ_COMMITTED);
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> start = admin.listOffsets(earliest, committed).all().get(30, TimeUnit.SECONDS);
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end = admin.listOffsets(latest, committed).all().get(30, TimeUnit.SECONDS);
+        Map<TopicPartition, Position> stored = positions(group);
+        Map<TopicPartition, Lag> result = new LinkedHashMap<>();
+        for (TopicPartition tp : partitions) {
+            long s0 = start.get(tp).offset();
+            long e0 = end.get(tp).offset();
+            Position p = stored.get(tp);
+            long lag = p == null ? e0 - s0 : e0 - Math.max(p.nextOffset(), s0);
+            result.put(tp, new Lag(p == null ? null : p.nextOffset(), s0, e0, Math.max(0, lag), p == null ? null : p.updatedAt()));
+        }
+        return result;
     }
 
     /**

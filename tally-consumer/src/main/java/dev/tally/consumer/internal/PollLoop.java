@@ -58,6 +58,9 @@ public final class PollLoop<V> implements Runnable {
 
     // Poll-thread state.
     private final Map<TopicPartition, Long> expectedNext = new HashMap<>();
+    // The stored offsets as this member last wrote or read them: lag counts from there, since
+    // records polled but not committed are not consumed.
+    private final Map<TopicPartition, Long> storedNext = new HashMap<>();
     private final Set<TopicPartition> uninitialised = new HashSet<>();
     // Partitions this member has seen a stored offset for: if their row is missing later, it
     // vanished, and starting over from the start position would count everything again.
@@ -269,8 +272,10 @@ public final class PollLoop<V> implements Runnable {
     private void updateLag() {
         for (TopicPartition tp : consumer.assignment()) {
             OptionalLong lag = consumer.currentLag(tp);
-            if (lag.isPresent()) {
-                metrics.lag(tp, lag.getAsLong());
+            Long position = expectedNext.get(tp);
+            Long stored = storedNext.get(tp);
+            if (lag.isPresent() && position != null && stored != null) {
+                metrics.lag(tp, lag.getAsLong() + Math.max(0, position - stored));
             }
         }
     }
@@ -399,6 +404,7 @@ public final class PollLoop<V> implements Runnable {
         committer.drainCommitted().forEach((tp, o) -> {
             if (owned.contains(tp)) {
                 offsets.put(tp, new OffsetAndMetadata(o));
+                storedNext.put(tp, o);
             }
         });
         return offsets;
@@ -464,6 +470,7 @@ public final class PollLoop<V> implements Runnable {
         for (Map.Entry<TopicPartition, Long> e : stored.entrySet()) {
             consumer.seek(e.getKey(), e.getValue());
             expectedNext.put(e.getKey(), e.getValue());
+            storedNext.put(e.getKey(), e.getValue());
             everStored.add(e.getKey());
         }
     }
@@ -639,6 +646,7 @@ public final class PollLoop<V> implements Runnable {
             owned.removeAll(gone);
             handoff.drop(gone);
             gone.forEach(expectedNext::remove);
+            gone.forEach(storedNext::remove);
             uninitialised.removeAll(gone);
             halted.releaseAll(gone);
             metrics.untrackLag(gone);
