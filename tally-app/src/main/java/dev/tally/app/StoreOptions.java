@@ -16,7 +16,7 @@ import picocli.CommandLine.ParameterException;
 public final class StoreOptions {
 
     @Option(names = "--db", paramLabel = "JDBC_URL",
-            description = "the store (default ${DEFAULT-VALUE}); jdbc:postgresql://host/db?user=… beyond one machine")
+            description = "the store (default jdbc:sqlite:tally-data/tally.db); jdbc:postgresql://host/db?user=… beyond one machine")
     public String db = "jdbc:sqlite:tally-data/tally.db";
 
     /**

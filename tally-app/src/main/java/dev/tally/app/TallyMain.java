@@ -7,6 +7,7 @@ import dev.tally.app.run.RunCommand;
 import dev.tally.app.serve.ServeCommand;
 import dev.tally.broker.BrokerMain;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,7 +16,8 @@ import picocli.CommandLine.Command;
  * Exit codes: 0 ok, 2 bad usage, 1 runtime failure with a one-line reason on standard error.
  */
 @Command(name = "tally", mixinStandardHelpOptions = true,
-        description = "Counts blog page views through Kafka, exactly once.",
+        description = {"Counts blog page views through Kafka, exactly once.",
+                "Options may also come from TALLY_<OPTION> environment variables and a --config FILE of option=value lines (flags win, then the environment, then the file)."},
         subcommands = {RunCommand.class, BrokerMain.class, CollectCommand.class, AggregateCommand.class, ServeCommand.class,
                 LagCommand.class})
 public final class TallyMain implements Runnable {
@@ -30,6 +32,14 @@ public final class TallyMain implements Runnable {
         }
         CommandLine cli = new CommandLine(new TallyMain());
         addChaosWhenPresent(cli);
+        try {
+            Map.Entry<Configuration, String[]> config = Configuration.load(args, System.getenv());
+            config.getKey().install(cli);
+            args = config.getKey().withKafkaArguments(cli, config.getValue());
+        } catch (Configuration.BadConfigurationException e) {
+            System.err.println("tally: " + e.getMessage());
+            System.exit(2);
+        }
         cli.setParameterExceptionHandler((e, a) -> {
             System.err.println("tally: " + e.getMessage() + " (see bin/tally --help)");
             return 2;
