@@ -2,6 +2,7 @@ package dev.tally.app;
 
 import dev.tally.app.aggregate.AggregateCommand;
 import dev.tally.app.collect.CollectCommand;
+import dev.tally.app.operations.AuditCommand;
 import dev.tally.app.operations.LagCommand;
 import dev.tally.app.run.RunCommand;
 import dev.tally.app.serve.ServeCommand;
@@ -19,11 +20,11 @@ import picocli.CommandLine.Command;
         description = {"Counts blog page views through Kafka, exactly once.",
                 "Options may also come from TALLY_<OPTION> environment variables and a --config FILE of option=value lines (flags win, then the environment, then the file)."},
         subcommands = {RunCommand.class, BrokerMain.class, CollectCommand.class, AggregateCommand.class, ServeCommand.class,
-                LagCommand.class})
+                LagCommand.class, AuditCommand.class})
 public final class TallyMain implements Runnable {
 
     /** Operations commands that are not built yet. */
-    private static final List<String> COMING = List.of("replay", "audit");
+    private static final List<String> COMING = List.of("replay");
 
     public static void main(String[] args) {
         if (args.length > 0 && COMING.contains(args[0])) {

@@ -91,11 +91,20 @@ public final class OffsetStore {
     /** Every stored position of {@code group}, ordered by topic and partition. */
     public Map<TopicPartition, Position> positions(String group) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            Map<TopicPartition, Position> result = new LinkedHashMap<>();
-            table.readGroup(c, group).forEach((tp, row) ->
-                    result.put(tp, new Position(row.nextOffset(), Instant.ofEpochMilli(row.updatedAtMillis()))));
-            return result;
+            return positions(c, group);
         }
+    }
+
+    /**
+     * Every stored position of {@code group}, read on the caller's connection: inside a
+     * read-only transaction, the positions match the data that transaction sees (the handler's
+     * writes and the offsets commit together), for checking the data against the log.
+     */
+    public Map<TopicPartition, Position> positions(Connection connection, String group) throws SQLException {
+        Map<TopicPartition, Position> result = new LinkedHashMap<>();
+        table.readGroup(connection, group).forEach((tp, row) ->
+                result.put(tp, new Position(row.nextOffset(), Instant.ofEpochMilli(row.updatedAtMillis()))));
+        return result;
     }
 
     /**
