@@ -85,8 +85,8 @@ public final class PagePath {
                 if (c == '%' && !(i + 2 < n && isKeptEscape(s.charAt(i + 1), s.charAt(i + 2)))) {
                     return false;
                 }
-                if (prev == '/' && (c == '/' || c == '.')) {
-                    return false; // an empty segment, or a segment beginning with a dot: let rebuild decide
+                if (prev == '/' && (c == '/' || c == '.' && isDotSegment(s, i))) {
+                    return false;
                 }
                 bytes++;
             } else if (c < 0x800) {
@@ -110,6 +110,13 @@ public final class PagePath {
         }
         // Below U+0300 there are no combining marks: such text is always in form C.
         return bytes <= MAX_BYTES && (!maybeNotNfc || Normalizer.isNormalized(s, Normalizer.Form.NFC));
+    }
+
+    /** Whether the segment starting at {@code i} is {@code .} or {@code ..}. */
+    private static boolean isDotSegment(String s, int i) {
+        int end = s.indexOf('/', i);
+        int length = (end < 0 ? s.length() : end) - i;
+        return length == 1 || length == 2 && s.charAt(i + 1) == '.';
     }
 
     private static boolean isKeptEscape(char a, char b) {
