@@ -83,14 +83,18 @@ public final class ReferrerHost {
         if (host.isEmpty()) {
             return null;
         }
-        if (Text.problem(host) != null) {
-            return INVALID;
+        if (!isAscii(host)) {
+            // IDN conversion is costly (string preparation tables): only for names that need it.
+            if (Text.problem(host) != null) {
+                return INVALID;
+            }
+            try {
+                host = IDN.toASCII(host, IDN.USE_STD3_ASCII_RULES);
+            } catch (IllegalArgumentException e) {
+                return INVALID;
+            }
         }
-        try {
-            host = IDN.toASCII(host, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
-        } catch (IllegalArgumentException e) {
-            return INVALID;
-        }
+        host = host.toLowerCase(Locale.ROOT);
         return isHostName(host) ? host : INVALID;
     }
 
@@ -147,6 +151,15 @@ public final class ReferrerHost {
             }
         }
         return label > 0 && host.charAt(host.length() - 1) != '-';
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isLetter(char c) {
