@@ -99,6 +99,7 @@ class HostileInputIT {
             for (int i = 0; i < 60; i++) {
                 records.add(validRecord(topic, i));
             }
+            records.add(largestValidRecord(topic));
             for (byte[] value : hostileRecords()) {
                 records.add(new ProducerRecord<>(topic, random.nextBoolean() ? null : "/k".getBytes(UTF_8), value));
                 hostileValues.add(Base64.getEncoder().encodeToString(value));
@@ -271,6 +272,38 @@ class HostileInputIT {
                 + (i % 2 == 0 ? ",\"referrer\":\"https://search.example/?q=" + i + "\"" : "") + "}";
         truth.merge(site + "|" + page[1], 1L, Long::sum);
         return new ProducerRecord<>(topic, i % 3 == 0 ? null : page[0].getBytes(UTF_8), json.getBytes(UTF_8));
+    }
+
+    /**
+     * Every field at its largest, in text that does not compress (PostgreSQL compresses index
+     * entries, so 1000 times the same letter would hide an entry that is too large): it must fit.
+     */
+    private ProducerRecord<byte[], byte[]> largestValidRecord(String topic) {
+        StringBuilder path = new StringBuilder("/");
+        while (path.toString().getBytes(UTF_8).length < 2045) {
+            path.append((char) (0x4E00 + random.nextInt(0x5000))); // CJK ideographs: 3 bytes each
+        }
+        while (path.toString().getBytes(UTF_8).length < 2048) {
+            path.append((char) ('a' + random.nextInt(26)));
+        }
+        StringBuilder site = new StringBuilder();
+        StringBuilder visitor = new StringBuilder();
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+        while (site.length() < 64) {
+            site.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        while (visitor.length() < 256) {
+            visitor.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        StringBuilder host = new StringBuilder();
+        while (host.length() < 253) {
+            host.append(host.length() % 64 == 63 ? '.' : (char) ('a' + random.nextInt(26)));
+        }
+        assertThat(path.toString().getBytes(UTF_8)).hasSize(2048);
+        String json = "{\"path\":\"" + path + "\",\"site\":\"" + site + "\",\"visitor\":\"" + visitor
+                + "\",\"referrer\":\"https://" + host + "/\",\"ts\":" + System.currentTimeMillis() + "}";
+        truth.merge(site + "|" + path, 1L, Long::sum);
+        return new ProducerRecord<>(topic, json.getBytes(UTF_8));
     }
 
     private static List<byte[]> hostileRecords() {
