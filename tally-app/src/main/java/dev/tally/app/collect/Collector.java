@@ -198,6 +198,10 @@ public final class Collector {
     private String clientAddress(HttpServerRequest request) {
         String peer = request.remoteAddress() == null || request.remoteAddress().hostAddress() == null
                 ? "unknown" : request.remoteAddress().hostAddress();
+        int zone = peer.indexOf('%'); // an IPv6 scope (fe80::1%eth0) is not part of the address
+        if (zone > 0) {
+            peer = peer.substring(0, zone);
+        }
         return clients.of(request.headers().getAll("X-Forwarded-For"), peer);
     }
 

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tally.app.PageViewTruth;
 import dev.tally.app.TallyProcess;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.consumer.OffsetStore;
@@ -53,7 +54,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class HostileInputIT {
 
-    private static final String BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0";
+    private static final String BROWSER = PageViewTruth.BROWSERS[0];
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @RegisterExtension
