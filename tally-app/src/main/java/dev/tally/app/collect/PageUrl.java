@@ -36,7 +36,7 @@ record PageUrl(String origin, String host, String path) {
         }
         int start = colon + 3;
         int end = start;
-        while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+        while (end < url.length() && "/?#\\".indexOf(url.charAt(end)) < 0) { // where ReferrerHost ends the authority too
             end++;
         }
         String authority = url.substring(url.lastIndexOf('@', end - 1) >= start ? url.lastIndexOf('@', end - 1) + 1 : start, end);
