@@ -1,58 +1,68 @@
 package dev.tally.app.collect;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.io.JsonEOFException;
-import dev.tally.app.event.PageViewDecoder;
+import dev.tally.app.event.EventFields;
+import dev.tally.app.event.InvalidFieldException;
+import dev.tally.app.event.PagePath;
+import dev.tally.app.event.ReferrerHost;
+import dev.tally.app.event.Text;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 
 /**
  * One beacon as a browser (or any client) sends it to {@code POST /api/event}: the page, where the
  * reader came from, and optionally the site, the time and an event id. {@link #parse} is the whole
- * validation of the collector; what it accepts always decodes as event format v1.
+ * validation of the collector; what it accepts always decodes as event format v1 with the same
+ * values (the event package's {@link PagePath} and {@link EventFields} rules are applied here too),
+ * so that an accepted beacon is never a dead letter later.
  *
- * @param path the page's path: the path of {@code url} (query and fragment dropped) or {@code path}
- * @param referrer the referrer, cut at {@link PageViewDecoder#MAX_REFERRER} characters, or {@code null}
- * @param site the site, {@code default} when absent
+ * @param path the page in {@linkplain PagePath canonical form}: from {@code path}, else the path of {@code url}
+ * @param referrer the referrer without its query and fragment, cut at {@link EventFields#MAX_REFERRER}
+ *     characters; {@code null} when absent or on the page's own host
+ * @param site the site label, {@code default} when absent
  * @param ts the client's timestamp in epoch milliseconds, or {@code null} to take the collector's clock
  * @param id the client's event id, or {@code null}
+ * @param origin the origin of {@code url} ({@code https://blog.example}), or {@code null} without an absolute url
  */
-public record Beacon(String path, String referrer, String site, Long ts, String id) {
+public record Beacon(String path, String referrer, String site, Long ts, String id, String origin) {
 
     /** The largest body accepted, in bytes. */
     public static final int MAX_BODY = 16 * 1024;
     /** How far in the future a client's {@code ts} may be: clocks drift, but not by minutes. */
     public static final long MAX_CLOCK_SKEW_MS = 5_000;
-    /** The longest site name or event id accepted. */
-    public static final int MAX_SHORT_FIELD = 256;
+    /** How old a beacon's {@code ts} may be by default ({@code --max-age}): a beacon does not rewrite history. */
+    public static final long DEFAULT_MAX_AGE_MS = 3_600_000;
 
     private static final JsonFactory JSON = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(8).maxStringLength(MAX_BODY).build())
             .build();
+
+    /** {@link #parse(byte[], long, long)} with the default window of {@link #DEFAULT_MAX_AGE_MS}. */
+    public static Beacon parse(byte[] body, long now) throws InvalidBeaconException {
+        return parse(body, now, DEFAULT_MAX_AGE_MS);
+    }
 
     /**
      * Validates a beacon body.
      *
      * @param body the raw body, at most {@link #MAX_BODY} bytes
      * @param now the collector's clock, epoch milliseconds
+     * @param maxAgeMs how far in the past {@code ts} may be
      * @throws InvalidBeaconException with the reason to answer in the 400
      */
-    public static Beacon parse(byte[] body, long now) throws InvalidBeaconException {
+    public static Beacon parse(byte[] body, long now, long maxAgeMs) throws InvalidBeaconException {
         if (body.length == 0) {
             throw new InvalidBeaconException("empty body: send a JSON object with url or path");
         }
-        requireUtf8(body);
+        // Jackson does not check the bytes of strings it skips; a beacon is UTF-8 throughout or refused.
+        if (!Text.isUtf8(body)) {
+            throw new InvalidBeaconException("the body is not valid UTF-8");
+        }
         String url = null;
         String path = null;
         String referrer = null;
@@ -74,7 +84,7 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
                     case "site" -> site = string(p, value, field);
                     case "id" -> id = string(p, value, field);
                     case "ts" -> {
-                        if (value == JsonToken.VALUE_NUMBER_INT) {
+                        if (value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
                             ts = p.getLongValue();
                         } else if (value != JsonToken.VALUE_NULL) {
                             throw new InvalidBeaconException("ts must be epoch milliseconds, an integer");
@@ -92,32 +102,56 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
             throw new InvalidBeaconException("invalid JSON: " + firstLine(e.getMessage()));
         }
 
-        String page = path != null ? path : pathOf(url);
-        if (page == null) {
-            throw new InvalidBeaconException("url or path is required");
-        }
-        if (!page.startsWith("/")) {
-            throw new InvalidBeaconException("path must begin with /");
-        }
-        if (page.length() > PageViewDecoder.MAX_PATH) {
-            throw new InvalidBeaconException("path is longer than " + PageViewDecoder.MAX_PATH + " characters");
-        }
-        if (site != null && (site.isEmpty() || site.length() > MAX_SHORT_FIELD)) {
-            throw new InvalidBeaconException("site must be 1 to " + MAX_SHORT_FIELD + " characters");
-        }
-        if (id != null && id.length() > MAX_SHORT_FIELD) {
-            throw new InvalidBeaconException("id is longer than " + MAX_SHORT_FIELD + " characters");
+        if (ts != null && ts < 0) {
+            throw new InvalidBeaconException("ts must not be negative");
         }
         if (ts != null && ts > now + MAX_CLOCK_SKEW_MS) {
             throw new InvalidBeaconException("ts is " + (ts - now) / 1000 + " s in the future");
         }
-        if (ts != null && ts < 0) {
-            throw new InvalidBeaconException("ts must not be negative");
+        if (ts != null && ts < now - maxAgeMs) {
+            throw new InvalidBeaconException("ts is " + (now - ts) / 1000 + " s old; beacons older than "
+                    + maxAgeMs / 1000 + " s are refused");
         }
-        if (referrer != null) {
-            referrer = referrer.isBlank() || sameHost(url, referrer) ? null : cut(referrer, PageViewDecoder.MAX_REFERRER);
+        try {
+            PageUrl page = url == null ? null : PageUrl.parse(url);
+            String raw = path != null ? path : page == null ? null : page.path();
+            if (raw == null) {
+                throw new InvalidBeaconException("url or path is required");
+            }
+            return new Beacon(
+                    PagePath.canonical(raw),
+                    referrer == null ? null : referrer(referrer, page),
+                    site == null ? EventFields.DEFAULT_SITE : EventFields.site(site),
+                    ts,
+                    id == null ? null : EventFields.id(id),
+                    page == null ? null : page.origin());
+        } catch (InvalidFieldException e) {
+            throw new InvalidBeaconException(e.getMessage());
         }
-        return new Beacon(page, referrer, site == null ? "default" : site, ts, id);
+    }
+
+    /**
+     * Only the referrer's host is counted downstream, so its query and fragment (search terms,
+     * tokens) never leave the collector; a referrer on the page's own host is a navigation inside
+     * the site, not a source of readers.
+     */
+    private static String referrer(String referrer, PageUrl page) throws InvalidFieldException {
+        String problem = Text.problem(referrer);
+        if (problem != null) {
+            throw new InvalidFieldException("referrer contains " + problem);
+        }
+        int cut = referrer.length();
+        for (int i = 0; i < cut; i++) {
+            char c = referrer.charAt(i);
+            if (c == '?' || c == '#') {
+                cut = i;
+            }
+        }
+        String kept = EventFields.referrer(referrer.substring(0, cut));
+        if (kept.isBlank() || page != null && page.host() != null && page.host().equals(ReferrerHost.of(kept))) {
+            return null;
+        }
+        return kept;
     }
 
     /**
@@ -149,52 +183,6 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
         return out.toByteArray();
     }
 
-    /** The path of an absolute or relative URL; the query and the fragment are not part of it. */
-    static String pathOf(String url) throws InvalidBeaconException {
-        if (url == null) {
-            return null;
-        }
-        String u = url.trim();
-        int cut = indexOfAny(u, '?', '#');
-        String head = cut < 0 ? u : u.substring(0, cut);
-        if (head.startsWith("/") && !head.startsWith("//")) {
-            return head;
-        }
-        try {
-            URI uri = new URI(head.replace(" ", "%20"));
-            if (!uri.isAbsolute() || uri.getRawPath() == null) {
-                throw new InvalidBeaconException("url must be an absolute http(s) URL or begin with /");
-            }
-            String raw = uri.getRawPath();
-            return raw.isEmpty() ? "/" : raw;
-        } catch (URISyntaxException e) {
-            throw new InvalidBeaconException("url is not a valid URL: " + e.getReason());
-        }
-    }
-
-    /** A referrer on the page's own host is a navigation inside the site, not a source of readers. */
-    private static boolean sameHost(String url, String referrer) {
-        String page = host(url);
-        return page != null && page.equalsIgnoreCase(host(referrer));
-    }
-
-    private static String host(String url) {
-        if (url == null) {
-            return null;
-        }
-        try {
-            return URI.create(url.trim().replace(" ", "%20")).getHost();
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-    }
-
-    private static int indexOfAny(String s, char a, char b) {
-        int i = s.indexOf(a);
-        int j = s.indexOf(b);
-        return i < 0 ? j : j < 0 ? i : Math.min(i, j);
-    }
-
     private static String string(JsonParser p, JsonToken value, String field) throws IOException, InvalidBeaconException {
         if (value == JsonToken.VALUE_NULL) {
             return null;
@@ -203,27 +191,6 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
             throw new InvalidBeaconException(field + " must be a string");
         }
         return p.getText();
-    }
-
-    /** Cuts at a character boundary, never inside a surrogate pair. */
-    static String cut(String s, int max) {
-        if (s.length() <= max) {
-            return s;
-        }
-        int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
-        return s.substring(0, end);
-    }
-
-    /** Jackson would replace malformed bytes silently in some paths; a beacon must be valid UTF-8. */
-    private static void requireUtf8(byte[] body) throws InvalidBeaconException {
-        try {
-            UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(body));
-        } catch (CharacterCodingException e) {
-            throw new InvalidBeaconException("the body is not valid UTF-8");
-        }
     }
 
     private static String firstLine(String message) {

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.time.Clock;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -27,35 +28,49 @@ import org.slf4j.LoggerFactory;
 public final class Collector {
 
     private static final Logger LOG = LoggerFactory.getLogger(Collector.class);
-    /** The longest user agent used for the visitor hash and the bot check. */
-    public static final int MAX_USER_AGENT = 512;
 
     /** What became of a beacon; each outcome is a value of the {@code outcome} tag of {@code tally.collector.beacons}. */
-    enum Outcome { ACCEPTED, BOT, INVALID, TOO_LARGE, UNSUPPORTED_TYPE, FORBIDDEN_SITE, RATE_LIMITED, UNAVAILABLE }
+    enum Outcome { ACCEPTED, BOT, INVALID, TOO_LARGE, UNSUPPORTED_TYPE, FORBIDDEN_SITE, FORBIDDEN_ORIGIN, RATE_LIMITED, UNAVAILABLE }
 
     private final EventPublisher publisher;
     private final VisitorHash visitors;
     private final BotFilter bots;
     private final RateLimiter rateLimiter;
     private final Set<String> allowedSites;
-    private final boolean trustProxy;
+    private final Origins origins;
+    private final ClientAddress clients;
+    private final long maxAgeMs;
     private final Clock clock;
     private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
     private final Timer ackTime;
 
     /**
-     * @param allowedSites the sites beacons may name; empty accepts any
-     * @param trustProxy whether the client address is the first one of {@code X-Forwarded-For}
-     *     (only behind a proxy that sets it: anyone can send the header)
+     * A collector of any site, from any origin, with the client address from the TCP peer and the
+     * default window for old beacons.
      */
     public Collector(EventPublisher publisher, VisitorHash visitors, BotFilter bots, RateLimiter rateLimiter,
-            Set<String> allowedSites, boolean trustProxy, Clock clock, MeterRegistry registry) {
+            Clock clock, MeterRegistry registry) {
+        this(publisher, visitors, bots, rateLimiter, Set.of(), Origins.of(List.of()), ClientAddress.direct(),
+                Beacon.DEFAULT_MAX_AGE_MS, clock, registry);
+    }
+
+    /**
+     * @param allowedSites the sites beacons may name; empty accepts any
+     * @param origins the pages beacons may come from
+     * @param clients where the client address is taken from (the TCP peer, or {@code X-Forwarded-For} behind proxies)
+     * @param maxAgeMs how old a beacon's {@code ts} may be
+     */
+    Collector(EventPublisher publisher, VisitorHash visitors, BotFilter bots, RateLimiter rateLimiter,
+            Set<String> allowedSites, Origins origins, ClientAddress clients, long maxAgeMs, Clock clock,
+            MeterRegistry registry) {
         this.publisher = publisher;
         this.visitors = visitors;
         this.bots = bots;
         this.rateLimiter = rateLimiter;
         this.allowedSites = Set.copyOf(allowedSites);
-        this.trustProxy = trustProxy;
+        this.origins = origins;
+        this.clients = clients;
+        this.maxAgeMs = maxAgeMs;
         this.clock = clock;
         for (Outcome o : Outcome.values()) {
             outcomes.put(o, Counter.builder("tally.collector.beacons")
@@ -91,9 +106,10 @@ public final class Collector {
             refuse(request, Outcome.RATE_LIMITED, 429, "too many beacons from this client; slow down");
             return;
         }
-        String type = request.getHeader("Content-Type");
-        if (type != null && !acceptable(type)) {
-            refuse(request, Outcome.UNSUPPORTED_TYPE, 415, "send the beacon as text/plain or application/json, not " + type);
+        List<String> types = request.headers().getAll("Content-Type");
+        String typeRefusal = types.size() > 1 ? "send one Content-Type" : types.isEmpty() ? null : ContentType.refusal(types.get(0));
+        if (typeRefusal != null) {
+            refuse(request, Outcome.UNSUPPORTED_TYPE, 415, typeRefusal);
             return;
         }
         String length = request.getHeader("Content-Length");
@@ -126,22 +142,28 @@ public final class Collector {
         long now = clock.millis();
         Beacon beacon;
         try {
-            beacon = Beacon.parse(body, now);
+            beacon = Beacon.parse(body, now, maxAgeMs);
         } catch (InvalidBeaconException e) {
             refuse(request, Outcome.INVALID, 400, e.getMessage());
             return;
         }
         if (!allowedSites.isEmpty() && !allowedSites.contains(beacon.site())) {
-            refuse(request, Outcome.FORBIDDEN_SITE, 403, "site " + Beacon.cut(beacon.site(), 64) + " is not collected here");
+            refuse(request, Outcome.FORBIDDEN_SITE, 403, "site " + beacon.site() + " is not collected here");
             return;
         }
-        String userAgent = request.getHeader("User-Agent");
+        String originRefusal = origins.refusal(request.getHeader("Origin"), beacon.origin());
+        if (originRefusal != null) {
+            refuse(request, Outcome.FORBIDDEN_ORIGIN, 403, originRefusal);
+            return;
+        }
+        // Cut before anything looks at it: the robot patterns, the verdict cache's key, the hash.
+        String userAgent = BotFilter.cut(request.getHeader("User-Agent"));
         if (bots.isBot(userAgent)) {
             outcomes.get(Outcome.BOT).increment();
             Replies.json(request, 202, "{\"status\":\"accepted\"}");
             return;
         }
-        String visitor = visitors.hash(client, Beacon.cut(userAgent, MAX_USER_AGENT), beacon.site());
+        String visitor = visitors.hash(client, userAgent, beacon.site());
         Context context = Vertx.currentContext();
         publisher.publish(beacon.path(), beacon.toEvent(now, visitor), error -> {
             Runnable answer = () -> {
@@ -174,19 +196,13 @@ public final class Collector {
     }
 
     private String clientAddress(HttpServerRequest request) {
-        if (trustProxy) {
-            String forwarded = request.getHeader("X-Forwarded-For");
-            if (forwarded != null && !forwarded.isBlank()) {
-                int comma = forwarded.indexOf(',');
-                return (comma < 0 ? forwarded : forwarded.substring(0, comma)).trim();
-            }
+        String peer = request.remoteAddress() == null || request.remoteAddress().hostAddress() == null
+                ? "unknown" : request.remoteAddress().hostAddress();
+        int zone = peer.indexOf('%'); // an IPv6 scope (fe80::1%eth0) is not part of the address
+        if (zone > 0) {
+            peer = peer.substring(0, zone);
         }
-        return request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
-    }
-
-    private static boolean acceptable(String contentType) {
-        String t = contentType.toLowerCase(Locale.ROOT);
-        return t.startsWith("text/plain") || t.startsWith("application/json");
+        return clients.of(request.headers().getAll("X-Forwarded-For"), peer);
     }
 
     private static long parseLength(String header) {

@@ -3,17 +3,26 @@ package dev.tally.app.collect;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
@@ -21,34 +30,41 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The visitor of a beacon without storing who it is: an HMAC of (IP, user agent, site) keyed with
- * a random salt that is replaced every UTC day. Yesterday's salt is overwritten, so a stored hash
+ * a random salt that is replaced every UTC day. Yesterday's salt is deleted, so a stored hash
  * cannot be linked back to an address, and the same reader on two days counts as two daily
- * visitors. The salt stays in memory and in one file readable by its owner only (so that a
- * restart, or a second collector on the same disk, hashes the same reader the same way); it is
- * never logged and never written to Kafka.
+ * visitors. The salt stays in memory and in one file per day readable by its owner only
+ * ({@code <salt-file>.<yyyy-mm-dd>}), so that a restart, or a second collector on the same disk,
+ * hashes the same reader the same way; it is never logged and never written to Kafka.
+ *
+ * <p>Collectors sharing the disk agree on the day's salt: the file is created whole or not at all
+ * (written aside, then hard-linked into place, which fails if it exists), and whoever loses that
+ * race reads the winner's. {@link #startDailyRotation} replaces the salt at 00:00 UTC by a timer,
+ * and deletes the earlier days' files, even when no beacon comes.
  */
-public final class VisitorHash {
+public final class VisitorHash implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(VisitorHash.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int SALT_BYTES = 32;
 
     private final Path saltFile;
     private final Clock clock;
     private volatile DailySalt current;
+    private ScheduledExecutorService timer;
 
     private record DailySalt(LocalDate day, SecretKeySpec key) {}
 
     /**
-     * @param saltFile where today's salt is kept, or {@code null} to keep it in memory only
+     * @param saltFile the stem of the daily salt files, or {@code null} to keep the salt in memory only
      */
     public VisitorHash(Path saltFile, Clock clock) {
-        this.saltFile = saltFile;
+        this.saltFile = saltFile == null ? null : saltFile.toAbsolutePath();
         this.clock = clock;
     }
 
     /** A 22-character opaque hash of the reader, stable for one UTC day. */
     public String hash(String ip, String userAgent, String site) {
-        DailySalt salt = saltFor(LocalDate.now(clock.withZone(ZoneOffset.UTC)));
+        DailySalt salt = saltFor(today());
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(salt.key());
@@ -57,10 +73,64 @@ public final class VisitorHash {
             mac.update(userAgent.getBytes(UTF_8));
             mac.update((byte) 0);
             byte[] digest = mac.doFinal(site.getBytes(UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(digest, 16));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
         }
+    }
+
+    /**
+     * Replaces the salt at every 00:00 UTC from now on (on a daemon thread), so that yesterday's
+     * salt leaves memory and disk at midnight rather than at the first beacon of the day.
+     */
+    public synchronized void startDailyRotation() {
+        if (timer != null) {
+            return;
+        }
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "visitor-salt-rotation");
+            t.setDaemon(true);
+            return t;
+        });
+        rotate();
+        scheduleRotation();
+    }
+
+    private void scheduleRotation() {
+        // A timer that fires a little early finds the same day, does nothing, and aims again.
+        timer.schedule(() -> {
+            try {
+                rotate();
+            } catch (RuntimeException e) {
+                LOG.warn("replacing the visitor salt failed: {}", e.toString());
+            } finally {
+                scheduleRotation();
+            }
+        }, Math.max(1, untilNextMidnight(clock).toMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    /** How long from the clock's now to the next 00:00 UTC; a full day at midnight itself. */
+    static Duration untilNextMidnight(Clock clock) {
+        Instant now = clock.instant();
+        Instant midnight = LocalDate.ofInstant(now, ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        return Duration.between(now, midnight);
+    }
+
+    private void rotate() {
+        LocalDate today = today();
+        saltFor(today);
+        deleteEarlierDays(today);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+
+    private LocalDate today() {
+        return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
     }
 
     private DailySalt saltFor(LocalDate today) {
@@ -78,42 +148,112 @@ public final class VisitorHash {
         }
     }
 
-    private byte[] loadOrCreate(LocalDate today) {
-        if (saltFile != null) {
-            try {
-                if (Files.exists(saltFile)) {
-                    String[] parts = Files.readString(saltFile, UTF_8).trim().split(" ");
-                    if (parts.length == 2 && parts[0].equals(today.toString())) {
-                        return Base64.getDecoder().decode(parts[1]);
-                    }
-                }
-            } catch (IOException | IllegalArgumentException e) {
-                LOG.warn("the visitor salt file {} is unreadable ({}); starting a new salt", saltFile, e.getMessage());
-            }
-        }
-        byte[] salt = new byte[32];
-        RANDOM.nextBytes(salt);
-        if (saltFile != null) {
-            store(today, salt);
-        }
-        return salt;
+    private Path dayFile(LocalDate day) {
+        return saltFile.resolveSibling(saltFile.getFileName() + "." + day);
     }
 
-    private void store(LocalDate today, byte[] salt) {
-        try {
-            Path dir = saltFile.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".salt", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(tmp, today + " " + Base64.getEncoder().encodeToString(salt) + "\n", UTF_8);
-            try {
-                Files.move(tmp, saltFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, saltFile, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException | UnsupportedOperationException e) {
-            LOG.warn("cannot keep the visitor salt in {} ({}); a restart today will count returning readers again",
-                    saltFile, e.getMessage());
+    private byte[] loadOrCreate(LocalDate today) {
+        if (saltFile == null) {
+            return random();
         }
+        Path file = dayFile(today);
+        for (int attempt = 0; attempt < 5; attempt++) {
+            byte[] existing = read(file);
+            if (existing != null) {
+                return existing;
+            }
+            byte[] salt = random();
+            try {
+                createWhole(file, salt);
+                deleteEarlierDays(today);
+                return salt;
+            } catch (FileAlreadyExistsException e) {
+                // Another collector created today's salt first: use theirs.
+            } catch (IOException | UnsupportedOperationException e) {
+                LOG.warn("cannot keep the visitor salt in {} ({}); a restart today will count returning readers again",
+                        file, e.getMessage());
+                return salt;
+            }
+        }
+        throw new IllegalStateException("the visitor salt file " + file + " keeps changing; is its directory shared by a broken writer?");
+    }
+
+    /** The salt in {@code file}, or {@code null} when there is none (a corrupt one is removed). */
+    private static byte[] read(Path file) {
+        try {
+            byte[] salt = Base64.getDecoder().decode(Files.readString(file, UTF_8).trim());
+            if (salt.length == SALT_BYTES) {
+                return salt;
+            }
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | IllegalArgumentException e) {
+            // unreadable: replaced below
+        }
+        LOG.warn("the visitor salt file {} is unreadable; starting a new salt", file);
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.warn("cannot remove {}: {}", file, e.getMessage());
+        }
+        return null;
+    }
+
+    /** Creates {@code file} with its whole content, or throws {@link FileAlreadyExistsException}. */
+    private static void createWhole(Path file, byte[] salt) throws IOException {
+        Path dir = file.getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".salt", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            Files.writeString(tmp, Base64.getEncoder().encodeToString(salt) + "\n", UTF_8);
+            try {
+                Files.createLink(file, tmp);
+            } catch (UnsupportedOperationException | FileSystemException e) {
+                if (e instanceof FileAlreadyExistsException exists) {
+                    throw exists;
+                }
+                // No hard links here: a move that refuses to replace (not atomic against a racing writer).
+                Files.move(tmp, file);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Deletes the salt files of days before {@code today}, and the single file of earlier versions. */
+    private void deleteEarlierDays(LocalDate today) {
+        if (saltFile == null) {
+            return;
+        }
+        String prefix = saltFile.getFileName() + ".";
+        String stem = saltFile.getFileName().toString();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(saltFile.getParent(),
+                f -> f.getFileName().toString().startsWith(stem))) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                boolean earlier = name.equals(stem);
+                if (name.startsWith(prefix)) {
+                    try {
+                        earlier = LocalDate.parse(name.substring(prefix.length())).isBefore(today);
+                    } catch (DateTimeParseException e) {
+                        earlier = false;
+                    }
+                }
+                if (earlier) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // nothing kept yet
+        } catch (IOException e) {
+            LOG.warn("cannot delete earlier visitor salts next to {}: {}", saltFile, e.getMessage());
+        }
+    }
+
+    private static byte[] random() {
+        byte[] salt = new byte[SALT_BYTES];
+        RANDOM.nextBytes(salt);
+        return salt;
     }
 }

@@ -4,11 +4,14 @@ package dev.tally.app.event;
  * One page view, as event format v1 describes it (see the README): the page's path, when, on
  * which site, from where, by which (hashed) visitor.
  *
- * @param path the page path; begins with {@code /}, at most {@link PageViewDecoder#MAX_PATH} characters
- * @param timestamp epoch milliseconds: the event's {@code ts}, or the Kafka record's timestamp
- * @param site the site, {@code default} when absent
- * @param referrer the referrer URL, or {@code null}
- * @param visitor an opaque visitor hash, or {@code null}
- * @param id the event id, or {@code null}
+ * <p>Every value fits the store: see {@link PageViewDecoder}, {@link PagePath} and {@link EventFields}.
+ *
+ * @param path the page path in {@linkplain PagePath canonical form}: at most {@link PagePath#MAX_BYTES} bytes of UTF-8
+ * @param timestamp epoch milliseconds, 0 to {@link EventFields#MAX_TIMESTAMP}: the event's {@code ts}, or the Kafka record's timestamp
+ * @param site the site, a label of 1–{@link EventFields#MAX_SITE} characters; {@code default} when absent
+ * @param referrer the referrer, at most {@link EventFields#MAX_REFERRER} characters, or {@code null}; its host, if it
+ *     names one, is valid: store it as {@link ReferrerHost#of}{@code (referrer)}, never parse it otherwise
+ * @param visitor an opaque visitor hash of at most {@link EventFields#MAX_VISITOR_BYTES} bytes, or {@code null}
+ * @param id the event id of at most {@link EventFields#MAX_ID_BYTES} bytes, or {@code null}
  */
 public record PageView(String path, long timestamp, String site, String referrer, String visitor, String id) {}

@@ -13,14 +13,19 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * the bytes. Any record that is not valid v1 throws {@link InvalidEventException}, which sends it
  * to the dead-letter topic with the reason. Unknown fields are ignored, so that producers can
  * add fields without breaking older aggregators.
+ *
+ * <p>The topic is open to any producer, so nothing is trusted: the value must be UTF-8, the path
+ * is put in its {@linkplain PagePath canonical form} and every other field is checked by
+ * {@link EventFields}, so that no value the database cannot store (a NUL, a path too long for an
+ * index entry, a host too long for its column) ever reaches the aggregator. Any time from 1970 to
+ * the year 9999 is kept: other producers may import history.
  */
 public final class PageViewDecoder implements RecordDecoder<PageView> {
 
-    /** The longest path accepted, in characters. */
-    public static final int MAX_PATH = 2048;
+    /** The longest path accepted, in bytes of UTF-8 (and so in characters): {@link PagePath#MAX_BYTES}. */
+    public static final int MAX_PATH = PagePath.MAX_BYTES;
     /** The longest referrer kept; longer ones are cut. */
-    public static final int MAX_REFERRER = 2048;
-    private static final int MAX_SHORT_FIELD = 256;
+    public static final int MAX_REFERRER = EventFields.MAX_REFERRER;
 
     private static final JsonFactory JSON = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(16).maxStringLength(64 * 1024).build())
@@ -41,6 +46,10 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
         if (json == null || json.length == 0) {
             throw new InvalidEventException("empty value");
         }
+        // Jackson does not check the bytes of strings it skips; a record is UTF-8 throughout or refused.
+        if (!Text.isUtf8(json)) {
+            throw new InvalidEventException("the value is not valid UTF-8");
+        }
         String path = null;
         String site = null;
         String referrer = null;
@@ -56,16 +65,16 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
                 switch (field) {
-                    case "path" -> path = string(p, value, field, MAX_PATH + 1);
-                    case "site" -> site = string(p, value, field, MAX_SHORT_FIELD);
-                    case "referrer" -> referrer = string(p, value, field, Integer.MAX_VALUE);
-                    case "visitor" -> visitor = string(p, value, field, MAX_SHORT_FIELD);
-                    case "id" -> id = string(p, value, field, MAX_SHORT_FIELD);
+                    case "path" -> path = string(p, value, field);
+                    case "site" -> site = string(p, value, field);
+                    case "referrer" -> referrer = string(p, value, field);
+                    case "visitor" -> visitor = string(p, value, field);
+                    case "id" -> id = string(p, value, field);
                     case "ts" -> {
                         if (value == JsonToken.VALUE_NULL) {
                             break;
                         }
-                        if (value != JsonToken.VALUE_NUMBER_INT) {
+                        if (value != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
                             throw new InvalidEventException("ts must be epoch milliseconds, an integer");
                         }
                         ts = p.getLongValue();
@@ -84,33 +93,27 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
         if (path == null) {
             throw new InvalidEventException("path is required");
         }
-        if (!path.startsWith("/")) {
-            throw new InvalidEventException("path must begin with /");
+        try {
+            return new PageView(
+                    PagePath.canonical(path),
+                    EventFields.timestamp(ts),
+                    site == null || site.isEmpty() ? EventFields.DEFAULT_SITE : EventFields.site(site),
+                    referrer == null ? null : EventFields.referrer(referrer),
+                    visitor == null ? null : EventFields.visitor(visitor),
+                    id == null ? null : EventFields.id(id));
+        } catch (InvalidFieldException e) {
+            throw new InvalidEventException(e.getMessage());
         }
-        if (path.length() > MAX_PATH) {
-            throw new InvalidEventException("path is longer than " + MAX_PATH + " characters");
-        }
-        if (ts < 0) {
-            throw new InvalidEventException("ts must not be negative");
-        }
-        if (referrer != null && referrer.length() > MAX_REFERRER) {
-            referrer = referrer.substring(0, MAX_REFERRER);
-        }
-        return new PageView(path, ts, site == null || site.isEmpty() ? "default" : site, referrer, visitor, id);
     }
 
-    private static String string(JsonParser p, JsonToken value, String field, int max) throws IOException, InvalidEventException {
+    private static String string(JsonParser p, JsonToken value, String field) throws IOException, InvalidEventException {
         if (value == JsonToken.VALUE_NULL) {
             return null;
         }
         if (value != JsonToken.VALUE_STRING) {
             throw new InvalidEventException(field + " must be a string");
         }
-        String s = p.getText();
-        if (s.length() > max) {
-            throw new InvalidEventException(field + " is too long");
-        }
-        return s;
+        return p.getText();
     }
 
     private static String firstLine(String s) {

@@ -23,10 +23,13 @@ class BeaconTest {
             "https://blog.example/x?utm=y#z | /x",
             "https://blog.example | /",
             "https://blog.example/ | /",
-            "http://blog.example/a/b/ | /a/b/",
+            "http://blog.example/a/b/ | /a/b",
             "/relative?q=1 | /relative",
-            "https://blog.example/caf%C3%A9 | /caf%C3%A9",
-            "https://blog.example/a b | /a%20b"})
+            "https://blog.example/caf%C3%A9 | /café",
+            "https://blog.example/cafe%CC%81 | /café",
+            "HTTPS://user@Blog.Example:8443/a/./b/../c?x | /a/c",
+            "https://blog.example/a b | /a b",
+            "https://blog.example/a%2Fb | /a%2Fb"})
     void thePageIsThePathOfTheUrl(String url, String path) throws Exception {
         assertThat(parse("{\"url\":\"" + url + "\"}").path()).isEqualTo(path);
     }
@@ -34,7 +37,7 @@ class BeaconTest {
     @Test
     void pathWinsOverUrlAndDefaultsAreFilled() throws Exception {
         Beacon b = parse("{\"url\":\"https://b/other\",\"path\":\"/x\",\"referrer\":\"https://news.example/\",\"extra\":[1,{\"a\":2}]}");
-        assertThat(b).isEqualTo(new Beacon("/x", "https://news.example/", "default", null, null));
+        assertThat(b).isEqualTo(new Beacon("/x", "https://news.example/", "default", null, null, "https://b"));
     }
 
     @Test
@@ -58,7 +61,7 @@ class BeaconTest {
     void longReferrersAreCutNotRefused() throws Exception {
         Beacon b = parse("{\"path\":\"/x\",\"referrer\":\"https://r/" + "a".repeat(5000) + "\"}");
         assertThat(b.referrer()).hasSize(PageViewDecoder.MAX_REFERRER);
-        assertThat(Beacon.cut("ab\uD83D\uDE00", 3)).isEqualTo("ab");
+        assertThat(dev.tally.app.event.Text.cut("ab\uD83D\uDE00", 3)).isEqualTo("ab");
     }
 
     @ParameterizedTest
@@ -72,9 +75,15 @@ class BeaconTest {
             "{\"path\":5} | path must be a string",
             "{\"url\":\"not a url\"} | url",
             "{\"url\":\"//evil\"} | url",
+            "{\"url\":\"ftp://blog.example/x\"} | url",
+            "{\"url\":\"https:///x\"} | url",
+            "{\"url\":\"https://blog.example/a%zz\"} | percent-escape",
             "{\"path\":\"/x\",\"ts\":\"yesterday\"} | ts must be epoch milliseconds",
             "{\"path\":\"/x\",\"ts\":-1} | must not be negative",
             "{\"path\":\"/x\",\"site\":\"\"} | site must be",
+            "{\"path\":\"/x\",\"site\":\"my blog\"} | site must be",
+            "{\"path\":\"/x\",\"site\":\"\u00e9\"} | site must be",
+            "{\"path\":\"/x\",\"referrer\":\"https://a b.example/\"} | referrer has a host",
             "{\"path\":\"/x\",\"referrer\":[]} | referrer must be a string"})
     void invalidBeaconsSayWhy(String json, String reason) {
         assertThatThrownBy(() -> parse(json)).isInstanceOf(InvalidBeaconException.class).hasMessageContaining(reason);
@@ -83,14 +92,58 @@ class BeaconTest {
     @Test
     void theFutureIsRefusedBeyondAFewSeconds() throws Exception {
         assertThat(parse("{\"path\":\"/x\",\"ts\":" + (NOW + 4_000) + "}").ts()).isEqualTo(NOW + 4_000);
+        assertThatThrownBy(() -> parse("{\"path\":\"/x\",\"ts\":" + Long.MAX_VALUE + "}")).hasMessageContaining("in the future");
         assertThatThrownBy(() -> parse("{\"path\":\"/x\",\"ts\":" + (NOW + 60_000) + "}"))
                 .hasMessageContaining("60 s in the future");
     }
 
     @Test
-    void pathsAreLimitedTo2048Characters() throws Exception {
+    void pathsAreLimitedTo2048BytesOfUtf8() throws Exception {
         assertThat(parse("{\"path\":\"/" + "a".repeat(2047) + "\"}").path()).hasSize(2048);
-        assertThatThrownBy(() -> parse("{\"path\":\"/" + "a".repeat(2048) + "\"}")).hasMessageContaining("longer than 2048");
+        assertThatThrownBy(() -> parse("{\"path\":\"/" + "a".repeat(2048) + "\"}")).hasMessageContaining("2048 bytes");
+        assertThatThrownBy(() -> parse("{\"path\":\"/" + "\u20ac".repeat(2000) + "\"}")).hasMessageContaining("2048 bytes");
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"url", "path", "site", "id", "referrer"})
+    void controlCharactersAndLoneSurrogatesAreRefusedInEveryField(String field) {
+        for (String bad : new String[] {"\\u0000", "\\u0007", "\\r", "\\u001b", "\\u007f", "\\ud800", "\\udfff"}) {
+            String value = switch (field) {
+                case "url" -> "https://blog.example/a" + bad;
+                case "path" -> "/a" + bad;
+                case "referrer" -> "https://news.example/" + bad;
+                default -> "a" + bad;
+            };
+            String json = field.equals("url") || field.equals("path") ? "{\"" + field + "\":\"" + value + "\"}"
+                    : "{\"path\":\"/x\",\"" + field + "\":\"" + value + "\"}";
+            assertThatThrownBy(() -> parse(json)).as(json).isInstanceOf(InvalidBeaconException.class)
+                    .hasMessageMatching(".*(control character|lone surrogate).*");
+        }
+    }
+
+    @Test
+    void aBeaconOlderThanTheWindowCannotRewriteHistory() throws Exception {
+        assertThat(Beacon.parse(("{\"path\":\"/x\",\"ts\":" + (NOW - 3_599_000) + "}").getBytes(UTF_8), NOW).ts())
+                .isEqualTo(NOW - 3_599_000);
+        assertThatThrownBy(() -> parse("{\"path\":\"/x\",\"ts\":" + (NOW - 3_601_000) + "}"))
+                .hasMessageContaining("3601 s old").hasMessageContaining("3600 s");
+        assertThatThrownBy(() -> parse("{\"path\":\"/x\",\"ts\":0}")).hasMessageContaining("old");
+        assertThat(Beacon.parse(("{\"path\":\"/x\",\"ts\":" + (NOW - 86_000_000) + "}").getBytes(UTF_8), NOW, 86_400_000).ts())
+                .isEqualTo(NOW - 86_000_000);
+    }
+
+    @Test
+    void referrersLoseTheirQueryAndFragment() throws Exception {
+        assertThat(parse("{\"path\":\"/x\",\"referrer\":\"https://news.example/item?id=1&token=secret#c\"}").referrer())
+                .isEqualTo("https://news.example/item");
+        assertThat(parse("{\"path\":\"/x\",\"referrer\":\"https://news.example#c\"}").referrer()).isEqualTo("https://news.example");
+    }
+
+    @Test
+    void theOriginOfThePageIsKnownForTheOriginsCheck() throws Exception {
+        assertThat(parse("{\"url\":\"HTTPS://Blog.Example:443/x\"}").origin()).isEqualTo("https://blog.example");
+        assertThat(parse("{\"url\":\"http://blog.example:8080/x\"}").origin()).isEqualTo("http://blog.example:8080");
+        assertThat(parse("{\"path\":\"/x\"}").origin()).isNull();
     }
 
     @Test

@@ -39,4 +39,16 @@ class BotFilterTest {
     void aMissingUserAgentIsARobot() {
         assertThat(bots.isBot(null)).isTrue();
     }
+
+    @Test
+    void onlyTheFirst512CharactersAreLookedAtAndCachedSoHugeAgentsCostNoMore() {
+        String reader = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0 ";
+        String padded = reader + "x".repeat(512 - reader.length());
+        assertThat(bots.isBot(padded + " Googlebot/2.1")).isEqualTo(bots.isBot(padded)).isFalse();
+        BotFilter small = new BotFilter(64 * 1024);
+        for (int i = 0; i < 2_000; i++) {
+            small.isBot(i + padded + "y".repeat(100_000));
+        }
+        assertThat(small.weightedBytes()).isLessThanOrEqualTo(64 * 1024);
+    }
 }

@@ -42,6 +42,7 @@ class CollectorIT {
     static Metrics metrics;
     static WebServer open;
     static WebServer strict;
+    static WebServer guarded;
 
     @BeforeAll
     static void start() {
@@ -51,19 +52,26 @@ class CollectorIT {
         metrics = new Metrics();
         open = new WebServer();
         new Collector(publisher, new VisitorHash(null, Clock.systemUTC()), new BotFilter(), new RateLimiter(0),
-                Set.of(), false, Clock.systemUTC(), metrics.registry()).routes(open);
+                Clock.systemUTC(), metrics.registry()).routes(open);
         open.route("/metrics", metrics::handle);
         open.start("127.0.0.1", 0);
         strict = new WebServer();
         new Collector(publisher, new VisitorHash(null, Clock.systemUTC()), new BotFilter(), new RateLimiter(1),
-                Set.of("blog"), false, Clock.systemUTC(), new Metrics().registry()).routes(strict);
+                Set.of("blog"), Origins.of(List.of()), ClientAddress.direct(), Beacon.DEFAULT_MAX_AGE_MS, Clock.systemUTC(),
+                new Metrics().registry()).routes(strict);
         strict.start("127.0.0.1", 0);
+        guarded = new WebServer();
+        new Collector(publisher, new VisitorHash(null, Clock.systemUTC()), new BotFilter(), new RateLimiter(2),
+                Set.of(), Origins.of(List.of("https://myblog.example")), ClientAddress.behindProxies(1, List.of()),
+                Beacon.DEFAULT_MAX_AGE_MS, Clock.systemUTC(), new Metrics().registry()).routes(guarded);
+        guarded.start("127.0.0.1", 0);
     }
 
     @AfterAll
     static void stop() {
         open.close();
         strict.close();
+        guarded.close();
         publisher.close();
     }
 
@@ -140,9 +148,14 @@ class CollectorIT {
     void invalidBeaconsAre400WithAJsonReason() throws Exception {
         assertRefused(beacon(open, "{\"path\":"), 400, "invalid JSON");
         assertRefused(beacon(open, "{\"path\":\"no-slash\"}"), 400, "must begin with /");
-        assertRefused(beacon(open, "{\"path\":\"/" + "a".repeat(2048) + "\"}"), 400, "longer than 2048");
+        assertRefused(beacon(open, "{\"path\":\"/" + "a".repeat(2048) + "\"}"), 400, "longer than 2048 bytes");
         assertRefused(beacon(open, "{\"path\":\"/x\",\"ts\":" + (System.currentTimeMillis() + 3_600_000) + "}"), 400, "in the future");
         assertRefused(beacon(open, "{}"), 400, "url or path is required");
+        assertRefused(beacon(open, "{\"path\":\"/a\\u0000b\"}"), 400, "control character");
+        assertRefused(beacon(open, "{\"path\":\"/x\",\"site\":\"a\\u0007\"}"), 400, "control character");
+        assertRefused(beacon(open, "{\"path\":\"/x\",\"id\":\"\\ud800\"}"), 400, "lone surrogate");
+        assertRefused(beacon(open, "{\"path\":\"/" + "\u00e9".repeat(2000) + "\"}"), 400, "2048 bytes");
+        assertRefused(beacon(open, "{\"path\":\"/x\",\"ts\":" + (System.currentTimeMillis() - 7_200_000) + "}"), 400, "old");
         byte[] malformed = "{\"path\":\"/\u00e9\"}".getBytes(UTF_8);
         malformed[malformed.length - 3] = (byte) 0xFF;
         assertRefused(post(open, "text/plain", HttpRequest.BodyPublishers.ofByteArray(malformed), BROWSER), 400, "not valid UTF-8");
@@ -163,6 +176,14 @@ class CollectorIT {
     void otherMediaTypesMethodsAndResourcesAreRefused() throws Exception {
         assertRefused(post(open, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString("path=/x"), BROWSER),
                 415, "text/plain or application/json");
+        assertRefused(post(open, "text/plainx", HttpRequest.BodyPublishers.ofString("{\"path\":\"/x\"}"), BROWSER),
+                415, "text/plain or application/json");
+        assertRefused(post(open, "application/json-patch", HttpRequest.BodyPublishers.ofString("{\"path\":\"/x\"}"), BROWSER),
+                415, "text/plain or application/json");
+        assertRefused(post(open, "text/plain; charset=ISO-8859-1", HttpRequest.BodyPublishers.ofString("{\"path\":\"/x\"}"), BROWSER),
+                415, "must be UTF-8");
+        assertThat(post(open, "text/plain; charset=\"utf-8\"", HttpRequest.BodyPublishers.ofString("{\"path\":\"/x\"}"), BROWSER)
+                .statusCode()).isEqualTo(202);
         HttpResponse<String> get = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + open.port() + "/api/event")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertRefused(get, 405, "not allowed");
@@ -210,5 +231,61 @@ class CollectorIT {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
         assertThat(r.body()).startsWith("{\"error\":\"").contains(reason);
+    }
+
+    static HttpResponse<String> send(WebServer web, String json, String... headers) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + web.port() + "/api/event"))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "text/plain").header("User-Agent", BROWSER)
+                .headers(headers).POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void withOriginsOnlyBeaconsFromTheBlogsPagesAreCollected() throws Exception {
+        assertThat(send(guarded, "{\"url\":\"https://myblog.example/p\"}", "X-Forwarded-For", "198.51.100.1",
+                "Origin", "https://myblog.example").statusCode()).isEqualTo(202);
+        assertRefused(send(guarded, "{\"url\":\"https://copycat.example/p\"}", "X-Forwarded-For", "198.51.100.2"),
+                403, "https://copycat.example");
+        assertRefused(send(guarded, "{\"url\":\"https://myblog.example/p\"}", "X-Forwarded-For", "198.51.100.3",
+                "Origin", "https://copycat.example"), 403, "https://copycat.example");
+        assertRefused(send(guarded, "{\"path\":\"/p\"}", "X-Forwarded-For", "198.51.100.4"), 403, "name their page");
+    }
+
+    @Test
+    void behindAProxyTheClientIsTheRightmostForwardedAddressSoASpoofedOneDoesNotEscapeTheLimit() throws Exception {
+        int accepted = 0;
+        HttpResponse<String> limited = null;
+        for (int i = 0; i < 30 && limited == null; i++) {
+            // The client writes a new address each time on the left; the proxy appends the real one.
+            HttpResponse<String> r = send(guarded, "{\"url\":\"https://myblog.example/spoof\"}",
+                    "X-Forwarded-For", "203.0.113." + i + ", 192.0.2.77");
+            if (r.statusCode() == 429) {
+                limited = r;
+            } else {
+                assertThat(r.statusCode()).isEqualTo(202);
+                accepted++;
+            }
+        }
+        assertThat(limited).as("rate-limited after the burst").isNotNull();
+        assertThat(accepted).isBetween(10, 12);
+        // A whole IPv6 /64 is one client.
+        HttpResponse<String> v6 = null;
+        for (int i = 0; i < 30 && (v6 == null || v6.statusCode() != 429); i++) {
+            v6 = send(guarded, "{\"url\":\"https://myblog.example/v6\"}", "X-Forwarded-For", "2001:db8:5:6::" + Integer.toHexString(i + 1));
+        }
+        assertThat(v6.statusCode()).isEqualTo(429);
+    }
+
+    @Test
+    void aHugeUserAgentIsCutNotRefusedAndTheReferrerLosesItsQuery() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + open.port() + "/api/event"))
+                .header("Content-Type", "text/plain").header("User-Agent", BROWSER + " " + "x".repeat(6_000))
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"path\":\"/ua\",\"id\":\"ua-1\",\"referrer\":\"https://news.example/s?q=secret#frag\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(202);
+        List<String> values = KAFKA.readAll(topic).stream().map(x -> new String(x.value(), UTF_8))
+                .filter(v -> v.contains("ua-1")).toList();
+        assertThat(values).hasSize(1);
+        assertThat(values.get(0)).contains("\"referrer\":\"https://news.example/s\"").doesNotContain("secret").doesNotContain("frag");
     }
 }

@@ -11,7 +11,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -35,7 +34,7 @@ class CollectorOutageIT {
                 WebServer web = new WebServer()) {
             publisher.warmUp();
             new Collector(publisher, new VisitorHash(null, Clock.systemUTC()), new BotFilter(), new RateLimiter(0),
-                    Set.of(), false, Clock.systemUTC(), new Metrics().registry()).routes(web);
+                    Clock.systemUTC(), new Metrics().registry()).routes(web);
             web.start("127.0.0.1", 0);
 
             assertThat(CollectorIT.beacon(web, "{\"path\":\"/up\",\"id\":\"before\"}").statusCode()).isEqualTo(202);

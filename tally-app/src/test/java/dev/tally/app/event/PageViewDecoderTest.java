@@ -60,6 +60,101 @@ class PageViewDecoderTest {
     @Test
     void invalidUtf8IsRejected() {
         byte[] bad = {'{', '"', 'p', 'a', 't', 'h', '"', ':', '"', '/', (byte) 0xC3, (byte) 0x28, '"', '}'};
-        assertThatThrownBy(() -> decoder.decode(bad, 0)).hasMessageContaining("invalid JSON");
+        assertThatThrownBy(() -> decoder.decode(bad, 0)).hasMessageContaining("not valid UTF-8");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"path", "site", "id", "referrer", "visitor"})
+    void controlCharactersAndLoneSurrogatesInAnyTextFieldAreDeadLetters(String field) {
+        for (String bad : new String[] {"\\u0000", "\\u0001", "\\n", "\\u001f", "\\u007f", "\\ud800", "\\udc00x"}) {
+            String value = field.equals("path") ? "/a" + bad : field.equals("referrer") ? "https://r.example/" + bad : "a" + bad;
+            String json = field.equals("path") ? "{\"path\":\"" + value + "\"}" : "{\"path\":\"/x\",\"" + field + "\":\"" + value + "\"}";
+            assertThatThrownBy(() -> decode(json)).as(json).isInstanceOf(PageViewDecoder.InvalidEventException.class)
+                    .hasMessageContaining(field).hasMessageMatching(".*(control character|lone surrogate).*");
+        }
+    }
+
+    @Test
+    void aSurrogateEncodedInTheBytesOrMalformedUtf8AnywhereIsADeadLetter() {
+        byte[] surrogate = "{\"path\":\"/a???\"}".getBytes(UTF_8);
+        surrogate[11] = (byte) 0xED;
+        surrogate[12] = (byte) 0xA0;
+        surrogate[13] = (byte) 0x80;
+        assertThatThrownBy(() -> decoder.decode(surrogate, 0)).isInstanceOf(PageViewDecoder.InvalidEventException.class);
+        byte[] inUnknownField = "{\"path\":\"/a\",\"x\":\"?\"}".getBytes(UTF_8);
+        inUnknownField[18] = (byte) 0xFF;
+        assertThatThrownBy(() -> decoder.decode(inUnknownField, 0)).hasMessageContaining("UTF-8");
+    }
+
+    @Test
+    void pathsAreBoundedInBytesSoThatTheyFitPostgresqlIndexEntries() throws Exception {
+        assertThatThrownBy(() -> decode("{\"path\":\"/" + "\u00e9".repeat(2047) + "\"}")).hasMessageContaining("2048 bytes");
+        assertThat(decode("{\"path\":\"/" + "\u00e9".repeat(1023) + "\"}").path()).hasSize(1024);
+    }
+
+    @Test
+    void pathsAreCanonicalSoThatEveryProducerNamesAPageTheSameWay() throws Exception {
+        assertThat(decode("{\"path\":\"/caf%C3%A9\"}").path()).isEqualTo("/caf\u00e9");
+        assertThat(decode("{\"path\":\"/cafe\u0301\"}").path()).isEqualTo("/caf\u00e9");
+        assertThat(decode("{\"path\":\"/posts/hello/?utm=x\"}").path()).isEqualTo("/posts/hello");
+        assertThatThrownBy(() -> decode("{\"path\":\"/a%zz\"}")).hasMessageContaining("percent-escape");
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"my blog", "", "blog/x", "bl\u00f6g", "a;b"})
+    void aSiteIsAShortLabel(String site) throws Exception {
+        if (site.isEmpty()) {
+            assertThat(decode("{\"path\":\"/x\",\"site\":\"\"}").site()).isEqualTo("default");
+            return;
+        }
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"site\":\"" + site + "\"}")).hasMessageContaining("site");
+    }
+
+    @Test
+    void siteLabelsUpTo64CharactersAreKept() throws Exception {
+        assertThat(decode("{\"path\":\"/x\",\"site\":\"Blog.example_1-x\"}").site()).isEqualTo("Blog.example_1-x");
+        assertThat(decode("{\"path\":\"/x\",\"site\":\"" + "s".repeat(64) + "\"}").site()).hasSize(64);
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"site\":\"" + "s".repeat(65) + "\"}")).hasMessageContaining("site");
+    }
+
+    @Test
+    void visitorsAndIdsAreBoundedInBytes() throws Exception {
+        assertThat(decode("{\"path\":\"/x\",\"visitor\":\"" + "v".repeat(256) + "\"}").visitor()).hasSize(256);
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"visitor\":\"" + "\u00e9".repeat(129) + "\"}")).hasMessageContaining("visitor");
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"id\":\"" + "\u00e9".repeat(129) + "\"}")).hasMessageContaining("id");
+    }
+
+    @Test
+    void aReferrerWhoseHostCannotBeStoredIsADeadLetterOneWithoutAHostIsKept() throws Exception {
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"referrer\":\"https://" + "h".repeat(300) + "/\"}"))
+                .hasMessageContaining("referrer");
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"referrer\":\"https://a b/\"}")).hasMessageContaining("referrer");
+        assertThat(decode("{\"path\":\"/x\",\"referrer\":\"not a url\"}").referrer()).isEqualTo("not a url");
+        assertThat(decode("{\"path\":\"/x\",\"referrer\":\"https://b\u00fccher.example/\"}").referrer()).isEqualTo("https://b\u00fccher.example/");
+    }
+
+    @Test
+    void aLongReferrerIsNeverCutBetweenTheHalvesOfASurrogatePair() throws Exception {
+        String referrer = "https://r.example/" + "a".repeat(PageViewDecoder.MAX_REFERRER - 19) + "\uD83D\uDE00";
+        assertThat(decode("{\"path\":\"/x\",\"referrer\":\"" + referrer + "\"}").referrer()).endsWith("a");
+    }
+
+    @Test
+    void anyTimeOfImportedHistoryIsKeptButNotBeforeEpochOrAfterYear9999() throws Exception {
+        assertThat(decode("{\"path\":\"/x\",\"ts\":0}").timestamp()).isZero();
+        assertThat(decode("{\"path\":\"/x\",\"ts\":978307200000}").timestamp()).isEqualTo(978_307_200_000L);
+        assertThat(decode("{\"path\":\"/x\",\"ts\":253402300799999}").timestamp()).isEqualTo(253_402_300_799_999L);
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"ts\":253402300800000}")).hasMessageContaining("9999");
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"ts\":" + Long.MAX_VALUE + "}")).hasMessageContaining("9999");
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"ts\":99999999999999999999999}")).hasMessageContaining("ts");
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"ts\":1.5}")).hasMessageContaining("ts");
+    }
+
+    @Test
+    void deepNestingAndNumbersAsStringsAreDeadLetters() {
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"x\":" + "[".repeat(500) + "]".repeat(500) + "}"))
+                .isInstanceOf(PageViewDecoder.InvalidEventException.class);
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"ts\":\"1700000000000\"}")).hasMessageContaining("ts");
+        assertThatThrownBy(() -> decode("{\"path\":[\"/x\"]}")).hasMessageContaining("path");
     }
 }
