@@ -99,6 +99,9 @@ public final class KafkaBroker implements AutoCloseable {
     private final String clusterId;
     private final String controllers;
     private final Map<String, String> overrides;
+    private final String scramUser;
+    private final String scramPassword;
+    private final int saslPort;
     private KafkaRaftServer server;
 
     private KafkaBroker(Builder b) {
@@ -110,6 +113,9 @@ public final class KafkaBroker implements AutoCloseable {
         this.clusterId = b.clusterId;
         this.controllers = b.controllers != null ? b.controllers : nodeId + "@127.0.0.1:" + controllerPort;
         this.overrides = Map.copyOf(b.properties);
+        this.scramUser = b.scramUser;
+        this.scramPassword = b.scramPassword;
+        this.saslPort = b.scramUser == null ? -1 : freePort();
     }
 
     /** Starts configuring a node: free ports, node id 1, a temporary data directory. */
@@ -182,6 +188,19 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     /** The address clients connect to: {@code 127.0.0.1:<port>}. */
+    /**
+     * The {@code SASL_PLAINTEXT} listener's address (SCRAM-SHA-256), for a broker built with
+     * {@link Builder#scramUser}.
+     *
+     * @throws IllegalStateException when the broker has no such listener
+     */
+    public String saslBootstrapServers() {
+        if (scramUser == null) {
+            throw new IllegalStateException("this broker has no SASL listener; build it with scramUser(...)");
+        }
+        return "127.0.0.1:" + saslPort;
+    }
+
     public String bootstrapServers() {
         return "127.0.0.1:" + port;
     }
@@ -277,6 +296,14 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         p.put("log.dirs", logDir().toString());
+        if (scramUser != null) {
+            p.put("listeners", p.get("listeners") + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
+            p.put("advertised.listeners", p.get("advertised.listeners") + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
+            p.put("listener.security.protocol.map", p.get("listener.security.protocol.map") + ",SASL_PLAINTEXT:SASL_PLAINTEXT");
+            p.put("sasl.enabled.mechanisms", "SCRAM-SHA-256");
+            p.put("listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config",
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        }
         p.putAll(defaults());
         p.putAll(overrides);
         Properties props = new Properties();
@@ -299,7 +326,13 @@ public final class KafkaBroker implements AutoCloseable {
             ByteArrayOutputStream output = new ByteArrayOutputStream();
             int rc;
             try (PrintStream ps = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-                rc = StorageTool.execute(new String[] {"format", "-t", id, "-c", config.toString()}, ps);
+                List<String> args = new ArrayList<>(List.of("format", "-t", id, "-c", config.toString()));
+                if (scramUser != null) {
+                    // KRaft keeps SCRAM credentials in its metadata log: they are written when it is formatted.
+                    args.add("--add-scram");
+                    args.add("SCRAM-SHA-256=[name=" + scramUser + ",password=" + scramPassword + "]");
+                }
+                rc = StorageTool.execute(args.toArray(String[]::new), ps);
             } catch (RuntimeException e) {
                 throw new IllegalStateException("formatting " + logDir() + " failed: " + rootMessage(e), e);
             }
@@ -428,6 +461,8 @@ public final class KafkaBroker implements AutoCloseable {
         private String clusterId;
         private String controllers;
         private final Map<String, String> properties = new LinkedHashMap<>();
+        private String scramUser;
+        private String scramPassword;
 
         private Builder() {}
 
@@ -479,6 +514,20 @@ public final class KafkaBroker implements AutoCloseable {
                 throw new IllegalArgumentException("controllers must look like 1@127.0.0.1:19093,2@127.0.0.1:19095: " + voters);
             }
             this.controllers = voters;
+            return this;
+        }
+
+        /**
+         * Adds a {@code SASL_PLAINTEXT} listener on a free port ({@link KafkaBroker#saslBootstrapServers()})
+         * where this user, and only this user, logs in with SCRAM-SHA-256; for tests of clients'
+         * security settings. The plaintext listener stays, for the broker's own use.
+         */
+        public Builder scramUser(String name, String password) {
+            if (name == null || !name.matches("[A-Za-z0-9_-]+") || password == null || password.matches(".*[\\],\\[].*")) {
+                throw new IllegalArgumentException("a SCRAM user needs a plain name and a password without ',', '[' or ']'");
+            }
+            this.scramUser = name;
+            this.scramPassword = password;
             return this;
         }
 
