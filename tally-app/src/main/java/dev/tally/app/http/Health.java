@@ -9,15 +9,23 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET /health}: 200 when every dependency answers, 503 otherwise, with one line per check
- * ({@code "ok"} or the reason). Checks run on a worker thread, each bounded to a few seconds, and
+ * ({@code "ok"}, a reason of ours, or {@code "failing; see the log"} when a check threw: a
+ * driver's message stays in the log). Checks run on a worker thread, each bounded to a few seconds, and
  * a result is reused for a second so that a probe storm does not become a database storm.
  */
 public final class Health {
 
-    /** Returns {@code null} when healthy, otherwise why not. */
+    private static final Logger LOG = LoggerFactory.getLogger(Health.class);
+
+    /**
+     * Returns {@code null} when healthy, otherwise why not, in words fit for anyone to read; a
+     * check that throws is answered {@code "failing; see the log"} and its exception logged.
+     */
     @FunctionalInterface
     public interface Check extends Callable<String> {}
 
@@ -68,7 +76,9 @@ public final class Health {
             try {
                 problem = c.getValue().call();
             } catch (Exception e) {
-                problem = Replies.rootMessage(e);
+                // The driver's or the client's words may name hosts, users or files: log only.
+                LOG.warn("health check {} failed: {}", c.getKey(), Replies.rootMessage(e));
+                problem = "failing; see the log";
             }
             ready &= problem == null;
             json.append(first ? "" : ",").append(Replies.quote(c.getKey())).append(':')

@@ -46,15 +46,27 @@ public final class Replies {
         error(request, 405, request.method() + " is not allowed on " + request.path() + "; use " + allowed);
     }
 
-    /** A failure of ours, or of the database behind us: 503, logged once, never a stack trace to the client. */
+    /** The whole body of every 503 that {@link #unavailable} answers. */
+    static final String UNAVAILABLE = "temporarily unavailable; try again later";
+
+    /**
+     * A failure of ours, or of the database or broker behind us: 503 with {@code Retry-After} and
+     * a generic reason. What failed (SQL, a driver's or Kafka's message, which may name tables,
+     * hosts or users) is logged, never sent: the server is public.
+     */
     public static void unavailable(HttpServerRequest request, Throwable cause) {
         LOG.warn("{} {} failed: {}", request.method(), request.path(), cause.toString());
-        if (request.response().headWritten()) {
-            request.response().reset();
+        LOG.debug("{} {} failed", request.method(), request.path(), cause);
+        HttpServerResponse r = request.response();
+        if (r.headWritten()) {
+            r.reset(); // half an answer is worse than none: the client sees the connection fail
             return;
         }
-        request.response().putHeader("Retry-After", "5");
-        error(request, 503, "temporarily unavailable: " + rootMessage(cause));
+        if (r.ended() || r.closed()) {
+            return;
+        }
+        r.putHeader("Retry-After", "5");
+        error(request, 503, UNAVAILABLE);
     }
 
     /** Lets any origin read the answer (the view counter on a blog, a beacon from another site). */
@@ -74,6 +86,11 @@ public final class Replies {
                 .putHeader("Access-Control-Max-Age", "86400")
                 .setStatusCode(204)
                 .end();
+    }
+
+    /** Enough of a client's input to recognise it in an answer, never a whole 8 KB line echoed back. */
+    public static String cut(String value) {
+        return value.length() > 64 ? value.substring(0, 64) + "…" : value;
     }
 
     static String rootMessage(Throwable t) {

@@ -63,6 +63,9 @@ public final class WebServer implements AutoCloseable {
                 .setIdleTimeout(60)
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(16 * 1024)
+                // Vert.x answers "Upgrade: h2c" and the HTTP/2 preface by default: a second
+                // protocol to harden (over h2c, HEAD answers carried their bodies). Off.
+                .setHttp2ClearTextEnabled(false)
                 .setCompressionSupported(true);
         HttpServer s = vertx.createHttpServer(options).requestHandler(this::dispatch);
         try {
@@ -89,12 +92,12 @@ public final class WebServer implements AutoCloseable {
 
     /**
      * Runs blocking work (a database read) on a worker thread, then {@code done} on the event loop
-     * with its result, or answers 500/503 when it throws.
+     * with its result; when either throws, answers 503 ({@link Replies#unavailable}).
      */
     public <T> void blocking(HttpServerRequest request, java.util.concurrent.Callable<T> work, Handler<T> done) {
         vertx.<T>executeBlocking(work, false).onComplete(ar -> {
             if (ar.succeeded()) {
-                done.handle(ar.result());
+                answering(request, () -> done.handle(ar.result()));
             } else {
                 Replies.unavailable(request, ar.cause());
             }
@@ -104,12 +107,17 @@ public final class WebServer implements AutoCloseable {
     private void dispatch(HttpServerRequest request) {
         Handler<HttpServerRequest> handler = routes.get(request.path());
         if (handler == null) {
-            Replies.error(request, 404, "no such resource: " + request.path());
+            Replies.error(request, 404, "no such resource: " + Replies.cut(request.path()));
             return;
         }
+        answering(request, () -> handler.handle(request));
+    }
+
+    /** Runs a handler's code; whatever it throws is a 503 for the client and a line in the log. */
+    private static void answering(HttpServerRequest request, Runnable code) {
         try {
-            handler.handle(request);
-        } catch (RuntimeException e) {
+            code.run();
+        } catch (Exception | LinkageError | AssertionError | StackOverflowError e) {
             Replies.unavailable(request, e);
         }
     }

@@ -28,7 +28,7 @@ import javax.sql.DataSource;
  *
  * <p>Each API request is checked on the event loop (a bad parameter is a 400 that never touches
  * the database), then read on a worker thread through {@link WebServer#blocking}, so that a slow
- * or failing store costs a worker, not the event loop, and turns into a 503 with a reason. Every
+ * or failing store costs a worker, not the event loop, and turns into a generic 503. Every
  * {@code /api/*} answer may be read from any origin: a blog on another host shows its counter.
  */
 public final class StatsApi {
