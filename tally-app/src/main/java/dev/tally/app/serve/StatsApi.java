@@ -7,7 +7,6 @@ import dev.tally.app.http.WebServer;
 import dev.tally.app.serve.StatsQueries.PageStats;
 import dev.tally.app.serve.StatsQueries.Ranked;
 import io.vertx.core.Handler;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -168,16 +167,9 @@ public final class StatsApi {
                 Replies.methodNotAllowed(request, "GET, HEAD, OPTIONS");
                 return;
             }
-            MultiMap query;
-            try {
-                query = request.params();
-            } catch (IllegalArgumentException e) {
-                Replies.error(request, 400, "the query string is not valid URL encoding");
-                return;
-            }
             Callable<Answer> read;
             try {
-                read = endpoint.prepare(new StatsParams(query::get, clock.millis()));
+                read = endpoint.prepare(new StatsParams(QueryString.parse(request.query())::get, clock.millis()));
             } catch (BadParameterException e) {
                 Replies.error(request, 400, e.getMessage());
                 return;

@@ -31,7 +31,7 @@ final class StatsParams {
     private final long now;
 
     /**
-     * @param query the first value of a parameter, {@code null} when absent
+     * @param query the value of a parameter ({@link QueryString#get}), {@code null} when absent
      * @param now the current time in epoch ms: the defaults of {@code from} and {@code to} depend on it
      */
     StatsParams(Function<String, String> query, long now) {
@@ -60,6 +60,17 @@ final class StatsParams {
             }
             return null;
         }
+        return page(path);
+    }
+
+    /**
+     * THE ONE PLACE where a {@code path} from a query is validated and made the key the aggregator
+     * stores. {@code dev.tally.app.event.PagePath.canonical} (the rule events are counted by) is
+     * to be called here, so that {@code /api/views} finds the rows written for the same page; its
+     * refusal becomes this method's {@link BadParameterException}. Until then, the two checks
+     * below. (Control characters and invalid UTF-8 never get this far: {@link QueryString}.)
+     */
+    private static String page(String path) {
         if (!path.startsWith("/")) {
             throw new BadParameterException("path must begin with /");
         }

@@ -13,6 +13,7 @@ import dev.tally.app.StoreOptions;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.http.Health;
 import dev.tally.app.http.Metrics;
+import dev.tally.app.http.RawHttp;
 import dev.tally.app.http.WebServer;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
@@ -219,6 +220,85 @@ class ServeIT {
             assertThat(answer.headers().firstValue("Access-Control-Allow-Origin")).as(r.getKey()).hasValue("*");
             assertThat(answer.headers().firstValue("Cache-Control")).as(r.getKey()).hasValue("no-store");
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void refusesHostileQueryStringsOnEveryEndpointNamingTheParameter(String database) throws Exception {
+        String base = serve(fill(database));
+        int port = URI.create(base).getPort();
+        // Each endpoint with a valid query, and the parameters it reads.
+        Map<String, Map<String, String>> endpoints = new LinkedHashMap<>();
+        endpoints.put("/api/views", query("path", "/a", "site", "default"));
+        endpoints.put("/api/top", query("site", "default", "from", "2026-11-25", "to", "2026-11-27", "limit", "5",
+                "format", "json"));
+        endpoints.put("/api/top?format=csv", query("site", "default", "from", "2026-11-25", "limit", "5", "format", "csv"));
+        endpoints.put("/api/series", query("path", "/a", "bucket", "day", "from", "2026-11-25", "to", "2026-11-27",
+                "site", "default", "format", "json"));
+        endpoints.put("/api/series?format=csv", query("path", "/a", "bucket", "hour", "to", "2026-11-27", "format", "csv"));
+        endpoints.put("/api/referrers", query("site", "default", "from", "2026-11-25", "to", "2026-11-27", "limit", "5",
+                "format", "json"));
+        endpoints.put("/api/referrers?format=csv", query("to", "2026-11-27", "limit", "5", "format", "csv"));
+        // Appended (percent-encoded as sent) to a valid value: bad escapes, control characters,
+        // bytes that are not UTF-8 (a lone continuation, an encoded surrogate, an over-long '/',
+        // beyond U+10FFFF), and a value far over any limit.
+        List<String> hostile = List.of("%zz", "%", "%4", "%g0", "%00", "%00x", "%0A", "%0d", "%09", "%1F", "%7F", "%C2%80",
+                "%C2%9F", "%ff", "%C3%28", "%80", "%ED%A0%80", "%C0%AF", "%F4%90%80%80", "%E2%82", "x".repeat(3000));
+        int asked = 0;
+        for (Map.Entry<String, Map<String, String>> e : endpoints.entrySet()) {
+            String path = e.getKey().replaceFirst("\\?.*", "");
+            Map<String, String> valid = e.getValue();
+            assertThat(RawHttp.get(port, path + "?" + join(valid)).status()).as("%s?%s", path, join(valid)).isEqualTo(200);
+            for (String parameter : valid.keySet()) {
+                for (String bad : hostile) {
+                    Map<String, String> q = new LinkedHashMap<>(valid);
+                    q.put(parameter, valid.get(parameter) + bad);
+                    assertRefused(RawHttp.get(port, path + "?" + join(q)), parameter);
+                    asked++;
+                }
+                // Given twice, even with the same value: which one would count?
+                assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&" + parameter + "=" + valid.get(parameter)), parameter);
+            }
+            // Parameters no endpoint reads are decoded by the same rules: a client that sends
+            // garbage learns it, rather than a cache key of it being stored.
+            assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&utm_source=%ff"), "utm_source");
+            assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&x=1&x=2"), "x is given more than once");
+            assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&%zz=1"), "a parameter name");
+            assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&pa%00th=1"), "a parameter name");
+        }
+        assertThat(asked).isGreaterThan(600);
+        // Empty pieces and a name without '=' are harmless; '+' is a space, as forms send it.
+        assertJson(get(base, "/api/views?&path=/a&&site=default&flag"),
+                "{\"path\":\"/a\",\"site\":\"default\",\"views\":12,\"visitors\":3}");
+        assertJson(get(base, "/api/views?path=/a+b%2Bc%20d"),
+                "{\"path\":\"/a b+c d\",\"site\":\"default\",\"views\":0,\"visitors\":0}");
+        assertJson(get(base, "/api/views?path=/caf%C3%A9%F0%9F%98%80"),
+                "{\"path\":\"/café😀\",\"site\":\"default\",\"views\":0,\"visitors\":0}");
+    }
+
+    private static Map<String, String> query(String... pairs) {
+        Map<String, String> q = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            q.put(pairs[i], pairs[i + 1]);
+        }
+        return q;
+    }
+
+    /** The query string of {@code q}, values as they are: the hostile ones are already percent-encoded. */
+    private static String join(Map<String, String> q) {
+        StringBuilder s = new StringBuilder();
+        q.forEach((k, v) -> s.append(s.length() == 0 ? "" : "&").append(k).append('=').append(v));
+        return s.toString();
+    }
+
+    /** A 400 naming {@code parameter}: never a 5xx, never a stack trace. */
+    private static void assertRefused(RawHttp.Answer r, String parameter) throws IOException {
+        assertThat(r.status()).as("%s", r).isEqualTo(400);
+        assertThat(r.header("Content-Type")).as("%s", r).isEqualTo("application/json; charset=utf-8");
+        assertThat(error(r.body())).as("%s", r).contains(parameter);
+        assertThat(r.body()).as("%s", r).doesNotContain("Exception", "\tat ").hasSizeLessThan(400);
+        assertThat(r.header("Access-Control-Allow-Origin")).as("%s", r).isEqualTo("*");
+        assertThat(r.header("Cache-Control")).as("%s", r).isEqualTo("no-store");
     }
 
     @ParameterizedTest(name = "{0}")
