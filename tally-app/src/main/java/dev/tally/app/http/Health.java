@@ -1,5 +1,6 @@
 package dev.tally.app.http;
 
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.sql.Connection;
 import java.util.LinkedHashMap;
@@ -58,7 +59,12 @@ public final class Health {
         };
     }
 
+    /** Answers {@code GET} and {@code HEAD}; another method is a 405. */
     public void handle(WebServer web, HttpServerRequest request) {
+        if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+            Replies.methodNotAllowed(request, "GET, HEAD");
+            return;
+        }
         Answer cached = last;
         if (cached != null && System.currentTimeMillis() - checkedAt < 1_000) {
             reply(request, cached);

@@ -169,6 +169,8 @@ class ServeIT {
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.body()).isEmpty();
         assertThat(head.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
+        assertThat(head.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(preflight.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
 
         HttpResponse<String> post = send(base, "POST", "/api/views?path=/a");
         assertError(post, 405, "POST is not allowed");
@@ -294,6 +296,7 @@ class ServeIT {
     /** A 400 naming {@code parameter}: never a 5xx, never a stack trace. */
     private static void assertRefused(RawHttp.Answer r, String parameter) throws IOException {
         assertThat(r.status()).as("%s", r).isEqualTo(400);
+        assertThat(r.header("X-Content-Type-Options")).as("%s", r).isEqualTo("nosniff");
         assertThat(r.header("Content-Type")).as("%s", r).isEqualTo("application/json; charset=utf-8");
         assertThat(error(r.body())).as("%s", r).contains(parameter);
         assertThat(r.body()).as("%s", r).doesNotContain("Exception", "\tat ").hasSizeLessThan(400);
@@ -311,12 +314,18 @@ class ServeIT {
         assertThat(js.headers().firstValue("Content-Type")).hasValue("application/javascript; charset=utf-8");
         assertThat(js.headers().firstValue("Cache-Control")).hasValue("public, max-age=3600");
         assertThat(js.body()).isEqualTo(resource("/web/tally.js")).contains("sendBeacon");
+        assertThat(js.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
 
         for (int i = 0; i < 3; i++) { // the same bytes every time
             HttpResponse<String> page = get(base, "/");
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
             assertThat(page.headers().firstValue("Cache-Control")).hasValue("no-cache");
+            // Nothing but its own inline script and style, the API of its origin; never in a frame.
+            assertThat(page.headers().firstValue("Content-Security-Policy")).get().asString()
+                    .startsWith("default-src 'none'; ").contains("connect-src 'self'", "frame-ancestors 'none'");
+            assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+            assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
             assertThat(page.body()).isEqualTo(resource("/web/index.html"))
                     .contains("id=\"chart\"", "id=\"total-views\"", "id=\"top-pages\"", "id=\"top-referrers\"",
                             "id=\"range\"", "id=\"site\"", "id=\"status\"", "dataset.loaded")
@@ -332,6 +341,8 @@ class ServeIT {
         HttpResponse<String> metrics = get(base, "/metrics");
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.body()).contains("jvm_memory");
+        assertError(send(base, "POST", "/health"), 405, "POST is not allowed");
+        assertError(send(base, "DELETE", "/metrics"), 405, "DELETE is not allowed");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -393,6 +404,7 @@ class ServeIT {
         assertThat(r.statusCode()).as("%s: %s", r.uri(), r.body()).isEqualTo(503);
         assertThat(r.headers().firstValue("Retry-After")).as("%s", r.uri()).hasValue("5");
         assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).as("%s", r.uri()).hasValue("*");
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).as("%s", r.uri()).hasValue("nosniff");
         if (r.request().method().equals("HEAD")) {
             assertThat(r.body()).isEmpty();
             return;
@@ -470,8 +482,8 @@ class ServeIT {
         new StatsApi(store, Clock.fixed(NOW, ZoneOffset.UTC)).routes(web);
         Health health = new Health().add("db", Health.database(store));
         Metrics metrics = new Metrics();
-        web.route("/health", r -> health.handle(web, r));
-        web.route("/metrics", metrics::handle);
+        web.adminRoute("/health", r -> health.handle(web, r));
+        web.adminRoute("/metrics", metrics::handle);
         return "http://127.0.0.1:" + web.start("127.0.0.1", 0);
     }
 
@@ -489,12 +501,14 @@ class ServeIT {
 
     private static void assertJson(HttpResponse<String> r, String json) {
         assertThat(r.statusCode()).as("%s: %s", r.uri(), r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).as("%s", r.uri()).hasValue("nosniff");
         assertThat(r.headers().firstValue("Content-Type")).as("%s", r.uri()).hasValue("application/json; charset=utf-8");
         assertThat(r.body()).as("%s", r.uri()).isEqualTo(json);
     }
 
     private static void assertCsv(HttpResponse<String> r, String csv) {
         assertThat(r.statusCode()).as("%s: %s", r.uri(), r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).as("%s", r.uri()).hasValue("nosniff");
         assertThat(r.headers().firstValue("Content-Type")).as("%s", r.uri()).hasValue("text/csv; charset=utf-8");
         assertThat(r.body()).as("%s", r.uri()).isEqualTo(csv);
     }
@@ -502,6 +516,7 @@ class ServeIT {
     /** A JSON error answer: {@code {"error": "…"}} holding {@code reason}. */
     private static void assertError(HttpResponse<String> r, int status, String reason) throws IOException {
         assertThat(r.statusCode()).as("%s: %s", r.uri(), r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).as("%s", r.uri()).hasValue("nosniff");
         assertThat(r.headers().firstValue("Content-Type")).as("%s", r.uri()).hasValue("application/json; charset=utf-8");
         assertThat(r.body()).as("%s", r.uri()).startsWith("{\"error\":\"").endsWith("\"}").contains(reason);
         assertThat(error(r.body())).as("%s", r.uri()).contains(reason);
