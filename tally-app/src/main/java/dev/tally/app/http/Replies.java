@@ -43,7 +43,7 @@ public final class Replies {
     /** Answers 405 naming the allowed methods. */
     public static void methodNotAllowed(HttpServerRequest request, String allowed) {
         request.response().putHeader("Allow", allowed);
-        error(request, 405, request.method() + " is not allowed on " + request.path() + "; use " + allowed);
+        error(request, 405, cut(request.method().name()) + " is not allowed on " + cut(request.path()) + "; use " + allowed);
     }
 
     /** The whole body of every 503 that {@link #unavailable} answers. */

@@ -173,12 +173,14 @@ public final class WebServer implements AutoCloseable {
     private static void dispatch(Map<String, Handler<HttpServerRequest>> table, HttpServerRequest request) {
         // Browsers must not guess another type than the one given (JSON read as HTML, say).
         request.response().putHeader("X-Content-Type-Options", "nosniff");
-        Handler<HttpServerRequest> handler = table.get(request.path());
-        if (handler == null) {
-            Replies.error(request, 404, "no such resource: " + Replies.cut(request.path()));
-            return;
-        }
-        answering(request, () -> handler.handle(request));
+        answering(request, () -> {
+            Handler<HttpServerRequest> handler = table.get(request.path());
+            if (handler == null) {
+                Replies.error(request, 404, "no such resource: " + Replies.cut(request.path()));
+            } else {
+                handler.handle(request);
+            }
+        });
     }
 
     /** Runs a handler's code; whatever it throws is a 503 for the client and a line in the log. */

@@ -141,7 +141,7 @@ class WebServerIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> web.openConnections() == 5);
         Socket sixth = open(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         assertThat(readToEnd(sixth)).as("closed at once, no answer").isEmpty();
-        assertThat(web.openConnections()).isEqualTo(5);
+        await().atMost(Duration.ofSeconds(10)).until(() -> web.openConnections() == 5); // its close is counted
 
         held.get(0).close();
         await().atMost(Duration.ofSeconds(10)).until(() -> web.openConnections() == 4);
@@ -166,10 +166,11 @@ class WebServerIT {
             HttpResponse<String> head = send("HEAD", base + path);
             assertThat(head.statusCode()).as(path).isEqualTo(200);
             assertThat(head.body()).as(path).isEmpty();
-            for (String method : List.of("POST", "PUT", "DELETE", "OPTIONS", "TRACE")) {
+            for (String method : List.of("POST", "PUT", "DELETE", "OPTIONS", "TRACE", "X".repeat(3000))) {
                 HttpResponse<String> refused = send(method, base + path);
                 assertThat(refused.statusCode()).as("%s %s", method, path).isEqualTo(405);
                 assertThat(refused.headers().firstValue("Allow")).as("%s %s", method, path).hasValue("GET, HEAD");
+                assertThat(refused.body()).as("the method is cut, not echoed whole").hasSizeLessThan(300);
             }
         }
 
