@@ -17,6 +17,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -200,6 +204,33 @@ class WebServerIT {
         assertThat(off.adminPort()).isEqualTo(-1);
         assertThat(get(only + "/health").statusCode()).isEqualTo(404);
         assertThat(get(only + "/metrics").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void probesArrivingWhileTheChecksRunShareOneEvaluation() throws Exception {
+        AtomicInteger evaluations = new AtomicInteger();
+        CountDownLatch slowDatabase = new CountDownLatch(1);
+        Health health = new Health().add("db", () -> {
+            evaluations.incrementAndGet();
+            slowDatabase.await(20, TimeUnit.SECONDS);
+            return null;
+        });
+        WebServer web = server(new HttpOptions());
+        web.adminRoute("/health", r -> health.handle(web, r));
+        URI uri = URI.create("http://127.0.0.1:" + web.start("127.0.0.1", 0) + "/health");
+
+        List<CompletableFuture<HttpResponse<String>>> probes = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            probes.add(HTTP.sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString(UTF_8)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> evaluations.get() == 1);
+        slowDatabase.countDown();
+        for (CompletableFuture<HttpResponse<String>> p : probes) {
+            assertThat(p.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+        // 40 probes, more than the 16 worker threads: one evaluation (later ones read its result).
+        assertThat(evaluations).hasValue(1);
     }
 
     private WebServer server(HttpOptions options) {
