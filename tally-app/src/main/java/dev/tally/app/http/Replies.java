@@ -3,6 +3,7 @@ package dev.tally.app.http;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -10,6 +11,8 @@ import org.slf4j.LoggerFactory;
 public final class Replies {
 
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
+    private static final AtomicLong lastFailureLogged = new AtomicLong();
+    private static final AtomicLong unlogged = new AtomicLong();
 
     private Replies() {}
 
@@ -55,8 +58,17 @@ public final class Replies {
      * hosts or users) is logged, never sent: the server is public.
      */
     public static void unavailable(HttpServerRequest request, Throwable cause) {
-        LOG.warn("{} {} failed: {}", request.method(), request.path(), cause.toString());
-        LOG.debug("{} {} failed", request.method(), request.path(), cause);
+        // At most a line a second: a store that is down, or a flood, must not flood the log too.
+        long now = System.currentTimeMillis();
+        long last = lastFailureLogged.get();
+        if (now - last >= 1_000 && lastFailureLogged.compareAndSet(last, now)) {
+            long more = unlogged.getAndSet(0);
+            LOG.warn("{} {} failed: {}{}", request.method(), cut(request.path()), cause.toString(),
+                    more == 0 ? "" : " (and " + more + " more failures since the last line)");
+        } else {
+            unlogged.incrementAndGet();
+        }
+        LOG.debug("{} {} failed", request.method(), cut(request.path()), cause);
         HttpServerResponse r = request.response();
         if (r.headWritten()) {
             r.reset(); // half an answer is worse than none: the client sees the connection fail

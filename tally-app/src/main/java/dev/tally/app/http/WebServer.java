@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,11 @@ public final class WebServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WebServer.class);
 
+    /** Blocking reads queued or running at most: eight times the worker threads, a few seconds of a slow store. */
+    static final int MAX_BLOCKING = 128;
+
     private final HttpOptions options;
+    private final AtomicInteger blocking = new AtomicInteger();
     private final Vertx vertx;
     private final Map<String, Handler<HttpServerRequest>> routes = new LinkedHashMap<>();
     private final Map<String, Handler<HttpServerRequest>> adminRoutes = new LinkedHashMap<>();
@@ -158,10 +163,19 @@ public final class WebServer implements AutoCloseable {
 
     /**
      * Runs blocking work (a database read) on a worker thread, then {@code done} on the event loop
-     * with its result; when either throws, answers 503 ({@link Replies#unavailable}).
+     * with its result; when either throws, answers 503 ({@link Replies#unavailable}). When
+     * {@link #MAX_BLOCKING} pieces of work are already queued or running (a store slower than the
+     * requests coming in, or a flood of them), answers 503 at once instead of queueing without
+     * bound: the answer stays quick, and the server is itself again as soon as the load falls.
      */
     public <T> void blocking(HttpServerRequest request, java.util.concurrent.Callable<T> work, Handler<T> done) {
+        if (blocking.incrementAndGet() > MAX_BLOCKING) {
+            blocking.decrementAndGet();
+            Replies.unavailable(request, new IllegalStateException(MAX_BLOCKING + " blocking reads already wait; shedding load"));
+            return;
+        }
         vertx.<T>executeBlocking(work, false).onComplete(ar -> {
+            blocking.decrementAndGet();
             if (ar.succeeded()) {
                 answering(request, () -> done.handle(ar.result()));
             } else {

@@ -233,6 +233,37 @@ class WebServerIT {
         assertThat(evaluations).hasValue(1);
     }
 
+    @Test
+    void shedsBlockingReadsBeyondTheBoundWithA503() throws Exception {
+        CountDownLatch slowStore = new CountDownLatch(1);
+        WebServer web = server(new HttpOptions());
+        web.route("/read", r -> web.blocking(r, () -> slowStore.await(30, TimeUnit.SECONDS), v -> r.response().end("read")));
+        URI uri = URI.create("http://127.0.0.1:" + web.start("127.0.0.1", 0) + "/read");
+
+        List<CompletableFuture<HttpResponse<String>>> reads = new ArrayList<>();
+        for (int i = 0; i < WebServer.MAX_BLOCKING + 20; i++) {
+            reads.add(HTTP.sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(40)).build(),
+                    HttpResponse.BodyHandlers.ofString(UTF_8)));
+        }
+        // The 20 beyond the bound are answered while the others still wait for the store.
+        await().atMost(Duration.ofSeconds(20)).until(() -> reads.stream().filter(CompletableFuture::isDone).count() == 20);
+        slowStore.countDown();
+        int shed = 0;
+        for (CompletableFuture<HttpResponse<String>> f : reads) {
+            HttpResponse<String> r = f.get(40, TimeUnit.SECONDS);
+            if (r.statusCode() == 503) {
+                shed++;
+                assertThat(r.headers().firstValue("Retry-After")).hasValue("5");
+                assertThat(r.body()).isEqualTo("{\"error\":\"temporarily unavailable; try again later\"}");
+            } else {
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("read");
+            }
+        }
+        assertThat(shed).isEqualTo(20);
+        assertThat(get(uri.toString()).body()).as("itself again").isEqualTo("read");
+    }
+
     private WebServer server(HttpOptions options) {
         WebServer web = new WebServer(options);
         servers.add(web);
