@@ -29,9 +29,11 @@ import org.slf4j.LoggerFactory;
  * <p>It faces the internet, so it is configured for that ({@link HttpOptions}): HTTP/1.1 only
  * unless {@code --h2c}; request lines of at most 8 KB (else 414) and headers of at most 16 KB
  * (else 431); a connection cap and a read deadline ({@link ConnectionLimits}); every answer
- * {@code X-Content-Type-Options: nosniff}; whatever a handler throws, a generic 503. The admin
- * routes ({@code /health}, {@code /metrics}) are served with the others, on a port of their own,
- * or not at all ({@code --admin-port}).
+ * {@code X-Content-Type-Options: nosniff}; whatever a handler throws, a generic 503; at most
+ * {@link #MAX_BLOCKING} blocking reads at once. The admin routes ({@code /health},
+ * {@code /metrics}) are served with the others, on a port of their own, or not at all
+ * ({@code --admin-port}). A handler must not replace its response's {@code endHandler}: the read
+ * deadline restarts from it.
  */
 public final class WebServer implements AutoCloseable {
 
