@@ -54,7 +54,7 @@ public final class CollectCommand implements Callable<Integer> {
         }
         publisher.warmUp();
         Metrics metrics = new Metrics();
-        WebServer web = new WebServer(http);
+        WebServer web = new WebServer(http, metrics.registry());
         collector.collector(publisher, metrics.registry()).routes(web);
         Health health = new Health().add("kafka", Health.kafka(admin));
         web.adminRoute("/health", r -> health.handle(web, r));

@@ -1,5 +1,8 @@
 package dev.tally.app.http;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -34,10 +37,30 @@ final class ConnectionLimits {
     private final AtomicLong lastWarned = new AtomicLong(-WARN_EVERY_MS);
     private final Map<HttpConnection, Deadline> deadlines = new ConcurrentHashMap<>();
 
-    ConnectionLimits(Vertx vertx, int max, long readTimeoutMs) {
+    private final Counter overLimit;
+    private final Counter timedOut;
+
+    /**
+     * @param listener the {@code listener} tag of this listener's meters ({@code front}, {@code admin})
+     */
+    ConnectionLimits(Vertx vertx, int max, long readTimeoutMs, MeterRegistry registry, String listener) {
         this.vertx = vertx;
         this.max = max;
         this.readTimeoutMs = readTimeoutMs;
+        Gauge.builder("tally.http.connections", open, AtomicInteger::get)
+                .description("open HTTP connections")
+                .tag("listener", listener)
+                .register(registry);
+        this.overLimit = closed(registry, listener, "over_limit");
+        this.timedOut = closed(registry, listener, "read_timeout");
+    }
+
+    private static Counter closed(MeterRegistry registry, String listener, String reason) {
+        return Counter.builder("tally.http.connections.closed")
+                .description("HTTP connections the server closed: beyond --max-connections, or no whole request within --read-timeout")
+                .tag("listener", listener)
+                .tag("reason", reason)
+                .register(registry);
     }
 
     /** The server's connection handler. */
@@ -50,6 +73,7 @@ final class ConnectionLimits {
             deadlines.remove(connection);
         });
         if (now > max) {
+            overLimit.increment();
             warn("{} connections are open, the most --max-connections allows; closing new ones", max);
             connection.close();
             return;
@@ -109,6 +133,7 @@ final class ConnectionLimits {
                 if (answering == 0 || !last.isEnded()) {
                     // Not a warning: idle keep-alive connections and browsers' speculative ones end so too.
                     LOG.debug("closing {}: no whole request within {} ms", connection.remoteAddress(), readTimeoutMs);
+                    timedOut.increment();
                     connection.close();
                 }
             });

@@ -2,6 +2,9 @@ package dev.tally.app.http;
 
 import dev.tally.app.HttpOptions;
 import dev.tally.app.StartupException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -43,6 +46,8 @@ public final class WebServer implements AutoCloseable {
     static final int MAX_BLOCKING = 128;
 
     private final HttpOptions options;
+    private final MeterRegistry registry;
+    private final Counter shed;
     private final AtomicInteger blocking = new AtomicInteger();
     private final Vertx vertx;
     private final Map<String, Handler<HttpServerRequest>> routes = new LinkedHashMap<>();
@@ -51,13 +56,27 @@ public final class WebServer implements AutoCloseable {
     private HttpServer server;
     private HttpServer admin;
 
-    /** A server with the defaults of {@link HttpOptions}. */
+    /** A server with the defaults of {@link HttpOptions}, its meters nowhere. */
     public WebServer() {
         this(new HttpOptions());
     }
 
+    /** A server with its meters nowhere (tests). */
     public WebServer(HttpOptions options) {
+        this(options, new SimpleMeterRegistry());
+    }
+
+    /**
+     * @param registry where the server's meters go: {@code tally.http.connections} (open),
+     *     {@code tally.http.connections.closed{reason=over_limit|read_timeout}} and
+     *     {@code tally.http.reads.shed}
+     */
+    public WebServer(HttpOptions options, MeterRegistry registry) {
         this.options = options;
+        this.registry = registry;
+        this.shed = Counter.builder("tally.http.reads.shed")
+                .description("requests answered 503 at once because " + MAX_BLOCKING + " blocking reads already waited")
+                .register(registry);
         // Two event loops match the machine; the worker pool serves blocking database reads.
         this.vertx = Vertx.vertx(new VertxOptions()
                 .setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
@@ -106,13 +125,14 @@ public final class WebServer implements AutoCloseable {
         if (options.adminPort == HttpOptions.ADMIN_SAME) {
             front.putAll(adminRoutes);
         } else if (options.adminPort >= 0) {
-            admin = listen(options.adminBind, options.adminPort, "--admin-port", adminRoutes);
+            admin = listen(options.adminBind, options.adminPort, "--admin-port", "admin", adminRoutes);
         }
-        server = listen(host, port, "--port", front);
+        server = listen(host, port, "--port", "front", front);
         return server.actualPort();
     }
 
-    private HttpServer listen(String host, int port, String option, Map<String, Handler<HttpServerRequest>> table) {
+    private HttpServer listen(String host, int port, String option, String listener,
+            Map<String, Handler<HttpServerRequest>> table) {
         HttpServerOptions settings = new HttpServerOptions()
                 .setHost(host)
                 .setPort(port)
@@ -123,7 +143,8 @@ public final class WebServer implements AutoCloseable {
                 // protocol to harden (over h2c, HEAD answers carried their bodies). Asked for only.
                 .setHttp2ClearTextEnabled(options.h2c)
                 .setCompressionSupported(true);
-        ConnectionLimits guard = new ConnectionLimits(vertx, options.maxConnections, options.readTimeout().toMillis());
+        ConnectionLimits guard = new ConnectionLimits(vertx, options.maxConnections, options.readTimeout().toMillis(),
+                registry, listener);
         limits.add(guard);
         HttpServer s = vertx.createHttpServer(settings)
                 .connectionHandler(guard::opened)
@@ -173,6 +194,7 @@ public final class WebServer implements AutoCloseable {
     public <T> void blocking(HttpServerRequest request, java.util.concurrent.Callable<T> work, Handler<T> done) {
         if (blocking.incrementAndGet() > MAX_BLOCKING) {
             blocking.decrementAndGet();
+            shed.increment();
             Replies.unavailable(request, new IllegalStateException(MAX_BLOCKING + " blocking reads already wait; shedding load"));
             return;
         }

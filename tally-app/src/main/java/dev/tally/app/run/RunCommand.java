@@ -119,7 +119,7 @@ public final class RunCommand implements Callable<Integer> {
             HikariDataSource reads = store.openPool("tally-serve", 4);
             started.push(reads::close);
 
-            WebServer web = new WebServer(http);
+            WebServer web = new WebServer(http, metrics.registry());
             started.push(() -> web.close(Duration.ofSeconds(5)));
             collector.collector(publisher, metrics.registry()).routes(web);
             new StatsApi(reads).routes(web);

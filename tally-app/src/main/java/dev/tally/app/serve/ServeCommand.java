@@ -38,12 +38,12 @@ public final class ServeCommand implements Callable<Integer> {
         store.validate(spec);
         Aggregator.migrate(store.db);
         HikariDataSource pool = store.openPool("tally-serve", 4);
-        WebServer web = new WebServer(http);
+        Metrics metrics = new Metrics();
+        WebServer web = new WebServer(http, metrics.registry());
         int port;
         try {
             new StatsApi(pool).routes(web);
             Health health = new Health().add("db", Health.database(pool));
-            Metrics metrics = new Metrics();
             web.adminRoute("/health", r -> health.handle(web, r));
             web.adminRoute("/metrics", metrics::handle);
             port = web.start(http.bind, http.port);

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tally.app.HttpOptions;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -107,7 +109,8 @@ class WebServerIT {
     void closesAConnectionThatDoesNotSendAWholeRequestInTime() throws Exception {
         HttpOptions options = new HttpOptions();
         options.readTimeoutSeconds = 1;
-        WebServer web = server(options);
+        MeterRegistry registry = new SimpleMeterRegistry();
+        WebServer web = server(options, registry);
         web.route("/", r -> r.response().end("hello"));
         // An answer slower than the read timeout is not cut: the deadline is for the client.
         web.route("/slow", r -> web.vertx().setTimer(2_500, id -> r.response().end("late")));
@@ -126,6 +129,7 @@ class WebServerIT {
         // Kept alive after its answer, then idle: closed too.
         assertThat(readToEnd(kept)).startsWith("HTTP/1.1 200 OK").endsWith("hello");
         await().atMost(Duration.ofSeconds(10)).until(() -> web.openConnections() == 0);
+        assertThat(closed(registry, "read_timeout")).as("all five, the slow one once answered and idle").isEqualTo(5);
         assertThat(get("http://127.0.0.1:" + port + "/").body()).isEqualTo("hello");
     }
 
@@ -134,7 +138,8 @@ class WebServerIT {
         HttpOptions options = new HttpOptions();
         options.maxConnections = 5;
         options.readTimeoutSeconds = 120; // idle ones stay while the test looks
-        WebServer web = server(options);
+        MeterRegistry registry = new SimpleMeterRegistry();
+        WebServer web = server(options, registry);
         web.route("/", r -> r.response().end("hello"));
         int port = web.start("127.0.0.1", 0);
 
@@ -146,6 +151,8 @@ class WebServerIT {
         Socket sixth = open(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         assertThat(readToEnd(sixth)).as("closed at once, no answer").isEmpty();
         await().atMost(Duration.ofSeconds(10)).until(() -> web.openConnections() == 5); // its close is counted
+        assertThat(closed(registry, "over_limit")).isEqualTo(1);
+        assertThat(registry.get("tally.http.connections").tag("listener", "front").gauge().value()).isEqualTo(5);
 
         held.get(0).close();
         await().atMost(Duration.ofSeconds(10)).until(() -> web.openConnections() == 4);
@@ -158,14 +165,15 @@ class WebServerIT {
         Metrics metrics = new Metrics();
         Health health = new Health().add("always", () -> null);
 
-        WebServer same = server(new HttpOptions());
+        WebServer same = server(new HttpOptions(), metrics.registry());
         same.route("/", r -> r.response().end("hello"));
         same.adminRoute("/health", r -> health.handle(same, r));
         same.adminRoute("/metrics", metrics::handle);
         String base = "http://127.0.0.1:" + same.start("127.0.0.1", 0);
         assertThat(same.adminPort()).isEqualTo(-1);
         assertThat(get(base + "/health").body()).isEqualTo("{\"checks\":{\"always\":\"ok\"},\"status\":\"ready\"}");
-        assertThat(get(base + "/metrics").body()).contains("jvm_memory");
+        assertThat(get(base + "/metrics").body()).contains("jvm_memory", "tally_http_connections{listener=\"front\"}",
+                "tally_http_connections_closed_total{listener=\"front\",reason=\"read_timeout\"}", "tally_http_reads_shed_total");
         for (String path : List.of("/health", "/metrics")) {
             HttpResponse<String> head = send("HEAD", base + path);
             assertThat(head.statusCode()).as(path).isEqualTo(200);
@@ -236,7 +244,8 @@ class WebServerIT {
     @Test
     void shedsBlockingReadsBeyondTheBoundWithA503() throws Exception {
         CountDownLatch slowStore = new CountDownLatch(1);
-        WebServer web = server(new HttpOptions());
+        MeterRegistry registry = new SimpleMeterRegistry();
+        WebServer web = server(new HttpOptions(), registry);
         web.route("/read", r -> web.blocking(r, () -> slowStore.await(30, TimeUnit.SECONDS), v -> r.response().end("read")));
         URI uri = URI.create("http://127.0.0.1:" + web.start("127.0.0.1", 0) + "/read");
 
@@ -261,13 +270,22 @@ class WebServerIT {
             }
         }
         assertThat(shed).isEqualTo(20);
+        assertThat(registry.get("tally.http.reads.shed").counter().count()).isEqualTo(20);
         assertThat(get(uri.toString()).body()).as("itself again").isEqualTo("read");
     }
 
     private WebServer server(HttpOptions options) {
-        WebServer web = new WebServer(options);
+        return server(options, new SimpleMeterRegistry());
+    }
+
+    private WebServer server(HttpOptions options, MeterRegistry registry) {
+        WebServer web = new WebServer(options, registry);
         servers.add(web);
         return web;
+    }
+
+    private static double closed(MeterRegistry registry, String reason) {
+        return registry.get("tally.http.connections.closed").tag("listener", "front").tag("reason", reason).counter().count();
     }
 
     /** A connection that has sent {@code text}, closed by the test's end. */
