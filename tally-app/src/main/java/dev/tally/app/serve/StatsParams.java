@@ -1,5 +1,6 @@
 package dev.tally.app.serve;
 
+import dev.tally.app.http.Replies;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -209,9 +210,8 @@ final class StatsParams {
         return v == null || v.isEmpty() ? null : v;
     }
 
-    /** Enough of a bad value to recognise it, never a whole 8 KB query echoed back. */
+    /** A bad value, quoted and {@linkplain Replies#cut cut}. */
     private static String cut(String value) {
-        String v = value.length() > 40 ? value.substring(0, 40) + "…" : value;
-        return "\"" + v + "\"";
+        return "\"" + Replies.cut(value) + "\"";
     }
 }
