@@ -1,5 +1,6 @@
 package dev.tally.app;
 
+import dev.tally.app.event.EventFields;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -16,8 +17,8 @@ import picocli.CommandLine.TypeConversionException;
  */
 public final class TimeArgument implements ITypeConverter<Long> {
 
-    /** The last millisecond of the year 9999: later is a mistake, not a time. */
-    public static final long LATEST = 253_402_300_799_999L;
+    /** The last millisecond of the year 9999: later is a mistake, not a time (and has no ISO form). */
+    public static final long LATEST = EventFields.MAX_TIMESTAMP;
 
     /**
      * Epoch milliseconds of {@code value}.

@@ -31,6 +31,10 @@ class CommandLineIT {
         assertThat(TallyProcess.run(dir, "collect", "--help").stdout())
                 .contains("--bootstrap-servers", "--topic", "--kafka", "--port", "--sites", "--rate-limit");
         assertThat(TallyProcess.run(dir, "serve", "--help").stdout()).contains("--db", "--port");
+        for (String command : new String[] {"run", "collect", "serve"}) { // one HTTP front, the same options
+            assertThat(TallyProcess.run(dir, command, "--help").stdout()).as(command).contains("--bind", "--admin-port",
+                    "--admin-bind", "--read-timeout", "--max-connections", "--h2c");
+        }
     }
 
     @Test
@@ -40,6 +44,10 @@ class CommandLineIT {
         assertOneLine(TallyProcess.run(dir, "aggregate", "--db", "jdbc:mysql://127.0.0.1/x"), 2,
                 "tally: --db must be a jdbc:sqlite: or jdbc:postgresql: URL, not jdbc:mysql://127.0.0.1/x (see bin/tally --help)");
         assertOneLine(TallyProcess.run(dir, "serve", "--port", "eighty"), 2, "Invalid value for option '--port'");
+        assertOneLine(TallyProcess.run(dir, "serve", "--admin-port", "maybe"), 2,
+                "Invalid value for option '--admin-port': 'maybe' is not a port (0-65535), same or off");
+        assertOneLine(TallyProcess.run(dir, "collect", "--read-timeout", "0"), 2, "Invalid value for option '--read-timeout'");
+        assertOneLine(TallyProcess.run(dir, "run", "--max-connections", "-1"), 2, "Invalid value for option '--max-connections'");
         assertOneLine(TallyProcess.run(dir, "collect", "--kafka", "acks=0", "--bootstrap-servers", "127.0.0.1:1"), 2,
                 "cannot be changed");
     }

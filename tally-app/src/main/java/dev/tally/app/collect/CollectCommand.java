@@ -54,11 +54,11 @@ public final class CollectCommand implements Callable<Integer> {
         }
         publisher.warmUp();
         Metrics metrics = new Metrics();
-        WebServer web = new WebServer();
+        WebServer web = new WebServer(http, metrics.registry());
         collector.collector(publisher, metrics.registry()).routes(web);
         Health health = new Health().add("kafka", Health.kafka(admin));
-        web.route("/health", r -> health.handle(web, r));
-        web.route("/metrics", metrics::handle);
+        web.adminRoute("/health", r -> health.handle(web, r));
+        web.adminRoute("/metrics", metrics::handle);
         try {
             web.start(http.bind, http.port);
         } catch (RuntimeException e) {

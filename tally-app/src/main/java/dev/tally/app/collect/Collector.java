@@ -174,7 +174,8 @@ public final class Collector {
                 } else {
                     LOG.debug("beacon not stored: {}", error.toString());
                     request.response().putHeader("Retry-After", "5");
-                    refuse(request, Outcome.UNAVAILABLE, 503, "Kafka cannot take the event now: " + error.getMessage());
+                    // Kafka's own text names brokers and topics: it stays in the log, /health says what is down.
+                    refuse(request, Outcome.UNAVAILABLE, 503, "Kafka cannot take the event now; try again later");
                 }
             };
             if (context != null) {

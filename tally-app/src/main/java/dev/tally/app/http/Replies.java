@@ -3,6 +3,7 @@ package dev.tally.app.http;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -10,6 +11,8 @@ import org.slf4j.LoggerFactory;
 public final class Replies {
 
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
+    private static final AtomicLong lastFailureLogged = new AtomicLong();
+    private static final AtomicLong unlogged = new AtomicLong();
 
     private Replies() {}
 
@@ -43,18 +46,39 @@ public final class Replies {
     /** Answers 405 naming the allowed methods. */
     public static void methodNotAllowed(HttpServerRequest request, String allowed) {
         request.response().putHeader("Allow", allowed);
-        error(request, 405, request.method() + " is not allowed on " + request.path() + "; use " + allowed);
+        error(request, 405, cut(request.method().name()) + " is not allowed on " + cut(request.path()) + "; use " + allowed);
     }
 
-    /** A failure of ours, or of the database behind us: 503, logged once, never a stack trace to the client. */
+    /** The whole body of every 503 that {@link #unavailable} answers. */
+    static final String UNAVAILABLE = "temporarily unavailable; try again later";
+
+    /**
+     * A failure of ours, or of the database or broker behind us: 503 with {@code Retry-After} and
+     * a generic reason. What failed (SQL, a driver's or Kafka's message, which may name tables,
+     * hosts or users) is logged, never sent: the server is public.
+     */
     public static void unavailable(HttpServerRequest request, Throwable cause) {
-        LOG.warn("{} {} failed: {}", request.method(), request.path(), cause.toString());
-        if (request.response().headWritten()) {
-            request.response().reset();
+        // At most a line a second: a store that is down, or a flood, must not flood the log too.
+        long now = System.currentTimeMillis();
+        long last = lastFailureLogged.get();
+        if (now - last >= 1_000 && lastFailureLogged.compareAndSet(last, now)) {
+            long more = unlogged.getAndSet(0);
+            LOG.warn("{} {} failed: {}{}", request.method(), cut(request.path()), cause.toString(),
+                    more == 0 ? "" : " (and " + more + " more failures since the last line)");
+        } else {
+            unlogged.incrementAndGet();
+        }
+        LOG.debug("{} {} failed", request.method(), cut(request.path()), cause);
+        HttpServerResponse r = request.response();
+        if (r.headWritten()) {
+            r.reset(); // half an answer is worse than none: the client sees the connection fail
             return;
         }
-        request.response().putHeader("Retry-After", "5");
-        error(request, 503, "temporarily unavailable: " + rootMessage(cause));
+        if (r.ended() || r.closed()) {
+            return;
+        }
+        r.putHeader("Retry-After", "5");
+        error(request, 503, UNAVAILABLE);
     }
 
     /** Lets any origin read the answer (the view counter on a blog, a beacon from another site). */
@@ -74,6 +98,11 @@ public final class Replies {
                 .putHeader("Access-Control-Max-Age", "86400")
                 .setStatusCode(204)
                 .end();
+    }
+
+    /** Enough of a client's input to recognise it in an answer, never a whole 8 KB line echoed back. */
+    public static String cut(String value) {
+        return value.length() > 64 ? value.substring(0, 64) + "…" : value;
     }
 
     static String rootMessage(Throwable t) {

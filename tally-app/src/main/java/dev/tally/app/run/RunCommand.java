@@ -81,6 +81,9 @@ public final class RunCommand implements Callable<Integer> {
         collector.defaultSaltFile(dataDir.resolve("visitor-salt"));
         // Fail in a second, not after the broker started, when the HTTP port is taken.
         requireFree(http.bind, http.port, "--port");
+        if (http.adminPort >= 0) {
+            requireFree(http.adminBind, http.adminPort, "--admin-port");
+        }
 
         Deque<AutoCloseable> started = new ArrayDeque<>();
         try {
@@ -116,7 +119,7 @@ public final class RunCommand implements Callable<Integer> {
             HikariDataSource reads = store.openPool("tally-serve", 4);
             started.push(reads::close);
 
-            WebServer web = new WebServer();
+            WebServer web = new WebServer(http, metrics.registry());
             started.push(() -> web.close(Duration.ofSeconds(5)));
             collector.collector(publisher, metrics.registry()).routes(web);
             new StatsApi(reads).routes(web);
@@ -124,8 +127,8 @@ public final class RunCommand implements Callable<Integer> {
                     .add("kafka", Health.kafka(admin))
                     .add("db", Health.database(reads))
                     .add("aggregator", aggregator::problem);
-            web.route("/health", r -> health.handle(web, r));
-            web.route("/metrics", metrics::handle);
+            web.adminRoute("/health", r -> health.handle(web, r));
+            web.adminRoute("/metrics", metrics::handle);
             int port = web.start(http.bind, http.port);
 
             CountDownLatch stopped = new CountDownLatch(1);
@@ -140,6 +143,9 @@ public final class RunCommand implements Callable<Integer> {
             System.out.println();
             System.out.println("  dashboard:  " + base + "/");
             System.out.println("  Kafka:      " + kafka.bootstrapServers + " (topic " + topic + ")");
+            if (web.adminPort() >= 0) {
+                System.out.println("  health:     http://" + http.adminBind + ":" + web.adminPort() + "/health and /metrics");
+            }
             System.out.println();
             System.out.println("Add this line to every page of your blog:");
             System.out.println();

@@ -38,14 +38,14 @@ public final class ServeCommand implements Callable<Integer> {
         store.validate(spec);
         Aggregator.migrate(store.db);
         HikariDataSource pool = store.openPool("tally-serve", 4);
-        WebServer web = new WebServer();
+        Metrics metrics = new Metrics();
+        WebServer web = new WebServer(http, metrics.registry());
         int port;
         try {
             new StatsApi(pool).routes(web);
             Health health = new Health().add("db", Health.database(pool));
-            Metrics metrics = new Metrics();
-            web.route("/health", r -> health.handle(web, r));
-            web.route("/metrics", metrics::handle);
+            web.adminRoute("/health", r -> health.handle(web, r));
+            web.adminRoute("/metrics", metrics::handle);
             port = web.start(http.bind, http.port);
         } catch (RuntimeException e) {
             web.close(Duration.ZERO);
@@ -60,6 +60,9 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "serve-shutdown"));
         System.out.println("serving http://" + http.bind + ":" + port + "/");
+        if (web.adminPort() >= 0) {
+            System.out.println("health and metrics on http://" + http.adminBind + ":" + web.adminPort() + "/");
+        }
         System.out.flush();
         stopped.await();
         return 0;

@@ -7,7 +7,6 @@ import dev.tally.app.http.WebServer;
 import dev.tally.app.serve.StatsQueries.PageStats;
 import dev.tally.app.serve.StatsQueries.Ranked;
 import io.vertx.core.Handler;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -15,11 +14,18 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -28,7 +34,7 @@ import javax.sql.DataSource;
  *
  * <p>Each API request is checked on the event loop (a bad parameter is a 400 that never touches
  * the database), then read on a worker thread through {@link WebServer#blocking}, so that a slow
- * or failing store costs a worker, not the event loop, and turns into a 503 with a reason. Every
+ * or failing store costs a worker, not the event loop, and turns into a generic 503. Every
  * {@code /api/*} answer may be read from any origin: a blog on another host shows its counter.
  */
 public final class StatsApi {
@@ -39,14 +45,12 @@ public final class StatsApi {
     private static final JsonFactory JSON = new JsonFactory();
     private static final String JSON_TYPE = "application/json; charset=utf-8";
     private static final String CSV_TYPE = "text/csv; charset=utf-8";
-    /** The dashboard's own script and style are inline; it talks only to this origin. */
-    private static final String DASHBOARD_POLICY = "default-src 'none'; script-src 'unsafe-inline'; "
-            + "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
 
     private final StatsQueries queries;
     private final Clock clock;
     private final Buffer snippet = resource("/web/tally.js");
     private final Buffer dashboard = resource("/web/index.html");
+    private final String dashboardPolicy = dashboardPolicy(dashboard.toString(StandardCharsets.UTF_8));
 
     /** What an endpoint answers once read: a body and its type. */
     private record Answer(String contentType, String body) {}
@@ -168,16 +172,9 @@ public final class StatsApi {
                 Replies.methodNotAllowed(request, "GET, HEAD, OPTIONS");
                 return;
             }
-            MultiMap query;
-            try {
-                query = request.params();
-            } catch (IllegalArgumentException e) {
-                Replies.error(request, 400, "the query string is not valid URL encoding");
-                return;
-            }
             Callable<Answer> read;
             try {
-                read = endpoint.prepare(new StatsParams(query::get, clock.millis()));
+                read = endpoint.prepare(new StatsParams(QueryString.parse(request.query())::get, clock.millis()));
             } catch (BadParameterException e) {
                 Replies.error(request, 400, e.getMessage());
                 return;
@@ -193,7 +190,32 @@ public final class StatsApi {
         };
     }
 
-    private static Handler<HttpServerRequest> file(Buffer body, String contentType, String cacheControl) {
+    /**
+     * The dashboard's Content-Security-Policy: nothing but its own inline script and style (each
+     * allowed by the hash of its text, so that markup slipped into the page could not run), the
+     * API of this origin, and no other page may frame it (clickjacking).
+     */
+    static String dashboardPolicy(String html) {
+        return "default-src 'none'; script-src " + hashes(html, "script") + "; style-src " + hashes(html, "style")
+                + "; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    }
+
+    /** The CSP sources of every inline {@code <tag>} element of {@code html}: {@code 'sha256-…'} of its text. */
+    private static String hashes(String html, String tag) {
+        Matcher m = Pattern.compile("<" + tag + ">(.*?)</" + tag + ">", Pattern.DOTALL).matcher(html);
+        StringJoiner sources = new StringJoiner(" ");
+        while (m.find()) {
+            try {
+                byte[] digest = MessageDigest.getInstance("SHA-256").digest(m.group(1).getBytes(StandardCharsets.UTF_8));
+                sources.add("'sha256-" + Base64.getEncoder().encodeToString(digest) + "'");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every Java has SHA-256", e);
+            }
+        }
+        return sources.length() == 0 ? "'none'" : sources.toString();
+    }
+
+    private Handler<HttpServerRequest> file(Buffer body, String contentType, String cacheControl) {
         return request -> {
             if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
                 Replies.methodNotAllowed(request, "GET, HEAD");
@@ -201,10 +223,11 @@ public final class StatsApi {
             }
             request.response()
                     .putHeader("Content-Type", contentType)
-                    .putHeader("Cache-Control", cacheControl)
-                    .putHeader("X-Content-Type-Options", "nosniff");
+                    .putHeader("Cache-Control", cacheControl);
             if (contentType.startsWith("text/html")) {
-                request.response().putHeader("Content-Security-Policy", DASHBOARD_POLICY);
+                request.response()
+                        .putHeader("Content-Security-Policy", dashboardPolicy)
+                        .putHeader("X-Frame-Options", "DENY"); // browsers without frame-ancestors
             }
             end(request, body);
         };

@@ -1,5 +1,10 @@
 package dev.tally.app.serve;
 
+import dev.tally.app.TimeArgument;
+import dev.tally.app.event.EventFields;
+import dev.tally.app.event.InvalidFieldException;
+import dev.tally.app.event.PagePath;
+import dev.tally.app.http.Replies;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -18,20 +23,16 @@ import java.util.function.Function;
  */
 final class StatsParams {
 
-    static final int MAX_PATH = 2048;
-    static final int MAX_SITE = 256;
     static final int DEFAULT_LIMIT = 10;
     static final int MAX_LIMIT = 1000;
     static final int MAX_BUCKETS = 5000;
     static final String DEFAULT_SITE = "default";
-    /** 9999-12-31T23:59:59.999Z: beyond it an instant has no ISO form, and sums of times could overflow. */
-    static final long LATEST = 253_402_300_799_999L;
 
     private final Function<String, String> query;
     private final long now;
 
     /**
-     * @param query the first value of a parameter, {@code null} when absent
+     * @param query the value of a parameter ({@link QueryString#get}), {@code null} when absent
      * @param now the current time in epoch ms: the defaults of {@code from} and {@code to} depend on it
      */
     StatsParams(Function<String, String> query, long now) {
@@ -45,10 +46,11 @@ final class StatsParams {
         if (site == null) {
             return DEFAULT_SITE;
         }
-        if (site.length() > MAX_SITE) {
-            throw new BadParameterException("site must be at most " + MAX_SITE + " characters");
+        try {
+            return EventFields.site(site);
+        } catch (InvalidFieldException e) {
+            throw new BadParameterException(e.getMessage());
         }
-        return site;
     }
 
     /** The page path; {@code null} when absent and not {@code required}. */
@@ -60,13 +62,21 @@ final class StatsParams {
             }
             return null;
         }
-        if (!path.startsWith("/")) {
-            throw new BadParameterException("path must begin with /");
+        return page(path);
+    }
+
+    /**
+     * The one place where a {@code path} from a query becomes the key the aggregator stores: the
+     * page's canonical form, by the rule events are counted by, so that {@code /api/views} finds
+     * {@code /café} whether the widget asks for {@code /caf%C3%A9}, a decomposed {@code é} or
+     * {@code /café/}. (Control characters and invalid UTF-8 never get this far: {@link QueryString}.)
+     */
+    private static String page(String path) {
+        try {
+            return PagePath.canonical(path);
+        } catch (InvalidFieldException e) {
+            throw new BadParameterException(e.getMessage());
         }
-        if (path.length() > MAX_PATH) {
-            throw new BadParameterException("path must be at most " + MAX_PATH + " characters");
-        }
-        return path;
     }
 
     /** How many rows to answer: 10 unless said, 1 to 1000. */
@@ -123,7 +133,7 @@ final class StatsParams {
         if (from == null && to == null) {
             return null;
         }
-        return range(from == null ? 0 : from, to == null ? Math.min(now + unit.millis, LATEST) : to);
+        return range(from == null ? 0 : from, to == null ? Math.min(now + unit.millis, TimeArgument.LATEST) : to);
     }
 
     /**
@@ -156,23 +166,11 @@ final class StatsParams {
      * @throws BadParameterException when it is none of these, or before 1970 or after 9999
      */
     static long instant(String name, String value) {
-        long t;
         try {
-            if (!value.isEmpty() && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                t = value.length() > 18 ? -1 : Long.parseLong(value);
-            } else if (value.indexOf('T') > 0 || value.indexOf('t') > 0) {
-                t = Instant.from(DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse(value.toUpperCase(Locale.ROOT))).toEpochMilli();
-            } else {
-                t = LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
-            }
-        } catch (DateTimeException | ArithmeticException e) {
-            t = -1;
+            return TimeArgument.parse(name, value);
+        } catch (IllegalArgumentException e) {
+            throw new BadParameterException(e.getMessage());
         }
-        if (t < 0 || t > LATEST) {
-            throw new BadParameterException(name + " must be epoch milliseconds, an ISO-8601 instant (2026-11-25T10:00:00Z)"
-                    + " or a date (2026-11-25) between 1970 and 9999, not " + cut(value));
-        }
-        return t;
     }
 
     private Long instant(String name) {
@@ -198,9 +196,8 @@ final class StatsParams {
         return v == null || v.isEmpty() ? null : v;
     }
 
-    /** Enough of a bad value to recognise it, never a whole 8 KB query echoed back. */
+    /** A bad value, quoted and {@linkplain Replies#cut cut}. */
     private static String cut(String value) {
-        String v = value.length() > 40 ? value.substring(0, 40) + "…" : value;
-        return "\"" + v + "\"";
+        return "\"" + Replies.cut(value) + "\"";
     }
 }

@@ -13,6 +13,7 @@ import dev.tally.app.StoreOptions;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.http.Health;
 import dev.tally.app.http.Metrics;
+import dev.tally.app.http.RawHttp;
 import dev.tally.app.http.WebServer;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
@@ -25,6 +26,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -34,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +50,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The stats API, the snippet and the dashboard over a real store (SQLite and PostgreSQL, the same
  * SQL): known rows are written with plain SQL, and every answer is compared with the exact text
  * it must be, including zero-filled buckets, CSV quoting, CORS and caching headers, every 400 with
- * the parameter it names, and a 503 with its reason once the store is gone.
+ * the parameter it names, and a generic 503 (the database's words stay in the log) once the store
+ * fails or is gone.
  */
 class ServeIT {
 
@@ -167,6 +171,8 @@ class ServeIT {
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.body()).isEmpty();
         assertThat(head.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
+        assertThat(head.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(preflight.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
 
         HttpResponse<String> post = send(base, "POST", "/api/views?path=/a");
         assertError(post, 405, "POST is not allowed");
@@ -187,8 +193,8 @@ class ServeIT {
         refusals.put("/api/views?path=", "path is required");
         refusals.put("/api/views?site=blog", "path is required");
         refusals.put("/api/views?path=a", "path must begin with /");
-        refusals.put("/api/views?path=" + longPath, "path must be at most 2048 characters");
-        refusals.put("/api/views?path=/a&site=" + longSite, "site must be at most 256 characters");
+        refusals.put("/api/views?path=" + longPath, "path is longer than 2048 bytes of UTF-8");
+        refusals.put("/api/views?path=/a&site=" + longSite, "site must be 1 to 64 of the characters");
         refusals.put("/api/top?from=yesterday", "from must be epoch milliseconds");
         refusals.put("/api/top?to=soon", "to must be epoch milliseconds");
         refusals.put("/api/top?from=2026-11-25T10:00:00", "from must be epoch milliseconds");
@@ -198,11 +204,11 @@ class ServeIT {
         refusals.put("/api/top?limit=1001", "limit must be an integer from 1 to 1000");
         refusals.put("/api/top?limit=ten", "limit must be an integer from 1 to 1000");
         refusals.put("/api/top?format=xml", "format must be json or csv");
-        refusals.put("/api/top?site=" + longSite, "site must be at most 256 characters");
+        refusals.put("/api/top?site=" + longSite, "site must be 1 to 64 of the characters");
         refusals.put("/api/series?bucket=week", "bucket must be hour or day");
         refusals.put("/api/series?format=tsv", "format must be json or csv");
         refusals.put("/api/series?path=posts", "path must begin with /");
-        refusals.put("/api/series?path=" + longPath, "path must be at most 2048 characters");
+        refusals.put("/api/series?path=" + longPath, "path is longer than 2048 bytes of UTF-8");
         refusals.put("/api/series?from=2026-11-28", "from must not be after to");
         refusals.put("/api/series?from=2026-11-25T10:00:00Z&to=2026-11-25T09:00:00Z", "from must not be after to");
         refusals.put("/api/series?from=0", "more than 5000; narrow the range or use bucket=day");
@@ -222,6 +228,86 @@ class ServeIT {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql"})
+    void refusesHostileQueryStringsOnEveryEndpointNamingTheParameter(String database) throws Exception {
+        String base = serve(fill(database));
+        int port = URI.create(base).getPort();
+        // Each endpoint with a valid query, and the parameters it reads.
+        Map<String, Map<String, String>> endpoints = new LinkedHashMap<>();
+        endpoints.put("/api/views", query("path", "/a", "site", "default"));
+        endpoints.put("/api/top", query("site", "default", "from", "2026-11-25", "to", "2026-11-27", "limit", "5",
+                "format", "json"));
+        endpoints.put("/api/top?format=csv", query("site", "default", "from", "2026-11-25", "limit", "5", "format", "csv"));
+        endpoints.put("/api/series", query("path", "/a", "bucket", "day", "from", "2026-11-25", "to", "2026-11-27",
+                "site", "default", "format", "json"));
+        endpoints.put("/api/series?format=csv", query("path", "/a", "bucket", "hour", "to", "2026-11-27", "format", "csv"));
+        endpoints.put("/api/referrers", query("site", "default", "from", "2026-11-25", "to", "2026-11-27", "limit", "5",
+                "format", "json"));
+        endpoints.put("/api/referrers?format=csv", query("to", "2026-11-27", "limit", "5", "format", "csv"));
+        // Appended (percent-encoded as sent) to a valid value: bad escapes, control characters,
+        // bytes that are not UTF-8 (a lone continuation, an encoded surrogate, an over-long '/',
+        // beyond U+10FFFF), and a value far over any limit.
+        List<String> hostile = List.of("%zz", "%", "%4", "%g0", "%00", "%00x", "%0A", "%0d", "%09", "%1F", "%7F", "%C2%80",
+                "%C2%9F", "%ff", "%C3%28", "%80", "%ED%A0%80", "%C0%AF", "%F4%90%80%80", "%E2%82", "x".repeat(3000));
+        int asked = 0;
+        for (Map.Entry<String, Map<String, String>> e : endpoints.entrySet()) {
+            String path = e.getKey().replaceFirst("\\?.*", "");
+            Map<String, String> valid = e.getValue();
+            assertThat(RawHttp.get(port, path + "?" + join(valid)).status()).as("%s?%s", path, join(valid)).isEqualTo(200);
+            for (String parameter : valid.keySet()) {
+                for (String bad : hostile) {
+                    Map<String, String> q = new LinkedHashMap<>(valid);
+                    q.put(parameter, valid.get(parameter) + bad);
+                    assertRefused(RawHttp.get(port, path + "?" + join(q)), parameter);
+                    asked++;
+                }
+                // Given twice, even with the same value: which one would count?
+                assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&" + parameter + "=" + valid.get(parameter)), parameter);
+            }
+            // Parameters no endpoint reads are decoded by the same rules: a client that sends
+            // garbage learns it, rather than a cache key of it being stored.
+            assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&utm_source=%ff"), "utm_source");
+            assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&x=1&x=2"), "x is given more than once");
+            assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&%zz=1"), "a parameter name");
+            assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&pa%00th=1"), "a parameter name");
+        }
+        assertThat(asked).isGreaterThan(600);
+        // Empty pieces and a name without '=' are harmless; '+' is a space, as forms send it.
+        assertJson(get(base, "/api/views?&path=/a&&site=default&flag"),
+                "{\"path\":\"/a\",\"site\":\"default\",\"views\":12,\"visitors\":3}");
+        assertJson(get(base, "/api/views?path=/a+b%2Bc%20d"),
+                "{\"path\":\"/a b+c d\",\"site\":\"default\",\"views\":0,\"visitors\":0}");
+        assertJson(get(base, "/api/views?path=/caf%C3%A9%F0%9F%98%80"),
+                "{\"path\":\"/café😀\",\"site\":\"default\",\"views\":0,\"visitors\":0}");
+    }
+
+    private static Map<String, String> query(String... pairs) {
+        Map<String, String> q = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            q.put(pairs[i], pairs[i + 1]);
+        }
+        return q;
+    }
+
+    /** The query string of {@code q}, values as they are: the hostile ones are already percent-encoded. */
+    private static String join(Map<String, String> q) {
+        StringBuilder s = new StringBuilder();
+        q.forEach((k, v) -> s.append(s.length() == 0 ? "" : "&").append(k).append('=').append(v));
+        return s.toString();
+    }
+
+    /** A 400 naming {@code parameter}: never a 5xx, never a stack trace. */
+    private static void assertRefused(RawHttp.Answer r, String parameter) throws IOException {
+        assertThat(r.status()).as("%s", r).isEqualTo(400);
+        assertThat(r.header("X-Content-Type-Options")).as("%s", r).isEqualTo("nosniff");
+        assertThat(r.header("Content-Type")).as("%s", r).isEqualTo("application/json; charset=utf-8");
+        assertThat(error(r.body())).as("%s", r).contains(parameter);
+        assertThat(r.body()).as("%s", r).doesNotContain("Exception", "\tat ").hasSizeLessThan(400);
+        assertThat(r.header("Access-Control-Allow-Origin")).as("%s", r).isEqualTo("*");
+        assertThat(r.header("Cache-Control")).as("%s", r).isEqualTo("no-store");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql"})
     void servesTheSnippetTheDashboardHealthAndMetrics(String database) throws Exception {
         String base = serve(fill(database));
 
@@ -230,12 +316,22 @@ class ServeIT {
         assertThat(js.headers().firstValue("Content-Type")).hasValue("application/javascript; charset=utf-8");
         assertThat(js.headers().firstValue("Cache-Control")).hasValue("public, max-age=3600");
         assertThat(js.body()).isEqualTo(resource("/web/tally.js")).contains("sendBeacon");
+        assertThat(js.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
 
         for (int i = 0; i < 3; i++) { // the same bytes every time
             HttpResponse<String> page = get(base, "/");
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
             assertThat(page.headers().firstValue("Cache-Control")).hasValue("no-cache");
+            // Nothing but its own inline script and style (by their hashes), the API of its origin;
+            // never in a frame. Inline handlers and style attributes would be refused: there are none.
+            String html = resource("/web/index.html");
+            assertThat(page.headers().firstValue("Content-Security-Policy")).hasValue("default-src 'none'; script-src '"
+                    + sha256(html, "script") + "'; style-src '" + sha256(html, "style") + "'; connect-src 'self';"
+                    + " img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+            assertThat(html).doesNotContain("style=\"").doesNotContainPattern("\\son[a-z]+=");
+            assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+            assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
             assertThat(page.body()).isEqualTo(resource("/web/index.html"))
                     .contains("id=\"chart\"", "id=\"total-views\"", "id=\"top-pages\"", "id=\"top-referrers\"",
                             "id=\"range\"", "id=\"site\"", "id=\"status\"", "dataset.loaded")
@@ -251,6 +347,8 @@ class ServeIT {
         HttpResponse<String> metrics = get(base, "/metrics");
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.body()).contains("jvm_memory");
+        assertError(send(base, "POST", "/health"), 405, "POST is not allowed");
+        assertError(send(base, "DELETE", "/metrics"), 405, "DELETE is not allowed");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -285,18 +383,54 @@ class ServeIT {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void answersAGeneric503WhenAQueryFails(String database) throws Exception {
+        DataSource store = fill(database);
+        String base = serve(store);
+        assertJson(get(base, "/api/views?path=/a"), "{\"path\":\"/a\",\"site\":\"default\",\"views\":12,\"visitors\":3}");
+        try (Connection c = store.getConnection(); Statement s = c.createStatement()) {
+            for (String table : List.of("views_total", "views_hourly", "referrers_daily", "visitors_daily")) {
+                s.execute("DROP TABLE " + table);
+            }
+        }
+        for (String api : List.of("/api/views?path=/a", "/api/top", "/api/top?from=2026-11-25", "/api/series",
+                "/api/series?bucket=day&path=/a", "/api/referrers", "/api/referrers?from=2026-11-25",
+                "/api/top?format=csv", "/api/series?format=csv", "/api/referrers?format=csv")) {
+            assertUnavailable(get(base, api), "views_", "no such table", "does not exist");
+        }
+        assertUnavailable(send(base, "HEAD", "/api/top"));
+    }
+
+    /**
+     * A 503 that tells the client only to come back later: the database's words (table names, SQL,
+     * the driver's message, a stack trace) stay in the log.
+     */
+    private static void assertUnavailable(HttpResponse<String> r, String... secrets) {
+        assertThat(r.statusCode()).as("%s: %s", r.uri(), r.body()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).as("%s", r.uri()).hasValue("5");
+        assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).as("%s", r.uri()).hasValue("*");
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).as("%s", r.uri()).hasValue("nosniff");
+        if (r.request().method().equals("HEAD")) {
+            assertThat(r.body()).isEmpty();
+            return;
+        }
+        assertThat(r.headers().firstValue("Content-Type")).as("%s", r.uri()).hasValue("application/json; charset=utf-8");
+        assertThat(r.body()).as("%s", r.uri())
+                .doesNotContainIgnoringCase("sql")
+                .doesNotContain("Exception", "\tat ", "jdbc", "org.", "table")
+                .doesNotContain(secrets)
+                .isEqualTo("{\"error\":\"temporarily unavailable; try again later\"}");
+    }
+
     private static void assertGone(String base, String reason) throws Exception {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             HttpResponse<String> health = get(base, "/health");
             assertThat(health.statusCode()).isEqualTo(503);
-            assertThat(health.body()).startsWith("{\"checks\":{\"db\":\"").contains(reason).endsWith("\"status\":\"unready\"}");
+            assertThat(health.body()).isEqualTo("{\"checks\":{\"db\":\"failing; see the log\"},\"status\":\"unready\"}");
         });
-        HttpResponse<String> views = get(base, "/api/views?path=/a");
-        assertError(views, 503, "temporarily unavailable");
-        assertThat(views.body()).contains(reason);
-        assertThat(views.headers().firstValue("Retry-After")).hasValue("5");
-        assertThat(views.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
-        assertError(get(base, "/api/top?limit=5"), 503, "temporarily unavailable");
+        assertUnavailable(get(base, "/api/views?path=/a"), reason);
+        assertUnavailable(get(base, "/api/top?limit=5"), reason);
         // Parameters are still checked first: a bad request is the client's fault even now.
         assertError(get(base, "/api/top?limit=0"), 400, "limit");
         assertThat(get(base, "/tally.js").statusCode()).isEqualTo(200);
@@ -354,8 +488,8 @@ class ServeIT {
         new StatsApi(store, Clock.fixed(NOW, ZoneOffset.UTC)).routes(web);
         Health health = new Health().add("db", Health.database(store));
         Metrics metrics = new Metrics();
-        web.route("/health", r -> health.handle(web, r));
-        web.route("/metrics", metrics::handle);
+        web.adminRoute("/health", r -> health.handle(web, r));
+        web.adminRoute("/metrics", metrics::handle);
         return "http://127.0.0.1:" + web.start("127.0.0.1", 0);
     }
 
@@ -373,12 +507,14 @@ class ServeIT {
 
     private static void assertJson(HttpResponse<String> r, String json) {
         assertThat(r.statusCode()).as("%s: %s", r.uri(), r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).as("%s", r.uri()).hasValue("nosniff");
         assertThat(r.headers().firstValue("Content-Type")).as("%s", r.uri()).hasValue("application/json; charset=utf-8");
         assertThat(r.body()).as("%s", r.uri()).isEqualTo(json);
     }
 
     private static void assertCsv(HttpResponse<String> r, String csv) {
         assertThat(r.statusCode()).as("%s: %s", r.uri(), r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).as("%s", r.uri()).hasValue("nosniff");
         assertThat(r.headers().firstValue("Content-Type")).as("%s", r.uri()).hasValue("text/csv; charset=utf-8");
         assertThat(r.body()).as("%s", r.uri()).isEqualTo(csv);
     }
@@ -386,6 +522,7 @@ class ServeIT {
     /** A JSON error answer: {@code {"error": "…"}} holding {@code reason}. */
     private static void assertError(HttpResponse<String> r, int status, String reason) throws IOException {
         assertThat(r.statusCode()).as("%s: %s", r.uri(), r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).as("%s", r.uri()).hasValue("nosniff");
         assertThat(r.headers().firstValue("Content-Type")).as("%s", r.uri()).hasValue("application/json; charset=utf-8");
         assertThat(r.body()).as("%s", r.uri()).startsWith("{\"error\":\"").endsWith("\"}").contains(reason);
         assertThat(error(r.body())).as("%s", r.uri()).contains(reason);
@@ -422,6 +559,14 @@ class ServeIT {
         try (InputStream in = ServeIT.class.getResourceAsStream(name)) {
             return new String(in.readAllBytes(), UTF_8);
         }
+    }
+
+    /** The CSP source of the one inline {@code <tag>} of {@code html}. */
+    private static String sha256(String html, String tag) throws Exception {
+        int start = html.indexOf("<" + tag + ">") + tag.length() + 2;
+        assertThat(html.indexOf("<" + tag + ">", start)).as("one %s", tag).isNegative();
+        String text = html.substring(start, html.indexOf("</" + tag + ">", start));
+        return "sha256-" + Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(text.getBytes(UTF_8)));
     }
 
     private static String encode(String s) {

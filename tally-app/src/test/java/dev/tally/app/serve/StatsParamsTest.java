@@ -38,7 +38,7 @@ class StatsParamsTest {
         assertThat(StatsParams.instant("from", "2026-11-25T11:30:00+01:00")).isEqualTo(NOW);
         assertThat(StatsParams.instant("from", "2026-11-25t10:30:00z")).isEqualTo(NOW);
         assertThat(StatsParams.instant("from", "2026-11-25")).isEqualTo(MIDNIGHT);
-        assertThat(StatsParams.instant("to", "9999-12-31T23:59:59.999Z")).isEqualTo(StatsParams.LATEST);
+        assertThat(StatsParams.instant("to", "9999-12-31T23:59:59.999Z")).isEqualTo(dev.tally.app.TimeArgument.LATEST);
     }
 
     @Test
@@ -134,12 +134,18 @@ class StatsParamsTest {
         bad(() -> params("path", "").path(true), "path is required");
         bad(() -> params("path", "posts/1").path(false), "path must begin with /");
         assertThat(params("path", "/" + "x".repeat(2047)).path(true)).hasSize(2048);
-        bad(() -> params("path", "/" + "x".repeat(2048)).path(true), "path must be at most 2048");
+        bad(() -> params("path", "/" + "x".repeat(2048)).path(true), "path is longer than 2048 bytes");
         assertThat(params().site()).isEqualTo("default");
         assertThat(params("site", "").site()).isEqualTo("default");
         assertThat(params("site", "blog").site()).isEqualTo("blog");
-        assertThat(params("site", "s".repeat(256)).site()).hasSize(256);
-        bad(() -> params("site", "s".repeat(257)).site(), "site must be at most 256");
+        assertThat(params("site", "s".repeat(64)).site()).hasSize(64);
+        bad(() -> params("site", "s".repeat(65)).site(), "site must be 1 to 64");
+        bad(() -> params("site", "my blog").site(), "site must be 1 to 64");
+        // The page the aggregator counted: one canonical form, whatever the widget asks with.
+        assertThat(params("path", "/caf%C3%A9").path(true)).isEqualTo("/caf\u00e9");
+        assertThat(params("path", "/cafe\u0301/").path(true)).isEqualTo("/caf\u00e9");
+        assertThat(params("path", "/a//b/./c?utm=x#top").path(true)).isEqualTo("/a/b/c");
+        bad(() -> params("path", "/caf%E9").path(true), "path has percent-escapes that are not UTF-8");
     }
 
     @Test
