@@ -1,11 +1,11 @@
 package dev.tally.app.aggregate;
 
 import dev.tally.app.KafkaOptions;
+import dev.tally.app.Lifecycle;
 import dev.tally.app.StoreOptions;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,21 +46,11 @@ public final class AggregateCommand implements Callable<Integer> {
         try (Admin admin = kafka.connect(partitions)) {
             // Connected once to fail fast with a clear reason; the consumers keep their own clients.
         }
+        Lifecycle life = new Lifecycle("aggregate");
         Aggregator aggregator = Aggregator.start(kafka.bootstrapServers, kafka.topic, group, store.db, threads, kafka.kafka);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            aggregator.close(Duration.ofSeconds(20));
-            stopped.countDown();
-        }, "aggregate-shutdown"));
-        System.out.println("aggregating " + kafka.topic + " into " + store.redacted() + " as group " + group);
-        System.out.flush();
-        while (!stopped.await(1, TimeUnit.SECONDS)) {
-            if (aggregator.failed()) {
-                System.err.println("tally aggregate: a consumer stopped after a failure it would not skip; see the log above");
-                aggregator.close(Duration.ofSeconds(20));
-                return 1;
-            }
-        }
-        return 0;
+        life.started(aggregator, () -> aggregator.close(Duration.ofSeconds(20)));
+        return life.awaitStop(
+                () -> aggregator.failed() ? "a consumer stopped after a failure it would not skip; see the log above" : null,
+                List.of("aggregating " + kafka.topic + " into " + store.redacted() + " as group " + group), null);
     }
 }

@@ -2,12 +2,13 @@ package dev.tally.app.collect;
 
 import dev.tally.app.HttpOptions;
 import dev.tally.app.KafkaOptions;
+import dev.tally.app.Lifecycle;
 import dev.tally.app.http.Health;
 import dev.tally.app.http.Metrics;
 import dev.tally.app.http.WebServer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,46 +40,33 @@ public final class CollectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         collector.validate(spec);
-        EventPublisher publisher;
+        Lifecycle life = new Lifecycle("collect");
+        WebServer web;
         try {
-            publisher = collector.publisher(kafka);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
-        Admin admin;
-        try {
-            admin = kafka.connect(partitions);
-        } catch (RuntimeException e) {
-            publisher.close(Duration.ZERO);
-            throw e;
-        }
-        publisher.warmUp();
-        Metrics metrics = new Metrics();
-        WebServer web = new WebServer(http, metrics.registry());
-        collector.collector(publisher, metrics.registry()).routes(web);
-        Health health = new Health().add("kafka", Health.kafka(admin));
-        web.adminRoute("/health", r -> health.handle(web, r));
-        web.adminRoute("/metrics", metrics::handle);
-        try {
+            EventPublisher publisher;
+            try {
+                publisher = collector.publisher(kafka);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+            // Stopped in reverse: no new beacons, the ones in flight get their ack, the producer flushes.
+            life.started(publisher, () -> publisher.close(EventPublisher.DELIVERY_TIMEOUT));
+            Admin admin = kafka.connect(partitions);
+            life.started(admin, () -> admin.close(Duration.ofSeconds(2)));
+            publisher.warmUp();
+            Metrics metrics = new Metrics();
+            WebServer server = new WebServer(http, metrics.registry());
+            web = life.started(server, () -> server.close(Duration.ofSeconds(5)));
+            collector.collector(publisher, metrics.registry()).routes(web);
+            Health health = new Health().add("kafka", Health.kafka(admin));
+            web.adminRoute("/health", r -> health.handle(server, r));
+            web.adminRoute("/metrics", metrics::handle);
             web.start(http.bind, http.port);
-        } catch (RuntimeException e) {
-            web.close(Duration.ZERO);
-            publisher.close(Duration.ZERO);
-            admin.close(Duration.ZERO);
+        } catch (RuntimeException | Error e) {
+            life.stopAll();
             throw e;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // Stop taking beacons, let the ones in flight get their ack, then flush the producer.
-            web.close(Duration.ofSeconds(5));
-            publisher.close(EventPublisher.DELIVERY_TIMEOUT);
-            admin.close(Duration.ofSeconds(2));
-            stopped.countDown();
-        }, "collect-shutdown"));
-        System.out.println("collecting on http://" + http.bind + ":" + web.port() + "/api/event into "
-                + kafka.topic + " at " + kafka.bootstrapServers);
-        System.out.flush();
-        stopped.await();
-        return 0;
+        return life.awaitStop(() -> null, List.of("collecting on http://" + http.bind + ":" + web.port() + "/api/event into "
+                + kafka.topic + " at " + kafka.bootstrapServers), null);
     }
 }

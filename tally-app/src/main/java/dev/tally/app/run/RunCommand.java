@@ -1,7 +1,9 @@
 package dev.tally.app.run;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.tally.app.HttpOptions;
 import dev.tally.app.KafkaOptions;
+import dev.tally.app.Lifecycle;
 import dev.tally.app.StartupException;
 import dev.tally.app.StoreOptions;
 import dev.tally.app.aggregate.Aggregator;
@@ -12,17 +14,14 @@ import dev.tally.app.http.Metrics;
 import dev.tally.app.http.WebServer;
 import dev.tally.app.serve.StatsApi;
 import dev.tally.broker.KafkaBroker;
-import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -85,7 +84,7 @@ public final class RunCommand implements Callable<Integer> {
             requireFree(http.adminBind, http.adminPort, "--admin-port");
         }
 
-        Deque<AutoCloseable> started = new ArrayDeque<>();
+        Lifecycle life = new Lifecycle("run");
         try {
             KafkaBroker broker;
             try {
@@ -94,18 +93,18 @@ public final class RunCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 throw new StartupException(e.getMessage() + " (another 'bin/tally run' or broker? try --kafka-port)", e);
             }
-            started.push(broker::stop);
+            life.started(broker, broker::stop);
 
             KafkaOptions kafka = new KafkaOptions();
             kafka.bootstrapServers = broker.bootstrapServers();
             kafka.topic = topic;
             Admin admin = kafka.connect(partitions);
-            started.push(() -> admin.close(Duration.ofSeconds(2)));
+            life.started(admin, () -> admin.close(Duration.ofSeconds(2)));
 
             Metrics metrics = new Metrics();
             Aggregator aggregator = Aggregator.start(kafka.bootstrapServers, topic, "tally-aggregator", store.db, 1,
                     kafka.kafka, metrics.registry());
-            started.push(() -> aggregator.close(Duration.ofSeconds(20)));
+            life.started(aggregator, () -> aggregator.close(Duration.ofSeconds(20)));
 
             EventPublisher publisher;
             try {
@@ -113,14 +112,14 @@ public final class RunCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
-            started.push(() -> publisher.close(EventPublisher.DELIVERY_TIMEOUT));
+            life.started(publisher, () -> publisher.close(EventPublisher.DELIVERY_TIMEOUT));
             publisher.warmUp();
 
             HikariDataSource reads = store.openPool("tally-serve", 4);
-            started.push(reads::close);
+            life.started(reads, reads::close);
 
             WebServer web = new WebServer(http, metrics.registry());
-            started.push(() -> web.close(Duration.ofSeconds(5)));
+            life.started(web, () -> web.close(Duration.ofSeconds(5)));
             collector.collector(publisher, metrics.registry()).routes(web);
             new StatsApi(reads).routes(web);
             Health health = new Health()
@@ -131,50 +130,28 @@ public final class RunCommand implements Callable<Integer> {
             web.adminRoute("/metrics", metrics::handle);
             int port = web.start(http.bind, http.port);
 
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                System.err.println("tally: stopping (answering beacons in flight, committing, stopping the broker)...");
-                closeAll(started);
-                stopped.countDown();
-            }, "run-shutdown"));
             String base = "http://" + (http.bind.equals("0.0.0.0") ? InetAddress.getLoopbackAddress().getHostAddress() : http.bind)
                     + ":" + port;
-            System.out.println("Tally is running; the data lives in " + dataDir.toAbsolutePath() + ".");
-            System.out.println();
-            System.out.println("  dashboard:  " + base + "/");
-            System.out.println("  Kafka:      " + kafka.bootstrapServers + " (topic " + topic + ")");
+            List<String> ready = new ArrayList<>(List.of(
+                    "Tally is running; the data lives in " + dataDir.toAbsolutePath() + ".",
+                    "",
+                    "  dashboard:  " + base + "/",
+                    "  Kafka:      " + kafka.bootstrapServers + " (topic " + topic + ")"));
             if (web.adminPort() >= 0) {
-                System.out.println("  health:     http://" + http.adminBind + ":" + web.adminPort() + "/health and /metrics");
+                ready.add("  health:     http://" + http.adminBind + ":" + web.adminPort() + "/health and /metrics");
             }
-            System.out.println();
-            System.out.println("Add this line to every page of your blog:");
-            System.out.println();
-            System.out.println("  <script defer src=\"" + base + "/tally.js\"></script>");
-            System.out.println();
-            System.out.println("Show a page's count with <span data-tally-views=\"/the/path\"></span>. Ctrl-C stops Tally.");
-            System.out.flush();
-            while (!stopped.await(1, TimeUnit.SECONDS)) {
-                if (aggregator.failed()) {
-                    System.err.println("tally run: the aggregator stopped after a failure it would not skip; see the log above");
-                    return 1;
-                }
-            }
-            return 0;
+            ready.addAll(List.of("",
+                    "Add this line to every page of your blog:",
+                    "",
+                    "  <script defer src=\"" + base + "/tally.js\"></script>",
+                    "",
+                    "Show a page's count with <span data-tally-views=\"/the/path\"></span>. Ctrl-C stops Tally."));
+            return life.awaitStop(
+                    () -> aggregator.failed() ? "the aggregator stopped after a failure it would not skip; see the log above" : null,
+                    ready, "stopping (answering beacons in flight, committing, stopping the broker)...");
         } catch (RuntimeException | Error e) {
-            closeAll(started);
+            life.stopAll();
             throw e;
-        }
-    }
-
-    private static void closeAll(Deque<AutoCloseable> started) {
-        synchronized (started) {
-            while (!started.isEmpty()) {
-                try {
-                    started.pop().close();
-                } catch (Exception e) {
-                    System.err.println("tally: while stopping: " + e);
-                }
-            }
         }
     }
 

@@ -2,14 +2,16 @@ package dev.tally.app.serve;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tally.app.HttpOptions;
+import dev.tally.app.Lifecycle;
 import dev.tally.app.StoreOptions;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.http.Health;
 import dev.tally.app.http.Metrics;
 import dev.tally.app.http.WebServer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,34 +39,29 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         store.validate(spec);
         Aggregator.migrate(store.db);
-        HikariDataSource pool = store.openPool("tally-serve", 4);
-        Metrics metrics = new Metrics();
-        WebServer web = new WebServer(http, metrics.registry());
+        Lifecycle life = new Lifecycle("serve");
         int port;
+        WebServer web;
         try {
+            HikariDataSource pool = store.openPool("tally-serve", 4);
+            life.started(pool, pool::close);
+            Metrics metrics = new Metrics();
+            // Stopped first: the answers in flight finish, then the store is let go.
+            WebServer server = new WebServer(http, metrics.registry());
+            web = life.started(server, () -> server.close(Duration.ofSeconds(5)));
             new StatsApi(pool).routes(web);
             Health health = new Health().add("db", Health.database(pool));
             web.adminRoute("/health", r -> health.handle(web, r));
             web.adminRoute("/metrics", metrics::handle);
             port = web.start(http.bind, http.port);
-        } catch (RuntimeException e) {
-            web.close(Duration.ZERO);
-            pool.close();
+        } catch (RuntimeException | Error e) {
+            life.stopAll();
             throw e;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // Finish the answers in flight, then let go of the store.
-            web.close(Duration.ofSeconds(5));
-            pool.close();
-            stopped.countDown();
-        }, "serve-shutdown"));
-        System.out.println("serving http://" + http.bind + ":" + port + "/");
+        List<String> ready = new ArrayList<>(List.of("serving http://" + http.bind + ":" + port + "/"));
         if (web.adminPort() >= 0) {
-            System.out.println("health and metrics on http://" + http.adminBind + ":" + web.adminPort() + "/");
+            ready.add("health and metrics on http://" + http.adminBind + ":" + web.adminPort() + "/");
         }
-        System.out.flush();
-        stopped.await();
-        return 0;
+        return life.awaitStop(() -> null, ready, null);
     }
 }
