@@ -14,7 +14,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code bin/tally collect}: only the HTTP collector, beacons in, Kafka records out. */
@@ -43,12 +42,7 @@ public final class CollectCommand implements Callable<Integer> {
         Lifecycle life = new Lifecycle("collect");
         WebServer web;
         try {
-            EventPublisher publisher;
-            try {
-                publisher = collector.publisher(kafka);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
-            }
+            EventPublisher publisher = collector.publisher(kafka, spec);
             // Stopped in reverse: no new beacons, the ones in flight get their ack, the producer flushes.
             life.started(publisher, () -> publisher.close(EventPublisher.DELIVERY_TIMEOUT));
             Admin admin = kafka.connect(partitions);

@@ -118,8 +118,17 @@ public final class CollectorOptions {
      *
      * @throws IllegalArgumentException when a {@code --kafka} property would break the collector's promise
      */
-    public EventPublisher publisher(KafkaOptions kafka) {
-        return new EventPublisher(kafka.bootstrapServers, kafka.topic, kafka.kafka, maxInFlight);
+    /**
+     * The producer of beacons.
+     *
+     * @throws ParameterException when a pass-through Kafka property is one the collector will not take (bad usage)
+     */
+    public EventPublisher publisher(KafkaOptions kafka, CommandSpec spec) {
+        try {
+            return new EventPublisher(kafka.bootstrapServers, kafka.topic, kafka.kafka, maxInFlight);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     public Collector collector(EventPublisher publisher, MeterRegistry registry) {

@@ -106,12 +106,7 @@ public final class RunCommand implements Callable<Integer> {
                     kafka.kafka, metrics.registry());
             life.started(aggregator, () -> aggregator.close(Duration.ofSeconds(20)));
 
-            EventPublisher publisher;
-            try {
-                publisher = collector.publisher(kafka);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
-            }
+            EventPublisher publisher = collector.publisher(kafka, spec);
             life.started(publisher, () -> publisher.close(EventPublisher.DELIVERY_TIMEOUT));
             publisher.warmUp();
 
