@@ -77,7 +77,7 @@ public final class Aggregator implements AutoCloseable {
      * PostgreSQL's driver sends a batch of upserts as one multi-row statement only when asked;
      * that is most of the speed of a batch.
      */
-    static String writeUrl(String jdbcUrl) {
+    public static String writeUrl(String jdbcUrl) {
         if (jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.contains("reWriteBatchedInserts")) {
             return jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
         }

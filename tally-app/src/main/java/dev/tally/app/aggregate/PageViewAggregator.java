@@ -104,7 +104,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     }
 
     /** The lower-cased host of a referrer URL, or {@code null} when there is none or it is not a URL. */
-    static String host(String referrer) {
+    public static String host(String referrer) {
         if (referrer == null || referrer.isBlank()) {
             return null;
         }

@@ -1,0 +1,157 @@
+package dev.tally.bench;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.tally.app.event.PageView;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+
+/**
+ * A deterministic stream of page-view events: the same seed gives the same events, so the topic
+ * is written once and the store-limit contender replays the very same rows without Kafka.
+ *
+ * <p>{@code views}: page views keyed by path, Zipf-skewed over the paths, a referrer on each,
+ * over one day, one site. {@code beacons}: events as the collector writes them — a visitor hash
+ * on each (16 bytes, base64url, as {@code VisitorHash} makes), most visitors new, some returning
+ * — referrers with query strings from a few hundred hosts (and direct visits without one), times
+ * over a week, three sites.
+ */
+record Workload(String name, long events, int paths, double skew, boolean beacons, long seed) {
+
+    /** 2026-11-22T00:00:00Z: every event falls in the week from here. */
+    static final long START = 1_795_305_600_000L;
+    static final long HOUR = 3_600_000L;
+    static final long DAY = 24 * HOUR;
+
+    private static final String[] SITES = {"blog", "docs", "shop"};
+    private static final int VIEW_REFERRER_HOSTS = 200;
+    private static final int BEACON_REFERRER_HOSTS = 300;
+    /** Of the beacons, the share from a visitor seen shortly before (a reader reading on). */
+    private static final double RETURNING = 0.12;
+
+    static Workload views(long events, int paths) {
+        return new Workload("views", events, paths, 1.0, false, 20261127L);
+    }
+
+    static Workload beacons(long events, int paths) {
+        return new Workload("beacons", events, paths, 1.0, true, 20261128L);
+    }
+
+    /** Uniform paths, for the memory measurement: as many distinct pages as possible. */
+    static Workload uniform(long events, int paths) {
+        return new Workload("uniform", events, paths, 0.0, false, 20261129L);
+    }
+
+    /** One generated event: the record key, its JSON value, the view, and its referrer's host as the truth has it. */
+    record Event(byte[] key, byte[] value, PageView view, String host) {}
+
+    /** The events, from the first; each call starts again from the seed. */
+    Iterator<Event> iterator() {
+        return new Generator();
+    }
+
+    private final class Generator implements Iterator<Event> {
+        private final SplittableRandom random = new SplittableRandom(seed);
+        private final double[] cdf = zipf(paths, skew);
+        private final String[] pathNames = new String[paths];
+        private final String[] recent = new String[1024];
+        private final byte[] visitorBytes = new byte[16];
+        private long made;
+
+        @Override
+        public boolean hasNext() {
+            return made < events;
+        }
+
+        @Override
+        public Event next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            made++;
+            int page = page(random.nextDouble());
+            String path = pathNames[page];
+            if (path == null) {
+                path = pathNames[page] = "/posts/" + page + "-a-title-of-some-length";
+            }
+            String site;
+            long ts;
+            String referrer;
+            String host;
+            String visitor = null;
+            if (beacons) {
+                site = SITES[random.nextInt(10) < 6 ? 0 : random.nextInt(1, 3)];
+                ts = START + random.nextLong(7 * DAY);
+                if (random.nextInt(10) < 4) {
+                    referrer = null;
+                    host = null;
+                } else {
+                    int h = random.nextInt(BEACON_REFERRER_HOSTS);
+                    host = "www.referrer-" + h + ".example";
+                    referrer = "https://www.Referrer-" + h + ".example/search?q=term" + random.nextInt(1000)
+                            + "&utm_source=feed&utm_medium=" + random.nextInt(20);
+                }
+                int slot = random.nextInt(recent.length);
+                if (recent[slot] != null && random.nextDouble() < RETURNING) {
+                    visitor = recent[slot];
+                } else {
+                    for (int i = 0; i < visitorBytes.length; i += 8) {
+                        long bits = random.nextLong();
+                        for (int b = 0; b < 8; b++) {
+                            visitorBytes[i + b] = (byte) (bits >>> (8 * b));
+                        }
+                    }
+                    visitor = recent[slot] = Base64.getUrlEncoder().withoutPadding().encodeToString(visitorBytes);
+                }
+            } else {
+                site = "blog";
+                ts = START + random.nextLong(DAY);
+                int h = random.nextInt(VIEW_REFERRER_HOSTS);
+                host = "news-" + h + ".example";
+                referrer = "https://news-" + h + ".example/item/" + random.nextInt(100);
+            }
+            StringBuilder json = new StringBuilder(200).append("{\"path\":\"").append(path).append("\",\"ts\":").append(ts)
+                    .append(",\"site\":\"").append(site).append('"');
+            if (referrer != null) {
+                json.append(",\"referrer\":\"").append(referrer).append('"');
+            }
+            if (visitor != null) {
+                json.append(",\"visitor\":\"").append(visitor).append('"');
+            }
+            json.append('}');
+            return new Event(path.getBytes(UTF_8), json.toString().getBytes(UTF_8),
+                    new PageView(path, ts, site, referrer, visitor, null), host);
+        }
+
+        private int page(double u) {
+            int lo = 0;
+            int hi = cdf.length - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (cdf[mid] < u) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+    }
+
+    /** The cumulative distribution of a Zipf law with exponent {@code s} over {@code n} ranks (s = 0: uniform). */
+    private static double[] zipf(int n, double s) {
+        double[] cdf = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += 1.0 / Math.pow(i + 1, s);
+            cdf[i] = sum;
+        }
+        for (int i = 0; i < n; i++) {
+            cdf[i] /= sum;
+        }
+        cdf[n - 1] = 1.0;
+        return cdf;
+    }
+}
