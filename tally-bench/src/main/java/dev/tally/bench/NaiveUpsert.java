@@ -2,9 +2,7 @@ package dev.tally.bench;
 
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.aggregate.PageViewAggregator;
-import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
-import dev.tally.consumer.Message;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
@@ -39,7 +37,6 @@ final class NaiveUpsert implements Contender {
         Progress progress = new Progress(target);
         PageViewDecoder decoder = new PageViewDecoder();
         PageViewAggregator handler = new PageViewAggregator();
-        ListBatch<PageView> one = new ListBatch<>();
         long n = 0;
         try (Store store = Store.create(Store.Kind.POSTGRESQL, t.postgres(), t.dir())) {
             Aggregator.migrate(store.jdbcUrl);
@@ -49,9 +46,7 @@ final class NaiveUpsert implements Contender {
                 c.subscribe(List.of(t.topic()));
                 while (!progress.finished()) {
                     for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
-                        one.clear();
-                        one.add(new Message<>(r, decoder.decode(r)));
-                        handler.handle(one, db);
+                        handler.write(List.of(decoder.decode(r)), db);
                         db.commit();
                         c.commitSync(Map.of(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1)));
                         progress.at(++n);

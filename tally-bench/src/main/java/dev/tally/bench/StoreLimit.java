@@ -3,12 +3,12 @@ package dev.tally.bench;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.aggregate.PageViewAggregator;
 import dev.tally.app.event.PageView;
-import dev.tally.consumer.Message;
+import java.util.ArrayList;
+import java.util.List;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.Iterator;
 import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * (g) The store's own ingest limit for this schema: the workload's events, regenerated without
@@ -45,7 +45,7 @@ final class StoreLimit implements Contender {
     @Override
     public Progress.Run run(Trial t) throws Exception {
         PageViewAggregator handler = new PageViewAggregator();
-        ListBatch<PageView> batch = new ListBatch<>();
+        List<PageView> batch = new ArrayList<>(BATCH);
         try (Store store = Store.create(kind, t.postgres(), t.dir())) {
             Aggregator.migrate(store.jdbcUrl);
             Properties sqlite = new Properties();
@@ -55,17 +55,15 @@ final class StoreLimit implements Contender {
             try (Connection db = DriverManager.getConnection(Aggregator.writeUrl(store.jdbcUrl), kind == Store.Kind.SQLITE ? sqlite : new Properties())) {
                 db.setAutoCommit(false);
                 Iterator<Workload.Event> events = t.workload().iterator();
-                long offset = 0;
                 long writing = 0;
                 while (events.hasNext()) {
                     batch.clear();
                     while (events.hasNext() && batch.size() < BATCH) {
-                        Workload.Event e = events.next();
-                        batch.add(new Message<>(new ConsumerRecord<>(t.topic(), 0, offset++, e.key(), e.value()), e.view()));
+                        batch.add(events.next().view());
                     }
                     // Only the writes are timed, not making the events.
                     long start = System.nanoTime();
-                    handler.handle(batch, db);
+                    handler.write(batch, db);
                     db.commit();
                     writing += System.nanoTime() - start;
                 }

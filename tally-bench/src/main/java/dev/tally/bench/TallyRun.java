@@ -45,8 +45,11 @@ final class TallyRun implements Contender {
                             .counters().stream().mapToDouble(Counter::count).sum());
                 }
             }
+            double batches = meters.find("tally.consumer.batches").tag("outcome", "committed").counters().stream()
+                    .mapToDouble(Counter::count).sum();
             String wrong = t.reference().difference(StoreReader.read(store.jdbcUrl));
-            return progress.result(wrong == null ? "exact" : "WRONG: " + wrong);
+            return progress.result((wrong == null ? "exact" : "WRONG: " + wrong)
+                    + String.format(" (%,.0f batches of %,.0f records on average)", batches, t.records() / Math.max(batches, 1)));
         }
     }
 }
