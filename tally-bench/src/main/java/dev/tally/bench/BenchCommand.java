@@ -9,18 +9,11 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Future;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -150,33 +143,18 @@ public final class BenchCommand implements Callable<Integer> {
     /** Writes the workload to its topic once, and the reference aggregates of the same events. */
     private Trial write(KafkaCluster broker, String topic, Workload w, Path dir) throws Exception {
         broker.createTopic(topic, 4);
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
-        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(128L * 1024 * 1024));
         Aggregates reference = new Aggregates();
-        long withHost = 0;
-        long withVisitor = 0;
+        long[] withHostAndVisitor = new long[2];
         long start = System.nanoTime();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            Future<?> last = null;
-            for (Iterator<Workload.Event> it = w.iterator(); it.hasNext(); ) {
-                Workload.Event e = it.next();
-                last = producer.send(new ProducerRecord<>(topic, e.key(), e.value()));
-                reference.add(e.view(), e.host());
-                withHost += e.host() == null ? 0 : 1;
-                withVisitor += e.view().visitor() == null ? 0 : 1;
-            }
-            producer.flush();
-            if (last != null) {
-                last.get();
-            }
-        }
+        w.produce(broker.bootstrapServers(), topic, e -> {
+            reference.add(e.view(), e.host());
+            withHostAndVisitor[0] += e.host() == null ? 0 : 1;
+            withHostAndVisitor[1] += e.view().visitor() == null ? 0 : 1;
+        });
         out.printf("  wrote the topic in %.1f s; reference: %,d page-hours, %,d pages, %,d host-days, %,d visitor rows%n",
                 (System.nanoTime() - start) / 1e9, reference.hourly.size(), reference.totals.size(), reference.referrers.size(),
                 reference.visits.size());
-        return new Trial(broker.bootstrapServers(), topic, w, reference, w.events(), 2 * w.events() + withHost + withVisitor,
+        return new Trial(broker.bootstrapServers(), topic, w, reference, w.events(), 2 * w.events() + withHostAndVisitor[0] + withHostAndVisitor[1],
                 postgres, dir, naiveRecords);
     }
 

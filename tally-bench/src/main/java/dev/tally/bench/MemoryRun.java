@@ -5,12 +5,6 @@ import dev.tally.broker.KafkaCluster;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Iterator;
-import java.util.Properties;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * {@code bin/tally bench --memory}: the aggregator's memory over many events and distinct pages.
@@ -32,18 +26,8 @@ final class MemoryRun {
     int run(Workload w, Store.Kind kind, String postgres) throws Exception {
         String topic = "bench-memory";
         broker.createTopic(topic, 4);
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
         long start = System.nanoTime();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            for (Iterator<Workload.Event> it = w.iterator(); it.hasNext(); ) {
-                Workload.Event e = it.next();
-                producer.send(new ProducerRecord<>(topic, e.key(), e.value()));
-            }
-            producer.flush();
-        }
+        w.produce(broker.bootstrapServers(), topic, e -> { });
         out.printf("== memory: %,d events over %,d paths (uniform), written in %.1f s; aggregator in -Xmx256m -> %s ==%n",
                 w.events(), w.paths(), (System.nanoTime() - start) / 1e9, kind == Store.Kind.SQLITE ? "SQLite" : "PostgreSQL");
         try (Store store = Store.create(kind, postgres, dir);

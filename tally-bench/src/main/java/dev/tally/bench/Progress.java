@@ -12,6 +12,10 @@ final class Progress {
     private long doneAtStart;
     private volatile long endNanos = -1;
     private long done;
+    private long lastChangeNanos = System.nanoTime();
+
+    /** A run that moves no record for this long has failed (a lost broker, a stuck consumer). */
+    static final long STALL_NANOS = 120_000_000_000L;
 
     Progress(long target) {
         this.target = target;
@@ -23,6 +27,11 @@ final class Progress {
         if (startNanos < 0 && total > 0) {
             startNanos = now;
             doneAtStart = total;
+        }
+        if (total != done) {
+            lastChangeNanos = now;
+        } else if (now - lastChangeNanos > STALL_NANOS) {
+            throw new IllegalStateException("no progress for " + STALL_NANOS / 1_000_000_000L + " s at " + total + " of " + target + " records");
         }
         done = total;
         if (endNanos < 0 && total >= target) {

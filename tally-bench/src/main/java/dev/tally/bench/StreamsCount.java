@@ -119,8 +119,17 @@ final class StreamsCount implements Contender {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, t.bootstrapServers()))) {
             streams.start();
             String repartition = app + "-keys-repartition";
+            long lastCount = -1;
+            long lastChange = System.nanoTime();
             while (!progress.finished()) {
                 Thread.sleep(20);
+                long now = System.nanoTime();
+                if (counted.get() != lastCount) {
+                    lastCount = counted.get();
+                    lastChange = now;
+                } else if (now - lastChange > Progress.STALL_NANOS) {
+                    throw new IllegalStateException("Kafka Streams made no progress for 120 s at " + lastCount + " of " + t.streamKeys() + " keys");
+                }
                 if (streams.state() == KafkaStreams.State.ERROR) {
                     throw new IllegalStateException("Kafka Streams failed");
                 }

@@ -35,6 +35,7 @@ final class TallyRun implements Contender {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (Store store = Store.create(kind, t.postgres(), t.dir())) {
             String group = "bench-tally-" + java.util.UUID.randomUUID();
+            double batches;
             try (Aggregator aggregator = Aggregator.start(t.bootstrapServers(), t.topic(), group, store.jdbcUrl, 1, Map.of(), meters)) {
                 while (!progress.finished()) {
                     Thread.sleep(2);
@@ -44,9 +45,10 @@ final class TallyRun implements Contender {
                     progress.at((long) meters.find("tally.consumer.records").tag("outcome", "processed")
                             .counters().stream().mapToDouble(Counter::count).sum());
                 }
-            }
-            double batches = meters.find("tally.consumer.batches").tag("outcome", "committed").counters().stream()
+                // Read before close, which removes the meters.
+                batches = meters.find("tally.consumer.batches").tag("outcome", "committed").counters().stream()
                     .mapToDouble(Counter::count).sum();
+            }
             String wrong = t.reference().difference(StoreReader.read(store.jdbcUrl));
             return progress.result((wrong == null ? "exact" : "WRONG: " + wrong)
                     + String.format(" (%,.0f batches of %,.0f records on average)", batches, t.records() / Math.max(batches, 1)));

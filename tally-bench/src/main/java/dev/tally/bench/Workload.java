@@ -4,6 +4,20 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.tally.app.event.PageView;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
@@ -46,6 +60,49 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
 
     /** One generated event: the record key, its JSON value, the view, and its referrer's host as the truth has it. */
     record Event(byte[] key, byte[] value, PageView view, String host) {}
+
+    /**
+     * Writes every event to {@code topic} and hands each to {@code each} as well. Not idempotent
+     * (a fresh topic on a busy machine can make an idempotent producer fail its first batches
+     * with out-of-order sequence errors): one request in flight, and the topic is then checked
+     * to hold exactly the events written, so a lost or doubled batch fails the run here.
+     */
+    void produce(String bootstrapServers, String topic, java.util.function.Consumer<Event> each) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        p.put(ProducerConfig.ACKS_CONFIG, "1");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(128L * 1024 * 1024));
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (Iterator<Event> it = iterator(); it.hasNext() && failed.get() == null; ) {
+                Event e = it.next();
+                producer.send(new ProducerRecord<>(topic, e.key(), e.value()), (m, x) -> {
+                    if (x != null) {
+                        failed.compareAndSet(null, x);
+                    }
+                });
+                each.accept(e);
+            }
+            producer.flush();
+        }
+        if (failed.get() != null) {
+            throw new IllegalStateException("the topic could not be written: " + failed.get(), failed.get());
+        }
+        Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        try (Admin a = Admin.create(admin)) {
+            var partitions = a.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+            Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
+            partitions.forEach(tp -> ask.put(new TopicPartition(topic, tp.partition()), OffsetSpec.latest()));
+            long written = a.listOffsets(ask).all().get().values().stream().mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+            if (written != events) {
+                throw new IllegalStateException("the topic holds " + written + " records, not " + events);
+            }
+        }
+    }
 
     /** The events, from the first; each call starts again from the seed. */
     Iterator<Event> iterator() {
