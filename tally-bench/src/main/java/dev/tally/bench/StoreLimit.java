@@ -18,7 +18,7 @@ import java.util.Properties;
  */
 final class StoreLimit implements Contender {
 
-    /** The library's largest batch. */
+    /** The library's default batch (the aggregator allows twice as many). */
     static final int BATCH = 50_000;
 
     private final Store.Kind kind;

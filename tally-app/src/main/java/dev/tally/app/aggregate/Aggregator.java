@@ -18,6 +18,13 @@ import org.flywaydb.core.Flyway;
  */
 public final class Aggregator implements AutoCloseable {
 
+    /**
+     * Events per transaction at most. Each batch writes one row per distinct page and hour, so a
+     * larger batch writes fewer rows per event (the store's cost); the library keeps about twice
+     * this many records in memory, which stays within a 256 MiB heap.
+     */
+    static final int BATCH_RECORDS = 100_000;
+
     private final List<TallyConsumer<?>> members = new ArrayList<>();
 
     private Aggregator() {}
@@ -54,6 +61,7 @@ public final class Aggregator implements AutoCloseable {
                         .jdbcUrl(writeUrl(jdbcUrl))
                         .kafkaProperties(kafka)
                         .closeTimeout(Duration.ofSeconds(20))
+                        .maxBatchRecords(BATCH_RECORDS)
                         .build()
                         .start());
             }
