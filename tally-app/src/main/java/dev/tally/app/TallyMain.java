@@ -32,7 +32,8 @@ public final class TallyMain implements Runnable {
             System.exit(1);
         }
         CommandLine cli = new CommandLine(new TallyMain());
-        addChaosWhenPresent(cli);
+        addWhenPresent(cli, "dev.tally.chaos.ChaosCommand");
+        addWhenPresent(cli, "dev.tally.bench.BenchCommand");
         try {
             Map.Entry<Configuration, String[]> config = Configuration.load(args, System.getenv());
             config.getKey().install(cli);
@@ -60,16 +61,16 @@ public final class TallyMain implements Runnable {
     }
 
     /**
-     * {@code chaos} lives in its own module, which depends on this one; it is a command of
-     * {@code bin/tally} when that module is on the class path (the launcher puts it there).
+     * {@code chaos} and {@code bench} live in their own modules, which depend on this one; each is
+     * a command of {@code bin/tally} when its module is on the class path (the launcher puts both there).
      */
-    private static void addChaosWhenPresent(CommandLine cli) {
+    private static void addWhenPresent(CommandLine cli, String commandClass) {
         try {
-            cli.addSubcommand(Class.forName("dev.tally.chaos.ChaosCommand").getDeclaredConstructor().newInstance());
+            cli.addSubcommand(Class.forName(commandClass).getDeclaredConstructor().newInstance());
         } catch (ClassNotFoundException e) {
-            // a build without the chaos harness
+            // a build without that module
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("the chaos command cannot be created", e);
+            throw new IllegalStateException(commandClass + " cannot be created", e);
         }
     }
 

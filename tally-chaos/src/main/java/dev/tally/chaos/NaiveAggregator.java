@@ -1,15 +1,14 @@
 package dev.tally.chaos;
 
 import dev.tally.app.aggregate.Aggregator;
+import dev.tally.app.aggregate.PageViewAggregator;
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -47,6 +46,7 @@ public final class NaiveAggregator {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         PageViewDecoder decoder = new PageViewDecoder();
+        PageViewAggregator writer = new PageViewAggregator();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
                 KafkaProducer<byte[], byte[]> dlq = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
                 Connection db = DriverManager.getConnection(jdbc)) {
@@ -59,33 +59,16 @@ public final class NaiveAggregator {
                 if (records.isEmpty()) {
                     continue;
                 }
-                Map<List<Object>, Long> hourly = new HashMap<>();
+                List<PageView> views = new ArrayList<>();
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     try {
-                        PageView v = decoder.decode(r);
-                        hourly.merge(List.of(v.site(), v.path(), v.timestamp() / 3_600_000L * 3_600_000L), 1L, Long::sum);
+                        views.add(decoder.decode(r));
                     } catch (Exception invalid) {
                         dlq.send(new ProducerRecord<>(topic + ".dlq", r.key(), r.value()));
                     }
                 }
-                try (PreparedStatement h = db.prepareStatement("INSERT INTO views_hourly (site, path, hour, views) VALUES (?, ?, ?, ?) "
-                        + "ON CONFLICT (site, path, hour) DO UPDATE SET views = views_hourly.views + excluded.views");
-                        PreparedStatement t = db.prepareStatement("INSERT INTO views_total (site, path, views) VALUES (?, ?, ?) "
-                        + "ON CONFLICT (site, path) DO UPDATE SET views = views_total.views + excluded.views")) {
-                    for (Map.Entry<List<Object>, Long> e : hourly.entrySet()) {
-                        h.setString(1, (String) e.getKey().get(0));
-                        h.setString(2, (String) e.getKey().get(1));
-                        h.setLong(3, (Long) e.getKey().get(2));
-                        h.setLong(4, e.getValue());
-                        h.addBatch();
-                        t.setString(1, (String) e.getKey().get(0));
-                        t.setString(2, (String) e.getKey().get(1));
-                        t.setLong(3, e.getValue());
-                        t.addBatch();
-                    }
-                    h.executeBatch();
-                    t.executeBatch();
-                }
+                // The application's own writes; only the offsets are handled naively.
+                writer.write(views, db);
                 db.commit();
                 dlq.flush();
             }

@@ -19,6 +19,13 @@ import org.flywaydb.core.Flyway;
  */
 public final class Aggregator implements AutoCloseable {
 
+    /**
+     * Events per transaction at most. Each batch writes one row per distinct page and hour, so a
+     * larger batch writes fewer rows per event (the store's cost); the library keeps about twice
+     * this many records in memory, which stays within a 256 MiB heap.
+     */
+    static final int BATCH_RECORDS = 100_000;
+
     private final List<TallyConsumer<?>> members = new ArrayList<>();
 
     private Aggregator() {}
@@ -58,6 +65,7 @@ public final class Aggregator implements AutoCloseable {
                         // What an event contains must never stop counting: a value the store
                         // refuses is isolated and dead-lettered, the events around it counted.
                         .failurePolicy(FailurePolicy.DEAD_LETTER)
+                        .maxBatchRecords(BATCH_RECORDS)
                         .build()
                         .start());
             }
@@ -81,7 +89,7 @@ public final class Aggregator implements AutoCloseable {
      * PostgreSQL's driver sends a batch of upserts as one multi-row statement only when asked;
      * that is most of the speed of a batch.
      */
-    static String writeUrl(String jdbcUrl) {
+    public static String writeUrl(String jdbcUrl) {
         if (jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.contains("reWriteBatchedInserts")) {
             return jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
         }

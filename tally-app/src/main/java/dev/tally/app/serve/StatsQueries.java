@@ -26,33 +26,37 @@ final class StatsQueries {
 
     private static final int TIMEOUT_SECONDS = 10;
 
+    // Pages are integers from the pages dictionary; hours and days are counted since the epoch
+    // (see V3__Narrow_keys). Bucket starts are turned back into epoch milliseconds here.
     private static final String VIEWS =
-            "SELECT (SELECT views FROM views_total WHERE site = ? AND path = ?),"
-                    + " (SELECT COUNT(*) FROM visitors_daily WHERE site = ? AND path = ?)";
+            "SELECT (SELECT t.views FROM page_totals t JOIN pages p ON p.id = t.page WHERE p.site = ? AND p.path = ?),"
+                    + " (SELECT COUNT(*) FROM page_visitors v JOIN pages p ON p.id = v.page WHERE p.site = ? AND p.path = ?)";
 
     private static final String TOP_ALL_TIME =
-            "SELECT path, views FROM views_total WHERE site = ? ORDER BY views DESC, path LIMIT ?";
+            "SELECT p.path, t.views FROM page_totals t JOIN pages p ON p.id = t.page"
+                    + " WHERE p.site = ? ORDER BY t.views DESC, p.path LIMIT ?";
 
     private static final String TOP_IN_RANGE =
-            "SELECT path, CAST(SUM(views) AS BIGINT) AS total FROM views_hourly"
-                    + " WHERE site = ? AND hour >= ? AND hour < ? GROUP BY path ORDER BY total DESC, path LIMIT ?";
+            "SELECT p.path, CAST(SUM(h.views) AS BIGINT) AS total FROM page_hours h JOIN pages p ON p.id = h.page"
+                    + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY p.path ORDER BY total DESC, p.path LIMIT ?";
 
     private static final String HOURS_OF_PAGE =
-            "SELECT hour, views FROM views_hourly WHERE site = ? AND path = ? AND hour >= ? AND hour < ?";
+            "SELECT CAST(h.hour AS BIGINT) * 3600000, h.views FROM page_hours h JOIN pages p ON p.id = h.page"
+                    + " WHERE p.site = ? AND p.path = ? AND h.hour >= ? AND h.hour < ?";
 
     private static final String HOURS_OF_SITE =
-            "SELECT hour, CAST(SUM(views) AS BIGINT) FROM views_hourly"
-                    + " WHERE site = ? AND hour >= ? AND hour < ? GROUP BY hour";
+            "SELECT CAST(h.hour AS BIGINT) * 3600000, CAST(SUM(h.views) AS BIGINT) FROM page_hours h JOIN pages p ON p.id = h.page"
+                    + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY h.hour";
 
-    // Days are summed in the database (one row per day, not 24); hours are never negative here
-    // because every range starts at or after the epoch, so integer division is a floor.
+    // Days are summed in the database (one row per day, not 24); hours are never negative, so
+    // integer division is a floor.
     private static final String DAYS_OF_PAGE =
-            "SELECT hour / 86400000 * 86400000, CAST(SUM(views) AS BIGINT) FROM views_hourly"
-                    + " WHERE site = ? AND path = ? AND hour >= ? AND hour < ? GROUP BY 1";
+            "SELECT CAST(h.hour / 24 AS BIGINT) * 86400000, CAST(SUM(h.views) AS BIGINT) FROM page_hours h JOIN pages p ON p.id = h.page"
+                    + " WHERE p.site = ? AND p.path = ? AND h.hour >= ? AND h.hour < ? GROUP BY 1";
 
     private static final String DAYS_OF_SITE =
-            "SELECT hour / 86400000 * 86400000, CAST(SUM(views) AS BIGINT) FROM views_hourly"
-                    + " WHERE site = ? AND hour >= ? AND hour < ? GROUP BY 1";
+            "SELECT CAST(h.hour / 24 AS BIGINT) * 86400000, CAST(SUM(h.views) AS BIGINT) FROM page_hours h JOIN pages p ON p.id = h.page"
+                    + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY 1";
 
     private static final String REFERRERS_ALL_TIME =
             "SELECT host, CAST(SUM(views) AS BIGINT) AS total FROM referrers_daily"
@@ -80,7 +84,7 @@ final class StatsQueries {
     List<Ranked> top(String site, TimeRange range, int limit) throws SQLException {
         return range == null
                 ? ranking(TOP_ALL_TIME, site, limit)
-                : ranking(TOP_IN_RANGE, site, range.from(), range.to(), limit);
+                : ranking(TOP_IN_RANGE, site, firstHourFrom(range.from()), firstHourFrom(range.to()), limit);
     }
 
     /** The referrer hosts with most views, all time ({@code range} {@code null}) or over the days in {@code range}. */
@@ -100,14 +104,22 @@ final class StatsQueries {
         Map<Long, Long> views = new HashMap<>();
         try (Connection c = store.getConnection();
                 PreparedStatement ps = path == null
-                        ? prepare(c, days ? DAYS_OF_SITE : HOURS_OF_SITE, site, hours.from(), hours.to())
-                        : prepare(c, days ? DAYS_OF_PAGE : HOURS_OF_PAGE, site, path, hours.from(), hours.to());
+                        ? prepare(c, days ? DAYS_OF_SITE : HOURS_OF_SITE, site, firstHourFrom(hours.from()), firstHourFrom(hours.to()))
+                        : prepare(c, days ? DAYS_OF_PAGE : HOURS_OF_PAGE, site, path, firstHourFrom(hours.from()), firstHourFrom(hours.to()));
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 views.merge(rs.getLong(1), rs.getLong(2), Long::sum);
             }
         }
         return views;
+    }
+
+    /**
+     * The first hour (since the epoch) whose start is at or after {@code millis}: an hour is in
+     * [from, to) exactly when its start is, as when hours were stored as epoch milliseconds.
+     */
+    private static long firstHourFrom(long millis) {
+        return -Math.floorDiv(-millis, 3_600_000L);
     }
 
     private List<Ranked> ranking(String sql, Object... parameters) throws SQLException {

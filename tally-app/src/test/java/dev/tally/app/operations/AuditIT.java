@@ -95,7 +95,8 @@ class AuditIT {
     /** The SQL that adds 5 views to one stored page-hour, behind the aggregator's back. */
     static final class Tamper {
         static String oneHour(String site, String path, long hour) {
-            return "UPDATE views_hourly SET views = views + 5 WHERE site = '" + site + "' AND path = '" + path + "' AND hour = " + hour;
+            return "UPDATE page_hours SET views = views + 5 WHERE hour = " + hour / HOUR
+                    + " AND page = (SELECT id FROM pages WHERE site = '" + site + "' AND path = '" + path + "')";
         }
     }
 }

@@ -37,7 +37,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -166,7 +165,6 @@ class HostileInputIT {
      * in punycode, lower case, without the trailing dot — so these three count under one host.
      */
     @Test
-    @Disabled("needs the aggregator to use ReferrerHost")
     void referrerHostsAreCountedUnderTheirOneAsciiForm() throws Exception {
         String topic = KAFKA.uniqueTopic("referrers");
         KAFKA.createTopic(topic, 1);

@@ -1,0 +1,134 @@
+package dev.tally.app.aggregate;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The page dictionary: (site, path) to the integer id that the aggregate tables use instead of
+ * the text. A new page's row is created in the batch's own transaction, so it exists exactly when
+ * the batch's counts do. Ids are cached in memory, at most {@link #MAX_CACHED}, but an id learnt
+ * in a transaction is trusted only after a later transaction has seen its row: a rolled-back
+ * batch may leave an id behind that the database gives to another page.
+ *
+ * <p>Two aggregators may create the same page at once on PostgreSQL: the insert is
+ * {@code ON CONFLICT DO NOTHING} (the second waits for the first's commit on the unique index),
+ * and the id is read back afterwards. New pages are inserted in (site, path) order, so two
+ * transactions never wait for each other in opposite orders.
+ */
+final class PageIds {
+
+    /** The dictionary's key. */
+    record Page(String site, String path) {}
+
+    static final int MAX_CACHED = 100_000;
+    private static final int CHUNK = 200;
+
+    private final Map<Page, Integer> confirmed = new HashMap<>();
+    private final Map<Page, Integer> unconfirmed = new HashMap<>();
+
+    /** The id of a page known from an earlier batch or this one, or 0. */
+    int cached(Page page) {
+        Integer id = confirmed.get(page);
+        if (id == null) {
+            id = unconfirmed.get(page);
+        }
+        return id == null ? 0 : id;
+    }
+
+    /**
+     * Called first in each transaction: the ids learnt in the previous one are kept if their rows
+     * are there (that transaction committed, or the rows were there before it), dropped otherwise.
+     */
+    void confirm(Connection c) throws SQLException {
+        if (unconfirmed.isEmpty()) {
+            return;
+        }
+        Map<Integer, Page> byId = new HashMap<>();
+        unconfirmed.forEach((page, id) -> byId.put(id, page));
+        unconfirmed.clear();
+        if (confirmed.size() + byId.size() > MAX_CACHED) {
+            confirmed.clear(); // bounded memory; the ids are read again when needed
+        }
+        List<Integer> ids = new ArrayList<>(byId.keySet());
+        for (int from = 0; from < ids.size(); from += CHUNK) {
+            List<Integer> chunk = ids.subList(from, Math.min(ids.size(), from + CHUNK));
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, site, path FROM pages WHERE id IN (" + marks(chunk.size()) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setInt(i + 1, chunk.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Page expected = byId.get(rs.getInt(1));
+                        if (expected != null && expected.site().equals(rs.getString(2)) && expected.path().equals(rs.getString(3))) {
+                            confirmed.put(expected, rs.getInt(1));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Creates the pages that do not exist yet and returns the id of each, in this transaction. */
+    Map<Page, Integer> resolve(Connection c, Collection<Page> pages) throws SQLException {
+        List<Page> sorted = new ArrayList<>(pages);
+        sorted.sort(Comparator.comparing(Page::site).thenComparing(Page::path));
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO pages (site, path) VALUES (?, ?) ON CONFLICT (site, path) DO NOTHING")) {
+            for (Page p : sorted) {
+                ps.setString(1, p.site());
+                ps.setString(2, p.path());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        Map<Page, Integer> ids = new HashMap<>(sorted.size() * 2);
+        // Read back per site, many paths per statement: one round trip per CHUNK pages.
+        Iterator<Page> it = sorted.iterator();
+        List<Page> chunk = new ArrayList<>(CHUNK);
+        while (it.hasNext() || !chunk.isEmpty()) {
+            Page next = it.hasNext() ? it.next() : null;
+            if (next != null && (chunk.isEmpty() || (chunk.size() < CHUNK && chunk.get(0).site().equals(next.site())))) {
+                chunk.add(next);
+                continue;
+            }
+            read(c, chunk, ids);
+            chunk.clear();
+            if (next != null) {
+                chunk.add(next);
+            }
+        }
+        unconfirmed.putAll(ids);
+        for (Page p : sorted) {
+            if (!ids.containsKey(p)) {
+                throw new SQLException("page " + p + " is neither inserted nor found");
+            }
+        }
+        return ids;
+    }
+
+    private static void read(Connection c, List<Page> sameSite, Map<Page, Integer> into) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, path FROM pages WHERE site = ? AND path IN (" + marks(sameSite.size()) + ")")) {
+            ps.setString(1, sameSite.get(0).site());
+            for (int i = 0; i < sameSite.size(); i++) {
+                ps.setString(i + 2, sameSite.get(i).path());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    into.put(new Page(sameSite.get(0).site(), rs.getString(2)), rs.getInt(1));
+                }
+            }
+        }
+    }
+
+    private static String marks(int n) {
+        return "?" + ",?".repeat(n - 1);
+    }
+}

@@ -1,0 +1,214 @@
+package dev.tally.bench;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.tally.app.event.PageView;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+
+/**
+ * A deterministic stream of page-view events: the same seed gives the same events, so the topic
+ * is written once and the store-limit contender replays the very same rows without Kafka.
+ *
+ * <p>{@code views}: page views keyed by path, Zipf-skewed over the paths, a referrer on each,
+ * over one day, one site. {@code beacons}: events as the collector writes them — a visitor hash
+ * on each (16 bytes, base64url, as {@code VisitorHash} makes), most visitors new, some returning
+ * — referrers with query strings from a few hundred hosts (and direct visits without one), times
+ * over a week, three sites.
+ */
+record Workload(String name, long events, int paths, double skew, boolean beacons, long seed) {
+
+    /** 2026-11-22T00:00:00Z: every event falls in the week from here. */
+    static final long START = 1_795_305_600_000L;
+    static final long HOUR = 3_600_000L;
+    static final long DAY = 24 * HOUR;
+
+    private static final String[] SITES = {"blog", "docs", "shop"};
+    private static final int VIEW_REFERRER_HOSTS = 200;
+    private static final int BEACON_REFERRER_HOSTS = 300;
+    /** Of the beacons, the share from a visitor seen shortly before (a reader reading on). */
+    private static final double RETURNING = 0.12;
+
+    static Workload views(long events, int paths) {
+        return new Workload("views", events, paths, 1.0, false, 20261127L);
+    }
+
+    static Workload beacons(long events, int paths) {
+        return new Workload("beacons", events, paths, 1.0, true, 20261128L);
+    }
+
+    /** Uniform paths, for the memory measurement: as many distinct pages as possible. */
+    static Workload uniform(long events, int paths) {
+        return new Workload("uniform", events, paths, 0.0, false, 20261129L);
+    }
+
+    /** One generated event: the record key, its JSON value, the view, and its referrer's host as the truth has it. */
+    record Event(byte[] key, byte[] value, PageView view, String host) {}
+
+    /**
+     * Writes every event to {@code topic} and hands each to {@code each} as well. Not idempotent
+     * (a fresh topic on a busy machine can make an idempotent producer fail its first batches
+     * with out-of-order sequence errors): one request in flight, and the topic is then checked
+     * to hold exactly the events written, so a lost or doubled batch fails the run here.
+     */
+    void produce(String bootstrapServers, String topic, java.util.function.Consumer<Event> each) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        p.put(ProducerConfig.ACKS_CONFIG, "1");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(128L * 1024 * 1024));
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (Iterator<Event> it = iterator(); it.hasNext() && failed.get() == null; ) {
+                Event e = it.next();
+                producer.send(new ProducerRecord<>(topic, e.key(), e.value()), (m, x) -> {
+                    if (x != null) {
+                        failed.compareAndSet(null, x);
+                    }
+                });
+                each.accept(e);
+            }
+            producer.flush();
+        }
+        if (failed.get() != null) {
+            throw new IllegalStateException("the topic could not be written: " + failed.get(), failed.get());
+        }
+        Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        try (Admin a = Admin.create(admin)) {
+            var partitions = a.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+            Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
+            partitions.forEach(tp -> ask.put(new TopicPartition(topic, tp.partition()), OffsetSpec.latest()));
+            long written = a.listOffsets(ask).all().get().values().stream().mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+            if (written != events) {
+                throw new IllegalStateException("the topic holds " + written + " records, not " + events);
+            }
+        }
+    }
+
+    /** The events, from the first; each call starts again from the seed. */
+    Iterator<Event> iterator() {
+        return new Generator();
+    }
+
+    private final class Generator implements Iterator<Event> {
+        private final SplittableRandom random = new SplittableRandom(seed);
+        private final double[] cdf = zipf(paths, skew);
+        private final String[] pathNames = new String[paths];
+        private final String[] recent = new String[1024];
+        private final byte[] visitorBytes = new byte[16];
+        private long made;
+
+        @Override
+        public boolean hasNext() {
+            return made < events;
+        }
+
+        @Override
+        public Event next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            made++;
+            int page = page(random.nextDouble());
+            String path = pathNames[page];
+            if (path == null) {
+                path = pathNames[page] = "/posts/" + page + "-a-title-of-some-length";
+            }
+            String site;
+            long ts;
+            String referrer;
+            String host;
+            String visitor = null;
+            if (beacons) {
+                site = SITES[random.nextInt(10) < 6 ? 0 : random.nextInt(1, 3)];
+                ts = START + random.nextLong(7 * DAY);
+                if (random.nextInt(10) < 4) {
+                    referrer = null;
+                    host = null;
+                } else {
+                    int h = random.nextInt(BEACON_REFERRER_HOSTS);
+                    host = "www.referrer-" + h + ".example";
+                    referrer = "https://www.Referrer-" + h + ".example/search?q=term" + random.nextInt(1000)
+                            + "&utm_source=feed&utm_medium=" + random.nextInt(20);
+                }
+                int slot = random.nextInt(recent.length);
+                if (recent[slot] != null && random.nextDouble() < RETURNING) {
+                    visitor = recent[slot];
+                } else {
+                    for (int i = 0; i < visitorBytes.length; i += 8) {
+                        long bits = random.nextLong();
+                        for (int b = 0; b < 8; b++) {
+                            visitorBytes[i + b] = (byte) (bits >>> (8 * b));
+                        }
+                    }
+                    visitor = recent[slot] = Base64.getUrlEncoder().withoutPadding().encodeToString(visitorBytes);
+                }
+            } else {
+                site = "blog";
+                ts = START + random.nextLong(DAY);
+                int h = random.nextInt(VIEW_REFERRER_HOSTS);
+                host = "news-" + h + ".example";
+                referrer = "https://news-" + h + ".example/item/" + random.nextInt(100);
+            }
+            StringBuilder json = new StringBuilder(200).append("{\"path\":\"").append(path).append("\",\"ts\":").append(ts)
+                    .append(",\"site\":\"").append(site).append('"');
+            if (referrer != null) {
+                json.append(",\"referrer\":\"").append(referrer).append('"');
+            }
+            if (visitor != null) {
+                json.append(",\"visitor\":\"").append(visitor).append('"');
+            }
+            json.append('}');
+            return new Event(path.getBytes(UTF_8), json.toString().getBytes(UTF_8),
+                    new PageView(path, ts, site, referrer, visitor, null), host);
+        }
+
+        private int page(double u) {
+            int lo = 0;
+            int hi = cdf.length - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (cdf[mid] < u) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+    }
+
+    /** The cumulative distribution of a Zipf law with exponent {@code s} over {@code n} ranks (s = 0: uniform). */
+    private static double[] zipf(int n, double s) {
+        double[] cdf = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += 1.0 / Math.pow(i + 1, s);
+            cdf[i] = sum;
+        }
+        for (int i = 0; i < n; i++) {
+            cdf[i] /= sum;
+        }
+        cdf[n - 1] = 1.0;
+        return cdf;
+    }
+}
