@@ -391,7 +391,10 @@ class ServeIT {
         String base = serve(store);
         assertJson(get(base, "/api/views?path=/a"), "{\"path\":\"/a\",\"site\":\"default\",\"views\":12,\"visitors\":3}");
         try (Connection c = store.getConnection(); Statement s = c.createStatement()) {
-            for (String table : List.of("views_total", "views_hourly", "referrers_daily", "visitors_daily")) {
+            for (String view : List.of("views_total", "views_hourly", "visitors_daily")) {
+                s.execute("DROP VIEW " + view);
+            }
+            for (String table : List.of("page_totals", "page_hours", "page_visitors", "referrers_daily", "pages")) {
                 s.execute("DROP TABLE " + table);
             }
         }

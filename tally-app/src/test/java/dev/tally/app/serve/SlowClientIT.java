@@ -65,7 +65,8 @@ class SlowClientIT {
     void tricklingConnectionsAreClosedAndReadersAnsweredMeanwhile() throws Exception {
         Aggregator.migrate(sqlite.jdbcUrl());
         try (Connection c = sqlite.dataSource().getConnection(); Statement s = c.createStatement()) {
-            s.execute("INSERT INTO views_total (site, path, views) VALUES ('default', '/a', 42)");
+            s.execute("INSERT INTO pages (site, path) VALUES ('default', '/a')");
+            s.execute("INSERT INTO page_totals (page, views) SELECT id, 42 FROM pages WHERE path = '/a'");
         }
         HttpOptions options = new HttpOptions();
         options.readTimeoutSeconds = READ_TIMEOUT_SECONDS;
