@@ -4,14 +4,13 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.tally.consumer.OffsetStore;
+import dev.tally.app.StoredOffsets;
 import dev.tally.testkit.KafkaBrokerExtension;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,11 +22,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -62,14 +58,14 @@ class AggregatorIT {
 
         produce(topic, 0, 3_000);
         try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, group, url, 2, Map.of())) {
-            awaitCaughtUp(ds, group, topic);
+            StoredOffsets.awaitCaughtUp(ds, group, KAFKA.bootstrapServers(), topic);
         }
         assertTables(ds, 3_000);
 
         // A restart continues from the stored offsets: nothing counted twice, new events counted once.
         try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, group, url, 1, Map.of())) {
             produce(topic, 3_000, 4_000);
-            awaitCaughtUp(ds, group, topic);
+            StoredOffsets.awaitCaughtUp(ds, group, KAFKA.bootstrapServers(), topic);
         }
         assertTables(ds, 4_000);
 
@@ -180,13 +176,4 @@ class AggregatorIT {
         return rows;
     }
 
-    private void awaitCaughtUp(DataSource ds, String group, String topic) {
-        OffsetStore store = new OffsetStore(ds);
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().untilAsserted(() -> {
-            Map<TopicPartition, Long> end = KAFKA.endOffsets(topic);
-            Map<TopicPartition, Long> stored = new TreeMap<>(java.util.Comparator.comparing(TopicPartition::toString));
-            store.positions(group).forEach((tp, pos) -> stored.put(tp, pos.nextOffset()));
-            end.forEach((tp, o) -> assertThat(stored.getOrDefault(tp, 0L)).as("stored offset of %s", tp).isEqualTo(o));
-        });
-    }
 }

@@ -2,21 +2,18 @@ package dev.tally.app.operations;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.StoredOffsets;
 import dev.tally.app.TallyProcess;
 import dev.tally.app.aggregate.Aggregator;
-import dev.tally.consumer.OffsetStore;
 import dev.tally.testkit.KafkaBrokerExtension;
 import dev.tally.testkit.PostgresDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,13 +56,8 @@ class AuditIT {
             }
             p.flush();
         }
-        Map<TopicPartition, Long> end = KAFKA.endOffsets(topic);
         try (Aggregator aggregator = Aggregator.start(KAFKA.bootstrapServers(), topic, "audit-it", db.jdbcUrl(), 1, Map.of())) {
-            OffsetStore store = new OffsetStore(db.dataSource());
-            Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
-                Map<TopicPartition, OffsetStore.Position> stored = store.positions("audit-it");
-                return end.entrySet().stream().allMatch(e -> stored.get(e.getKey()).nextOffset() == e.getValue());
-            });
+            StoredOffsets.awaitCaughtUp(db.dataSource(), "audit-it", KAFKA.bootstrapServers(), topic);
             // Audited while the aggregator runs: the snapshot and the topic are read to the same offsets.
             TallyProcess equal = audit(topic);
             assertThat(equal.exitCode()).as(equal.stdout() + equal.stderr()).isZero();

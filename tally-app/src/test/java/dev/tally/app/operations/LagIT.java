@@ -5,18 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.app.StoredOffsets;
 import dev.tally.app.TallyProcess;
 import dev.tally.app.aggregate.Aggregator;
-import dev.tally.consumer.OffsetStore;
 import dev.tally.testkit.KafkaBrokerExtension;
 import dev.tally.testkit.PostgresDatabase;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,13 +52,8 @@ class LagIT {
         KAFKA.createTopic(topic, 2);
         KAFKA.createTopic(topic + ".dlq", 1);
         produce(topic, 100);
-        Map<TopicPartition, Long> end = KAFKA.endOffsets(topic);
         try (Aggregator aggregator = Aggregator.start(KAFKA.bootstrapServers(), topic, "lag-it", db.jdbcUrl(), 1, Map.of())) {
-            OffsetStore store = new OffsetStore(db.dataSource());
-            Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
-                Map<TopicPartition, OffsetStore.Position> stored = store.positions("lag-it");
-                return end.entrySet().stream().allMatch(e -> stored.get(e.getKey()).nextOffset() == e.getValue());
-            });
+            StoredOffsets.awaitCaughtUp(db.dataSource(), "lag-it", KAFKA.bootstrapServers(), topic);
             JsonNode running = lagJson(topic);
             assertThat(running.get("lag").asLong()).isZero();
             assertThat(running.get("partitions")).hasSize(2).allSatisfy(p -> {

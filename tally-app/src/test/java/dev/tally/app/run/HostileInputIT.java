@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tally.app.PageViewTruth;
 import dev.tally.app.TallyProcess;
 import dev.tally.app.aggregate.Aggregator;
-import dev.tally.consumer.OffsetStore;
+import dev.tally.app.StoredOffsets;
 import dev.tally.testkit.KafkaBrokerExtension;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
@@ -35,7 +35,6 @@ import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -146,7 +145,7 @@ class HostileInputIT {
             }
             assertThat(limited).as("beacons refused once the spoofing client's burst ran out").isGreaterThanOrEqualTo(5);
 
-            awaitCaughtUp(ds, group, topic);
+            StoredOffsets.awaitCaughtUp(ds, group, KAFKA.bootstrapServers(), topic);
             assertThat(query(ds, "SELECT site || '|' || path, views FROM views_total")).isEqualTo(truth);
             Set<String> dead = new HashSet<>();
             for (ConsumerRecord<byte[], byte[]> r : KAFKA.readAll(topic + ".dlq")) {
@@ -180,7 +179,7 @@ class HostileInputIT {
             }
         }
         try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, "referrers", postgres.jdbcUrl(), 1, Map.of())) {
-            awaitCaughtUp(postgres.dataSource(), "referrers", topic);
+            StoredOffsets.awaitCaughtUp(postgres.dataSource(), "referrers", KAFKA.bootstrapServers(), topic);
         }
         assertThat(query(postgres.dataSource(), "SELECT host, views FROM referrers_daily"))
                 .isEqualTo(Map.of("xn--bcher-kva.example", 3L));
@@ -364,14 +363,4 @@ class HostileInputIT {
         return rows;
     }
 
-    /** Every record, valid or not, is behind the stored offsets: nothing stalled or was skipped. */
-    private static void awaitCaughtUp(DataSource ds, String group, String topic) {
-        OffsetStore store = new OffsetStore(ds);
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).ignoreExceptions().untilAsserted(() -> {
-            Map<TopicPartition, Long> end = KAFKA.endOffsets(topic);
-            Map<TopicPartition, Long> stored = new TreeMap<>(java.util.Comparator.comparing(TopicPartition::toString));
-            store.positions(group).forEach((tp, pos) -> stored.put(tp, pos.nextOffset()));
-            end.forEach((tp, o) -> assertThat(stored.getOrDefault(tp, 0L)).as("stored offset of %s", tp).isEqualTo(o));
-        });
-    }
 }
