@@ -92,21 +92,27 @@ public final class VisitorHash implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        rotate();
-        scheduleRotation();
+        scheduleRotation(rotate());
     }
 
-    private void scheduleRotation() {
-        // A timer that fires a little early finds the same day, does nothing, and aims again.
+    /**
+     * Aims at the midnight after {@code rotated}, the day the last rotation saw: should the clock
+     * pass midnight between that rotation and this call, the timer fires at once instead of a day
+     * late. A timer that fires a little early finds the same day, does nothing, and aims again.
+     */
+    private void scheduleRotation(LocalDate rotated) {
+        Instant next = rotated.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        long delay = Math.max(1, Duration.between(clock.instant(), next).toMillis());
         timer.schedule(() -> {
+            LocalDate seen = rotated;
             try {
-                rotate();
+                seen = rotate();
             } catch (RuntimeException e) {
                 LOG.warn("replacing the visitor salt failed: {}", e.toString());
             } finally {
-                scheduleRotation();
+                scheduleRotation(seen);
             }
-        }, Math.max(1, untilNextMidnight(clock).toMillis()), TimeUnit.MILLISECONDS);
+        }, delay, TimeUnit.MILLISECONDS);
     }
 
     /** How long from the clock's now to the next 00:00 UTC; a full day at midnight itself. */
@@ -116,10 +122,11 @@ public final class VisitorHash implements AutoCloseable {
         return Duration.between(now, midnight);
     }
 
-    private void rotate() {
+    private LocalDate rotate() {
         LocalDate today = today();
         saltFor(today);
         deleteEarlierDays(today);
+        return today;
     }
 
     @Override

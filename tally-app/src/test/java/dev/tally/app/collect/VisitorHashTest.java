@@ -76,8 +76,9 @@ class VisitorHashTest {
     void theSaltIsReplacedAtMidnightUtcByATimerEvenWithoutBeacons(@TempDir Path dir) throws Exception {
         Instant now = Instant.now();
         Instant midnight = now.atZone(ZoneOffset.UTC).toLocalDate().plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-        // A clock that reaches midnight 700 ms from now, running at the real rate.
-        Clock clock = Clock.offset(Clock.systemUTC(), Duration.between(now, midnight.minusMillis(700)));
+        // A clock that reaches midnight 3 s from now, running at the real rate (a loaded machine
+        // may take a second to set the test up).
+        Clock clock = Clock.offset(Clock.systemUTC(), Duration.between(now, midnight.minusMillis(3_000)));
         Path salt = dir.resolve("salt");
         String today = LocalDate.ofInstant(midnight.minusSeconds(1), ZoneOffset.UTC).toString();
         String tomorrow = LocalDate.ofInstant(midnight, ZoneOffset.UTC).toString();
