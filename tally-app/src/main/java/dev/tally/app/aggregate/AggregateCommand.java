@@ -29,7 +29,7 @@ public final class AggregateCommand implements Callable<Integer> {
     StoreOptions store;
 
     @Option(names = "--group", description = "consumer group (default ${DEFAULT-VALUE})")
-    String group = "tally-aggregator";
+    String group = Aggregator.DEFAULT_GROUP;
 
     @Option(names = "--threads", description = "group members in this process (default ${DEFAULT-VALUE})")
     int threads = 1;

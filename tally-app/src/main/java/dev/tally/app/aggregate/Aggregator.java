@@ -26,6 +26,9 @@ public final class Aggregator implements AutoCloseable {
      */
     static final int BATCH_RECORDS = 100_000;
 
+    /** The consumer group of {@code aggregate} and {@code run}, and the one {@code lag} and {@code audit} look at, unless told otherwise. */
+    public static final String DEFAULT_GROUP = "tally-aggregator";
+
     private final List<TallyConsumer<?>> members = new ArrayList<>();
 
     private Aggregator() {}

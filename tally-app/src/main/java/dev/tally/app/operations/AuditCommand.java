@@ -5,6 +5,7 @@ import dev.tally.app.KafkaOptions;
 import dev.tally.app.StartupException;
 import dev.tally.app.StoreOptions;
 import dev.tally.app.TimeArgument;
+import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
 import dev.tally.consumer.OffsetStore;
@@ -61,7 +62,7 @@ public final class AuditCommand implements Callable<Integer> {
     StoreOptions store;
 
     @Option(names = "--group", description = "the aggregator's consumer group (default ${DEFAULT-VALUE})")
-    String group = "tally-aggregator";
+    String group = Aggregator.DEFAULT_GROUP;
 
     @Option(names = "--from", converter = TimeArgument.class, paramLabel = "TIME",
             description = "first hour compared: epoch ms, ISO-8601 instant or date (default: all time)")

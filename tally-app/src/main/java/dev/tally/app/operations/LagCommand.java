@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tally.app.KafkaOptions;
 import dev.tally.app.StartupException;
 import dev.tally.app.StoreOptions;
+import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.http.Replies;
 import dev.tally.consumer.OffsetStore;
 import java.io.PrintStream;
@@ -46,7 +47,7 @@ public final class LagCommand implements Callable<Integer> {
     StoreOptions store;
 
     @Option(names = "--group", description = "consumer group (default ${DEFAULT-VALUE})")
-    String group = "tally-aggregator";
+    String group = Aggregator.DEFAULT_GROUP;
 
     @Option(names = "--watch", arity = "0..1", fallbackValue = "2", paramLabel = "SECONDS",
             description = "redraw every SECONDS (default 2) until interrupted")

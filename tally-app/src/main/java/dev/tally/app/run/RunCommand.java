@@ -102,7 +102,7 @@ public final class RunCommand implements Callable<Integer> {
             life.started(admin, () -> admin.close(Duration.ofSeconds(2)));
 
             Metrics metrics = new Metrics();
-            Aggregator aggregator = Aggregator.start(kafka.bootstrapServers, topic, "tally-aggregator", store.db, 1,
+            Aggregator aggregator = Aggregator.start(kafka.bootstrapServers, topic, Aggregator.DEFAULT_GROUP, store.db, 1,
                     kafka.kafka, metrics.registry());
             life.started(aggregator, () -> aggregator.close(Duration.ofSeconds(20)));
 
