@@ -133,7 +133,9 @@ public final class BenchCommand implements Callable<Integer> {
             for (int i = 1; i <= n; i++) {
                 Progress.Run r = c.run(trial);
                 results.computeIfAbsent(c, k -> new ArrayList<>()).add(r);
-                out.printf("  %-52s run %d: %,12.0f records/s  %7.2f s  %s%n", c.name(), i, r.rate(), r.seconds(), r.check());
+                CpuClock.Cpu cpu = r.cpuPerRecord();
+                out.printf("  %-52s run %d: %,12.0f records/s  %7.2f s  cpu ns/record: %,6d here %,6d broker %,6d postgres  %s%n",
+                        c.name(), i, r.rate(), r.seconds(), cpu.contender(), cpu.broker(), cpu.database(), r.check());
                 out.flush();
             }
         }
@@ -169,7 +171,8 @@ public final class BenchCommand implements Callable<Integer> {
             }
         });
         out.printf("%n%s: %,d events, %d run(s) each (d: 1 run)%n", w.name(), w.events(), runs);
-        out.printf("%-52s %12s %12s %12s %7s %7s %7s  %s%n", "contender", "median/s", "min/s", "max/s", "x (b)", "x (c)", "x (g)", "counts");
+        out.printf("%-52s %12s %12s %12s %7s %7s %7s %9s  %s%n", "contender", "median/s", "min/s", "max/s", "x (b)", "x (c)", "x (g)",
+                "cpu µs/r", "counts");
         boolean exact = true;
         for (Map.Entry<Contender, List<Progress.Run>> e : results.entrySet()) {
             Contender c = e.getKey();
@@ -180,8 +183,10 @@ public final class BenchCommand implements Callable<Integer> {
             if (check.startsWith("WRONG")) {
                 exact = false;
             }
-            out.printf("%-52s %,12.0f %,12.0f %,12.0f %7s %7s %7s  %s%n", c.name(), med, rates[0], rates[rates.length - 1],
-                    ratio(med, plain), ratio(med, streams), limit == null ? "" : ratio(med, limit), check);
+            double cpu = e.getValue().stream().mapToLong(r -> r.cpuPerRecord().contender() + r.cpuPerRecord().broker() + r.cpuPerRecord().database())
+                    .sorted().skip((e.getValue().size() - 1) / 2).findFirst().orElse(0) / 1000.0;
+            out.printf("%-52s %,12.0f %,12.0f %,12.0f %7s %7s %7s %9.2f  %s%n", c.name(), med, rates[0], rates[rates.length - 1],
+                    ratio(med, plain), ratio(med, streams), limit == null ? "" : ratio(med, limit), cpu, check);
         }
         return exact;
     }

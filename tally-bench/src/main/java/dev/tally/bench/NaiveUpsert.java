@@ -59,6 +59,6 @@ final class NaiveUpsert implements Contender {
         }
         Progress.Run r = progress.result("not checked (at-least-once)");
         return new Progress.Run(r.rate(), t.records(), t.records() / r.rate(),
-                "not checked (at-least-once; first " + target + " records, extrapolated)");
+                "not checked (at-least-once; first " + target + " records, extrapolated)", r.cpuPerRecord());
     }
 }

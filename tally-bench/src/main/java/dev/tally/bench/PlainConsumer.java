@@ -2,7 +2,6 @@ package dev.tally.bench;
 
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
-import dev.tally.app.event.ReferrerHost;
 import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -38,7 +37,7 @@ final class PlainConsumer implements Contender {
                 ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     PageView v = decoder.decode(r);
-                    counts.add(v, ReferrerHost.of(v.referrer()));
+                    counts.add(v, v.referrerHost());
                 }
                 n += records.count();
                 progress.at(n);

@@ -13,6 +13,8 @@ final class Progress {
     private volatile long endNanos = -1;
     private long done;
     private long lastChangeNanos = System.nanoTime();
+    private CpuClock.Cpu cpuAtStart;
+    private CpuClock.Cpu cpuAtEnd;
 
     /** A run that moves no record for this long has failed (a lost broker, a stuck consumer). */
     static final long STALL_NANOS = 120_000_000_000L;
@@ -27,6 +29,7 @@ final class Progress {
         if (startNanos < 0 && total > 0) {
             startNanos = now;
             doneAtStart = total;
+            cpuAtStart = CpuClock.now();
         }
         if (total != done) {
             lastChangeNanos = now;
@@ -36,6 +39,7 @@ final class Progress {
         done = total;
         if (endNanos < 0 && total >= target) {
             endNanos = now;
+            cpuAtEnd = CpuClock.now();
         }
     }
 
@@ -43,6 +47,7 @@ final class Progress {
     void startNow() {
         if (startNanos < 0) {
             startNanos = System.nanoTime();
+            cpuAtStart = CpuClock.now();
         }
     }
 
@@ -54,6 +59,7 @@ final class Progress {
     void finishNow() {
         if (endNanos < 0) {
             endNanos = System.nanoTime();
+            cpuAtEnd = CpuClock.now();
         }
         done = Math.max(done, target);
     }
@@ -64,11 +70,17 @@ final class Progress {
 
     Run result(String check) {
         double seconds = Math.max(endNanos - startNanos, 1_000) / 1e9;
-        return new Run((target - doneAtStart) / seconds, target, seconds, check);
+        long records = Math.max(target - doneAtStart, 1);
+        CpuClock.Cpu cpu = cpuAtStart == null || cpuAtEnd == null ? new CpuClock.Cpu(0, 0, 0) : cpuAtEnd.minus(cpuAtStart);
+        return new Run(records / seconds, target, seconds, check,
+                new CpuClock.Cpu(cpu.contender() / records, cpu.broker() / records, cpu.database() / records));
     }
 
-    /** One measured run: records per second over {@code seconds}; {@code check} says whether it counted exactly. */
-    record Run(double rate, long records, double seconds, String check) {
+    /**
+     * One measured run: records per second over {@code seconds}; {@code check} says whether it
+     * counted exactly; {@code cpuPerRecord} the CPU nanoseconds each side spent per record meanwhile.
+     */
+    record Run(double rate, long records, double seconds, String check, CpuClock.Cpu cpuPerRecord) {
         boolean exact() {
             return check.startsWith("exact");
         }

@@ -56,6 +56,7 @@ final class StoreLimit implements Contender {
                 db.setAutoCommit(false);
                 Iterator<Workload.Event> events = t.workload().iterator();
                 long writing = 0;
+                CpuClock.Cpu cpu = new CpuClock.Cpu(0, 0, 0);
                 while (events.hasNext()) {
                     batch.clear();
                     while (events.hasNext() && batch.size() < BATCH) {
@@ -63,13 +64,18 @@ final class StoreLimit implements Contender {
                     }
                     // Only the writes are timed, not making the events.
                     long start = System.nanoTime();
+                    CpuClock.Cpu before = CpuClock.now();
                     handler.write(batch, db);
                     db.commit();
                     writing += System.nanoTime() - start;
+                    CpuClock.Cpu spent = CpuClock.now().minus(before);
+                    cpu = new CpuClock.Cpu(cpu.contender() + spent.contender(), cpu.broker() + spent.broker(), cpu.database() + spent.database());
                 }
                 String wrong = t.reference().difference(StoreReader.read(store.jdbcUrl));
                 double seconds = writing / 1e9;
-                return new Progress.Run(t.records() / seconds, t.records(), seconds, wrong == null ? "exact" : "WRONG: " + wrong);
+                long n = t.records();
+                return new Progress.Run(n / seconds, n, seconds, wrong == null ? "exact" : "WRONG: " + wrong,
+                        new CpuClock.Cpu(cpu.contender() / n, cpu.broker() / n, cpu.database() / n));
             }
         }
     }

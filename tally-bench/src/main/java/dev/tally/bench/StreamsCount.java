@@ -2,7 +2,6 @@ package dev.tally.bench;
 
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
-import dev.tally.app.event.ReferrerHost;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,7 +89,7 @@ final class StreamsCount implements Contender {
                     byte[] none = new byte[0];
                     keys.add(KeyValue.pair("h\t" + v.site() + "\t" + v.path() + "\t" + hour, none));
                     keys.add(KeyValue.pair("t\t" + v.site() + "\t" + v.path(), none));
-                    String host = ReferrerHost.of(v.referrer());
+                    String host = v.referrerHost();
                     if (host != null) {
                         keys.add(KeyValue.pair("r\t" + v.site() + "\t" + host + "\t" + day, none));
                     }

@@ -26,8 +26,22 @@ import java.util.Map;
  */
 final class PageIds {
 
-    /** The dictionary's key. */
-    record Page(String site, String path) {}
+    /**
+     * The dictionary's key. Looked up once per event: the hash and equality are spelled out because
+     * the decoder hands out the same string instances for repeated pages, with their hashes cached,
+     * and a record's generated methods would not take the identity shortcut.
+     */
+    record Page(String site, String path) {
+        @Override
+        public int hashCode() {
+            return 31 * site.hashCode() + path.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Page p && (p.path == path || p.path.equals(path)) && (p.site == site || p.site.equals(site));
+        }
+    }
 
     static final int MAX_CACHED = 100_000;
     private static final int CHUNK = 200;

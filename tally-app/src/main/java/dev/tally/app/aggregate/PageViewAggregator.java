@@ -1,7 +1,6 @@
 package dev.tally.app.aggregate;
 
 import dev.tally.app.event.PageView;
-import dev.tally.app.event.ReferrerHost;
 import dev.tally.consumer.Batch;
 import dev.tally.consumer.BatchHandler;
 import dev.tally.consumer.Message;
@@ -91,7 +90,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             int hour = (int) (ts / HOUR);
             hourly.add((long) page << 32 | hour, 1);
             totals.add(page, 1);
-            String host = ReferrerHost.of(v.referrer());
+            String host = v.referrerHost();
             if (host != null) {
                 referrers.computeIfAbsent(new HostDay(v.site(), host, ts / DAY * DAY), k -> new long[1])[0]++;
             }

@@ -54,13 +54,23 @@ public final class EventFields {
      * A referrer without a host ({@code android-app:…}, free text) is kept: it has no host to count.
      */
     public static String referrer(String referrer) throws InvalidFieldException {
-        text("referrer", referrer);
-        String kept = Text.cut(referrer, MAX_REFERRER);
-        if (ReferrerHost.hasInvalidHost(kept)) {
-            throw new InvalidFieldException("referrer has a host that is not a valid host name (at most "
-                    + ReferrerHost.MAX_LENGTH + " characters of letters, digits, hyphens and dots)");
-        }
+        String kept = keptReferrer(referrer);
+        referrerHost(kept);
         return kept;
+    }
+
+    /** The referrer cut at {@link #MAX_REFERRER} characters, refused when it holds a control character or a lone surrogate; its host is not checked. */
+    public static String keptReferrer(String referrer) throws InvalidFieldException {
+        text("referrer", referrer);
+        return Text.cut(referrer, MAX_REFERRER);
+    }
+
+    /**
+     * The host a {@linkplain #keptReferrer kept referrer} counts for, as {@link ReferrerHost#of} gives
+     * it ({@code null}: it names none), or refused when it names a host that cannot be stored.
+     */
+    public static String referrerHost(String keptReferrer) throws InvalidFieldException {
+        return keptReferrer == null ? null : ReferrerHost.checked(keptReferrer);
     }
 
     /** An opaque visitor hash: at most {@link #MAX_VISITOR_BYTES} bytes, no control characters. */

@@ -9,9 +9,16 @@ package dev.tally.app.event;
  * @param path the page path in {@linkplain PagePath canonical form}: at most {@link PagePath#MAX_BYTES} bytes of UTF-8
  * @param timestamp epoch milliseconds, 0 to {@link EventFields#MAX_TIMESTAMP}: the event's {@code ts}, or the Kafka record's timestamp
  * @param site the site, a label of 1–{@link EventFields#MAX_SITE} characters; {@code default} when absent
- * @param referrer the referrer, at most {@link EventFields#MAX_REFERRER} characters, or {@code null}; its host, if it
- *     names one, is valid: store it as {@link ReferrerHost#of}{@code (referrer)}, never parse it otherwise
+ * @param referrer the referrer, at most {@link EventFields#MAX_REFERRER} characters, or {@code null}
+ * @param referrerHost the referrer's host as the store keeps it, {@link ReferrerHost#of}{@code (referrer)}, or
+ *     {@code null} when it names none: parsed once, by whoever made the view
  * @param visitor an opaque visitor hash of at most {@link EventFields#MAX_VISITOR_BYTES} bytes, or {@code null}
  * @param id the event id of at most {@link EventFields#MAX_ID_BYTES} bytes, or {@code null}
  */
-public record PageView(String path, long timestamp, String site, String referrer, String visitor, String id) {}
+public record PageView(String path, long timestamp, String site, String referrer, String referrerHost, String visitor, String id) {
+
+    /** A view whose referrer's host is {@link ReferrerHost#of}{@code (referrer)}. */
+    public PageView(String path, long timestamp, String site, String referrer, String visitor, String id) {
+        this(path, timestamp, site, referrer, ReferrerHost.of(referrer), visitor, id);
+    }
+}

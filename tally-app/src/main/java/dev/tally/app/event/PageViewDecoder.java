@@ -30,6 +30,14 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
     private static final JsonFactory JSON = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(16).maxStringLength(64 * 1024).build())
             .build();
+    /** Pages and sites repeat: most records find theirs already checked (see {@link FieldCache}). */
+    private static final int CACHED_PATHS = 8192;
+    private static final int MAX_CACHED_PATH = 512;
+
+    private final FieldCache<String> paths = new FieldCache<>(CACHED_PATHS, MAX_CACHED_PATH, PagePath::canonical);
+    private final FieldCache<String> sites = new FieldCache<>(64, EventFields.MAX_SITE,
+            site -> site.isEmpty() ? EventFields.DEFAULT_SITE : EventFields.site(site));
+
 
     @Override
     public PageView decode(ConsumerRecord<byte[], byte[]> record) throws InvalidEventException {
@@ -65,8 +73,8 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
                 switch (field) {
-                    case "path" -> path = string(p, value, field);
-                    case "site" -> site = string(p, value, field);
+                    case "path" -> path = checked(p, value, field, paths);
+                    case "site" -> site = checked(p, value, field, sites);
                     case "referrer" -> referrer = string(p, value, field);
                     case "visitor" -> visitor = string(p, value, field);
                     case "id" -> id = string(p, value, field);
@@ -94,11 +102,14 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
             throw new InvalidEventException("path is required");
         }
         try {
+            // Referrers vary too much to cache (query strings): each is checked, and its host parsed, once.
+            String kept = referrer == null ? null : EventFields.keptReferrer(referrer);
             return new PageView(
-                    PagePath.canonical(path),
+                    path,
                     EventFields.timestamp(ts),
-                    site == null || site.isEmpty() ? EventFields.DEFAULT_SITE : EventFields.site(site),
-                    referrer == null ? null : EventFields.referrer(referrer),
+                    site == null ? EventFields.DEFAULT_SITE : site,
+                    kept,
+                    EventFields.referrerHost(kept),
                     visitor == null ? null : EventFields.visitor(visitor),
                     id == null ? null : EventFields.id(id));
         } catch (InvalidFieldException e) {
@@ -114,6 +125,21 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
             throw new InvalidEventException(field + " must be a string");
         }
         return p.getText();
+    }
+
+    /** A string field in its checked form, through {@code cache}; {@code null} when the value is null. */
+    private static <V> V checked(JsonParser p, JsonToken value, String field, FieldCache<V> cache) throws IOException, InvalidEventException {
+        if (value == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        if (value != JsonToken.VALUE_STRING) {
+            throw new InvalidEventException(field + " must be a string");
+        }
+        try {
+            return cache.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+        } catch (InvalidFieldException e) {
+            throw new InvalidEventException(e.getMessage());
+        }
     }
 
     private static String firstLine(String s) {

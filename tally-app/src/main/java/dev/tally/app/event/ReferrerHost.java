@@ -34,9 +34,17 @@ public final class ReferrerHost {
         return host == null || host.isEmpty() ? null : host;
     }
 
-    /** Whether {@code referrer} names a host that is not a valid one (as opposed to naming none). */
-    static boolean hasInvalidHost(String referrer) {
-        return INVALID.equals(parse(referrer));
+    /**
+     * The host of {@code referrer} as {@link #of} gives it, in one parse, or an exception when the
+     * referrer names a host that is not a valid one (as opposed to naming none).
+     */
+    static String checked(String referrer) throws InvalidFieldException {
+        String host = parse(referrer);
+        if (INVALID.equals(host)) {
+            throw new InvalidFieldException("referrer has a host that is not a valid host name (at most "
+                    + MAX_LENGTH + " characters of letters, digits, hyphens and dots)");
+        }
+        return host;
     }
 
     /** {@code null}: no host; {@link #INVALID}: a host that cannot be kept; else the host. */

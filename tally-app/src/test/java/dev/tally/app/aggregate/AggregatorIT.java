@@ -80,6 +80,19 @@ class AggregatorIT {
             }
         }
         assertThat(dead).isEqualTo(invalid);
+
+        if (database.equals("postgresql")) {
+            // Room on each heap page for the counters' updates to stay heap-only (migration 4).
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT relname, array_to_string(reloptions, ',') FROM pg_class"
+                            + " WHERE relname IN ('page_hours', 'page_totals', 'referrers_daily') ORDER BY relname")) {
+                List<String> options = new ArrayList<>();
+                while (rs.next()) {
+                    options.add(rs.getString(1) + ":" + rs.getString(2));
+                }
+                assertThat(options).containsExactly("page_hours:fillfactor=70", "page_totals:fillfactor=70", "referrers_daily:fillfactor=70");
+            }
+        }
     }
 
     private static boolean valid(int i) {
