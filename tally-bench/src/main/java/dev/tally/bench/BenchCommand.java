@@ -52,6 +52,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--workloads", split = ",", description = "views, beacons (default: both)")
     List<String> workloads = new ArrayList<>(List.of("views", "beacons"));
 
+    @Option(names = "--shuffled-times", description = "event times at random over the span instead of rising with the offsets, as a collector writes them: a worst case for the stores")
+    boolean shuffledTimes;
+
     @Option(names = "--contenders", description = "letters of the contenders to run (default ${DEFAULT-VALUE})")
     String contenders = "abcdefg";
 
@@ -107,7 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
                     case "beacons" -> Workload.beacons(beaconEvents, paths);
                     default -> throw new ParameterException(spec.commandLine(), "unknown workload " + name);
                 };
-                allExact &= measure(broker, w, dir);
+                allExact &= measure(broker, shuffledTimes ? w.withShuffledTimes() : w, dir);
             }
             out.println(allExact ? "RESULT: every exact contender counted exactly" : "RESULT: a contender did NOT count exactly");
             return allExact ? 0 : 1;
@@ -118,7 +121,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     private boolean measure(KafkaCluster broker, Workload w, Path dir) throws Exception {
         String topic = "bench-" + w.name();
-        out.printf("%n== workload %s: %,d events, %,d paths, 4 partitions ==%n", w.name(), w.events(), w.paths());
+        out.printf("%n== workload %s: %,d events, %,d paths, 4 partitions, times %s ==%n", w.name(), w.events(), w.paths(),
+                w.shuffledTimes() ? "shuffled" : "in the topic's order");
         Trial trial = write(broker, topic, w, dir);
         List<Contender> all = new ArrayList<>(List.of(new Discard(), new PlainConsumer()));
         streamsThreads.forEach(n -> all.add(new StreamsCount(n)));

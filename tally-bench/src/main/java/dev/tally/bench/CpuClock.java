@@ -3,6 +3,8 @@ package dev.tally.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -14,9 +16,23 @@ import java.util.stream.Stream;
 final class CpuClock {
 
     /** CPU nanoseconds of each side. */
-    record Cpu(long contender, long broker, long database) {
-        Cpu minus(Cpu o) {
-            return new Cpu(contender - o.contender, broker - o.broker, database - o.database);
+    record Cpu(long contender, long broker, long database) {}
+
+    /** A reading: CPU ticks per process, so that a process that ends or starts in between is counted right. */
+    record Reading(long self, Map<Long, Long> children, Map<Long, Long> database) {
+
+        /** The CPU spent from {@code before} to this reading. */
+        Cpu minus(Reading before) {
+            return new Cpu((self - before.self) * TICK_NANOS, since(children, before.children) * TICK_NANOS,
+                    since(database, before.database) * TICK_NANOS);
+        }
+
+        private static long since(Map<Long, Long> now, Map<Long, Long> before) {
+            long sum = 0;
+            for (Map.Entry<Long, Long> e : now.entrySet()) {
+                sum += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
+            }
+            return sum;
         }
     }
 
@@ -25,18 +41,22 @@ final class CpuClock {
 
     private CpuClock() {}
 
-    static Cpu now() {
+    static Reading now() {
         long self = ticks(ProcessHandle.current().pid());
-        long children = ProcessHandle.current().descendants().mapToLong(p -> ticks(p.pid())).sum();
-        long database = 0;
+        Map<Long, Long> children = new HashMap<>();
+        ProcessHandle.current().descendants().forEach(p -> children.put(p.pid(), ticks(p.pid())));
+        Map<Long, Long> database = new HashMap<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            database = procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+            procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
                     .filter(p -> "postgres".equals(read(p.resolve("comm")).strip()))
-                    .mapToLong(p -> ticks(Long.parseLong(p.getFileName().toString()))).sum();
+                    .forEach(p -> {
+                        long pid = Long.parseLong(p.getFileName().toString());
+                        database.put(pid, ticks(pid));
+                    });
         } catch (IOException | RuntimeException e) {
             // no /proc: report zero
         }
-        return new Cpu(self * TICK_NANOS, children * TICK_NANOS, database * TICK_NANOS);
+        return new Reading(self, children, database);
     }
 
     /** utime + stime of a process, in ticks; 0 when it is gone. */

@@ -13,8 +13,8 @@ final class Progress {
     private volatile long endNanos = -1;
     private long done;
     private long lastChangeNanos = System.nanoTime();
-    private CpuClock.Cpu cpuAtStart;
-    private CpuClock.Cpu cpuAtEnd;
+    private CpuClock.Reading cpuAtStart;
+    private CpuClock.Reading cpuAtEnd;
 
     /** A run that moves no record for this long has failed (a lost broker, a stuck consumer). */
     static final long STALL_NANOS = 120_000_000_000L;

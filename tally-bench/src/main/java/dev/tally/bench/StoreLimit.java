@@ -64,7 +64,7 @@ final class StoreLimit implements Contender {
                     }
                     // Only the writes are timed, not making the events.
                     long start = System.nanoTime();
-                    CpuClock.Cpu before = CpuClock.now();
+                    CpuClock.Reading before = CpuClock.now();
                     handler.write(batch, db);
                     db.commit();
                     writing += System.nanoTime() - start;

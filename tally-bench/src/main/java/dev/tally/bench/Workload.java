@@ -30,9 +30,10 @@ import java.util.SplittableRandom;
  * over one day, one site. {@code beacons}: events as the collector writes them — a visitor hash
  * on each (16 bytes, base64url, as {@code VisitorHash} makes), most visitors new, some returning
  * — referrers with query strings from a few hundred hosts (and direct visits without one), times
- * over a week, three sites.
+ * over a week, three sites. Times rise with the topic's offsets as a collector writes them, give
+ * or take two minutes, unless {@linkplain #withShuffledTimes shuffled}.
  */
-record Workload(String name, long events, int paths, double skew, boolean beacons, long seed) {
+record Workload(String name, long events, int paths, double skew, boolean beacons, long seed, boolean shuffledTimes) {
 
     /** 2026-11-22T00:00:00Z: every event falls in the week from here. */
     static final long START = 1_795_305_600_000L;
@@ -44,18 +45,28 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
     private static final int BEACON_REFERRER_HOSTS = 300;
     /** Of the beacons, the share from a visitor seen shortly before (a reader reading on). */
     private static final double RETURNING = 0.12;
+    /** How far an event's time may stray from the order of the topic: clocks, queues, retries. */
+    private static final long JITTER = 120_000L;
 
     static Workload views(long events, int paths) {
-        return new Workload("views", events, paths, 1.0, false, 20261127L);
+        return new Workload("views", events, paths, 1.0, false, 20261127L, false);
     }
 
     static Workload beacons(long events, int paths) {
-        return new Workload("beacons", events, paths, 1.0, true, 20261128L);
+        return new Workload("beacons", events, paths, 1.0, true, 20261128L, false);
     }
 
     /** Uniform paths, for the memory measurement: as many distinct pages as possible. */
     static Workload uniform(long events, int paths) {
-        return new Workload("uniform", events, paths, 0.0, false, 20261129L);
+        return new Workload("uniform", events, paths, 0.0, false, 20261129L, false);
+    }
+
+    /**
+     * The same events with times drawn at random over the span instead of in the topic's order: a
+     * worst case, where every batch touches most of the hours of the span.
+     */
+    Workload withShuffledTimes() {
+        return new Workload(name, events, paths, skew, beacons, seed, true);
     }
 
     /** One generated event: the record key, its JSON value, the view, and its referrer's host as the truth has it. */
@@ -140,7 +151,7 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
             String visitor = null;
             if (beacons) {
                 site = SITES[random.nextInt(10) < 6 ? 0 : random.nextInt(1, 3)];
-                ts = START + random.nextLong(7 * DAY);
+                ts = time(7 * DAY);
                 if (random.nextInt(10) < 4) {
                     referrer = null;
                     host = null;
@@ -164,7 +175,7 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
                 }
             } else {
                 site = "blog";
-                ts = START + random.nextLong(DAY);
+                ts = time(DAY);
                 int h = random.nextInt(VIEW_REFERRER_HOSTS);
                 host = "news-" + h + ".example";
                 referrer = "https://news-" + h + ".example/item/" + random.nextInt(100);
@@ -180,6 +191,19 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
             json.append('}');
             return new Event(path.getBytes(UTF_8), json.toString().getBytes(UTF_8),
                     new PageView(path, ts, site, referrer, visitor, null), host);
+        }
+
+        /**
+         * The time of the event just made, over {@code span} from {@link #START}: in the topic's
+         * order, as a collector writes them (times rise with the offsets, give or take
+         * {@link #JITTER}), or at random over the span when the times are shuffled.
+         */
+        private long time(long span) {
+            if (shuffledTimes) {
+                return START + random.nextLong(span);
+            }
+            long t = (long) ((made - 1) * (double) span / events) + random.nextLong(-JITTER, JITTER + 1);
+            return START + Math.max(0, Math.min(span - 1, t));
         }
 
         private int page(double u) {
