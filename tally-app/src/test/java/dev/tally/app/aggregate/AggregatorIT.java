@@ -82,7 +82,7 @@ class AggregatorIT {
         assertThat(dead).isEqualTo(invalid);
 
         if (database.equals("postgresql")) {
-            // Room on each heap page for the counters' updates to stay heap-only (migration 4).
+            // Room on each heap page for the counters' updates to stay heap-only (migration 5).
             try (Connection c = ds.getConnection(); Statement s = c.createStatement();
                     ResultSet rs = s.executeQuery("SELECT relname, array_to_string(reloptions, ',') FROM pg_class"
                             + " WHERE relname IN ('page_hours', 'page_totals', 'referrers_daily') ORDER BY relname")) {

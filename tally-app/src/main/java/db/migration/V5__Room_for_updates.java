@@ -15,7 +15,7 @@ import org.flywaydb.core.api.migration.Context;
  * Pages already full fill the new way as they are rewritten; nothing is copied now. SQLite has no
  * such setting: nothing to do there.
  */
-public class V4__Room_for_updates extends BaseJavaMigration {
+public class V5__Room_for_updates extends BaseJavaMigration {
 
     static final int FILL_FACTOR = 70;
 
