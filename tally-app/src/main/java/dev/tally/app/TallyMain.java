@@ -7,8 +7,11 @@ import dev.tally.app.operations.LagCommand;
 import dev.tally.app.run.RunCommand;
 import dev.tally.app.serve.ServeCommand;
 import dev.tally.broker.BrokerMain;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,7 +19,7 @@ import picocli.CommandLine.Command;
  * {@code bin/tally}: one executable, one sub-command per part of the page-view application.
  * Exit codes: 0 ok, 2 bad usage, 1 runtime failure with a one-line reason on standard error.
  */
-@Command(name = "tally", mixinStandardHelpOptions = true,
+@Command(name = "tally", mixinStandardHelpOptions = true, versionProvider = TallyMain.Version.class,
         description = {"Counts blog page views through Kafka, exactly once.",
                 "Options may also come from TALLY_<OPTION> environment variables and a --config FILE of option=value lines (flags win, then the environment, then the file)."},
         subcommands = {RunCommand.class, BrokerMain.class, CollectCommand.class, AggregateCommand.class, ServeCommand.class,
@@ -71,6 +74,20 @@ public final class TallyMain implements Runnable {
             // a build without that module
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(commandClass + " cannot be created", e);
+        }
+    }
+
+    /** {@code --version}: the version the build wrote into {@code version.properties}. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = TallyMain.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"tally " + p.getProperty("version", "(unknown version)")};
         }
     }
 

@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,15 +35,14 @@ public final class TallyProcess implements AutoCloseable {
     @SuppressWarnings("unused") // held open: its end-of-file tells the child that the test JVM is gone
     private final OutputStream stdin;
 
-    private TallyProcess(Path workDir, List<String> args) throws IOException {
+    private TallyProcess(Path script, Map<String, String> environment, Path workDir, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(SCRIPT.toString());
+        cmd.add(script.toString());
         cmd.addAll(args);
         stderr = Files.createTempFile("tally-stderr-", ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectError(stderr.toFile());
-        pb.environment().put("TALLY_CLASSPATH", ChildJvm.defaultClasspath());
-        pb.environment().put("TALLY_MAIN_WRAPPER", "dev.tally.broker.ParentWatch");
-        pb.environment().put("TALLY_JAVA_OPTS", "-Xmx384m -XX:+UseSerialGC");
+        pb.environment().clear();
+        pb.environment().putAll(environment);
         process = pb.start();
         stdin = process.getOutputStream();
         Thread reader = new Thread(() -> {
@@ -63,12 +64,34 @@ public final class TallyProcess implements AutoCloseable {
 
     /** Starts {@code bin/tally args…} in {@code workDir}. */
     public static TallyProcess start(Path workDir, String... args) throws IOException {
-        return new TallyProcess(workDir, List.of(args));
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("TALLY_CLASSPATH", ChildJvm.defaultClasspath());
+        env.put("TALLY_MAIN_WRAPPER", "dev.tally.broker.ParentWatch");
+        env.put("TALLY_JAVA_OPTS", "-Xmx384m -XX:+UseSerialGC");
+        return new TallyProcess(SCRIPT, env, workDir, List.of(args));
+    }
+
+    /**
+     * Starts another launcher (an unpacked distribution's {@code bin/tally}) in {@code workDir},
+     * with exactly {@code environment} and nothing of this process's.
+     */
+    public static TallyProcess start(Path launcher, Map<String, String> environment, Path workDir, String... args)
+            throws IOException {
+        return new TallyProcess(launcher, environment, workDir, List.of(args));
     }
 
     /** Runs {@code bin/tally args…} to its end (at most a minute) and returns it, for the exit code and output. */
     public static TallyProcess run(Path workDir, String... args) throws Exception {
-        TallyProcess p = start(workDir, args);
+        return awaitExit(start(workDir, args), args);
+    }
+
+    /** Runs another launcher to its end (at most a minute), as {@link #start(Path, Map, Path, String...)} starts it. */
+    public static TallyProcess run(Path launcher, Map<String, String> environment, Path workDir, String... args)
+            throws Exception {
+        return awaitExit(start(launcher, environment, workDir, args), args);
+    }
+
+    private static TallyProcess awaitExit(TallyProcess p, String... args) throws InterruptedException {
         if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
             p.close();
             throw new IllegalStateException("bin/tally " + String.join(" ", args) + " did not end within 60 s");

@@ -2,6 +2,7 @@ package dev.tally.consumer;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tally.consumer.internal.BatchCommitter;
+import dev.tally.consumer.internal.BatchTracer;
 import dev.tally.consumer.internal.ConnectionPool;
 import dev.tally.consumer.internal.ConsumerMetrics;
 import dev.tally.consumer.internal.DeadLetterPublisher;
@@ -15,6 +16,7 @@ import dev.tally.consumer.internal.PollLoop;
 import dev.tally.consumer.internal.Settings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.opentelemetry.api.OpenTelemetry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -79,6 +81,22 @@ import org.apache.kafka.common.TopicPartition;
  * <h2>Shutdown</h2>
  * {@link #close(Duration)} stops polling, lets the batch in hand commit or rolls it back (never
  * half), copies offsets to Kafka, leaves the group and returns within the given time.
+ *
+ * <h2>Tracing</h2>
+ * With OpenTelemetry (an SDK the application sets as {@code GlobalOpenTelemetry}, or one given
+ * to {@link Builder#openTelemetry}), every batch transaction — every attempt, retries included — is
+ * one span of kind {@code CONSUMER} named {@code process <topic>}, with no parent and a link to
+ * the producer span of each record carrying a W3C {@code traceparent} header (one link per
+ * distinct producer span, at most 128; the others are counted in {@code tally.links.dropped}).
+ * Attributes: {@code messaging.system=kafka}, {@code messaging.operation.type=process},
+ * {@code messaging.destination.name}, {@code messaging.consumer.group.name},
+ * {@code messaging.batch.message_count}, {@code tally.partitions}, {@code tally.offset_ranges}
+ * (the stored-offset move, {@code "topic-0 [100, 150)"}), {@code tally.attempt} and
+ * {@code tally.outcome}: {@code committed}, {@code rolled_back}, {@code refused} (the database
+ * refused a value) or {@code fenced}, the last three with an error status. The handler runs with
+ * the span current, so its own spans are children of it. Dead letters keep their record's
+ * headers, trace context included. Without OpenTelemetry on the class path nothing of it is
+ * loaded.
  *
  * @param <V> the decoded value type
  */
@@ -388,6 +406,8 @@ public final class TallyConsumer<V> implements AutoCloseable {
         private FailurePolicy failurePolicy = FailurePolicy.STOP;
         private Duration databaseTimeout = Duration.ofSeconds(30);
         private boolean shutdownHook;
+        // An io.opentelemetry.api.OpenTelemetry, held as Object: the API is an optional dependency.
+        private Object openTelemetry;
 
         private Builder(RecordDecoder<V> decoder, BatchHandler<V> handler) {
             this.decoder = Objects.requireNonNull(decoder, "decoder");
@@ -615,6 +635,21 @@ public final class TallyConsumer<V> implements AutoCloseable {
         }
 
         /**
+         * Traces every batch transaction with this OpenTelemetry instance (see "Tracing" in the
+         * class documentation); {@link OpenTelemetry#noop()} turns tracing off. Default: the
+         * instance the application sets as {@link io.opentelemetry.api.GlobalOpenTelemetry}, from
+         * the first batch after it is set; no tracing while none is set, nor when the
+         * OpenTelemetry API is not on the class path. Under the OpenTelemetry Java agent, pass
+         * {@code GlobalOpenTelemetry.get()}. The API ({@code io.opentelemetry:opentelemetry-api}) is an optional dependency of
+         * Tally: an application that calls this method has it.
+         */
+        public Builder<V> openTelemetry(OpenTelemetry openTelemetry) {
+            once("openTelemetry");
+            this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
+            return this;
+        }
+
+        /**
          * Checks the configuration and creates the consumer (not started).
          *
          * @throws IllegalArgumentException naming every problem found
@@ -686,7 +721,8 @@ public final class TallyConsumer<V> implements AutoCloseable {
                     errorListener != null ? errorListener : ErrorReporter.logging(), errorQueueCapacity,
                     meterRegistry, Map.copyOf(kafkaProperties), maxBatchRecords, pollTimeout,
                     retryBackoffInitial, retryBackoffMax, maxBatchAttempts, closeTimeout,
-                    offsetCheckInterval, deadLetterTimeout, failurePolicy, databaseTimeout);
+                    offsetCheckInterval, deadLetterTimeout, failurePolicy, databaseTimeout,
+                    BatchTracer.of(openTelemetry));
             return new TallyConsumer<>(s, pool, shutdownHook);
         }
 

@@ -177,7 +177,7 @@ public final class BatchCommitter<V> implements Runnable {
                 attempt++;
                 long started = System.nanoTime();
                 try {
-                    List<TopicPartition> fenced = commitOnce(unit);
+                    List<TopicPartition> fenced = s.tracer().commit(s.groupId(), unit, attempt, () -> commitOnce(unit));
                     if (!fenced.isEmpty()) {
                         metrics.batchesFenced.increment();
                         for (PendingBatch.Part<V> p : unit.parts()) {

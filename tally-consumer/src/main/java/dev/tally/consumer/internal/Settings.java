@@ -36,7 +36,8 @@ public record Settings<V>(
         Duration offsetCheckInterval,
         Duration deadLetterTimeout,
         FailurePolicy failurePolicy,
-        Duration databaseTimeout) {
+        Duration databaseTimeout,
+        BatchTracer tracer) {
 
     /** The dead-letter topic for records of {@code origin}. */
     public String deadLetterTopicFor(String origin) {

@@ -16,7 +16,7 @@ class KafkaSettingsTest {
         return new Settings<>("b:9092", "g", "c1", List.of("t"), null, "tally_offsets", r -> r.value(), (b, c) -> {},
                 StartPosition.earliest(), null, e -> {}, 8, new SimpleMeterRegistry(), props, 1000, Duration.ofMillis(10),
                 Duration.ofMillis(10), Duration.ofMillis(20), 3, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1),
-                dev.tally.consumer.FailurePolicy.STOP, Duration.ofSeconds(30));
+                dev.tally.consumer.FailurePolicy.STOP, Duration.ofSeconds(30), BatchTracer.OFF);
     }
 
     @Test
@@ -24,7 +24,7 @@ class KafkaSettingsTest {
         Settings<byte[]> s = new Settings<>("b:9092", "g", "c1", List.of("t"), null, "tally_offsets", r -> r.value(), (b, c) -> {},
                 StartPosition.earliest(), null, e -> {}, 8, new SimpleMeterRegistry(), Map.of("max.poll.records", "500"), 37,
                 Duration.ofMillis(10), Duration.ofMillis(10), Duration.ofMillis(20), 3, Duration.ofSeconds(1), Duration.ofSeconds(1),
-                Duration.ofSeconds(1), dev.tally.consumer.FailurePolicy.STOP, Duration.ofSeconds(30));
+                Duration.ofSeconds(1), dev.tally.consumer.FailurePolicy.STOP, Duration.ofSeconds(30), BatchTracer.OFF);
         assertThat(KafkaSettings.maxPollRecords(s)).isEqualTo(37);
         assertThat(KafkaSettings.consumer(s).get("max.poll.records")).isEqualTo("37");
         assertThat(KafkaSettings.maxPollRecords(settings(Map.of()))).isEqualTo(1000);
