@@ -44,8 +44,7 @@ final class JpaTransactionBinding implements TransactionBinding {
             @Override
             public void close() {
                 TransactionSynchronizationManager.unbindResourceIfPossible(entityManagerFactory);
-                // The session is dropped, not closed: closing would end its transaction, which is Tally's to end.
-                session.clear();
+                session.close();
             }
         };
     }

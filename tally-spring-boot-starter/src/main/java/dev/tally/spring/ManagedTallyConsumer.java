@@ -3,7 +3,6 @@ package dev.tally.spring;
 import dev.tally.consumer.Batch;
 import dev.tally.consumer.BatchHandler;
 import dev.tally.consumer.ConsumerError;
-import dev.tally.consumer.ErrorListener;
 import dev.tally.consumer.RecordDecoder;
 import dev.tally.consumer.TallyConsumer;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,6 +11,8 @@ import java.sql.SQLException;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +50,7 @@ public class ManagedTallyConsumer implements SmartLifecycle, DisposableBean {
     /** Where the handler comes from, looked up only when the consumer starts. */
     interface HandlerSource {
         /** The BatchHandler beans and the @TallyListener methods, by name. */
-        java.util.Map<String, BatchHandler<Object>> handlers();
+        Map<String, BatchHandler<Object>> handlers();
     }
 
     ManagedTallyConsumer(TallyProperties properties, DataSource dataSource, HandlerSource handlers, RecordDecoder<?> decoder,
@@ -69,7 +70,7 @@ public class ManagedTallyConsumer implements SmartLifecycle, DisposableBean {
         if (consumer != null) {
             return;
         }
-        java.util.Map<String, BatchHandler<Object>> found = handlers.handlers();
+        Map<String, BatchHandler<Object>> found = handlers.handlers();
         if (found.size() != 1) {
             throw new IllegalStateException("tally.consumer needs exactly one handler, a BatchHandler bean or one @TallyListener method; found "
                     + (found.isEmpty() ? "none" : found.keySet()) + " (set tally.consumer.enabled=false to run without a consumer)");
@@ -137,8 +138,8 @@ public class ManagedTallyConsumer implements SmartLifecycle, DisposableBean {
     }
 
     /** The consumer, once started (empty before the context is refreshed). */
-    public java.util.Optional<TallyConsumer<?>> consumer() {
-        return java.util.Optional.ofNullable(consumer);
+    public Optional<TallyConsumer<?>> consumer() {
+        return Optional.ofNullable(consumer);
     }
 
     /** The configuration it runs with. */

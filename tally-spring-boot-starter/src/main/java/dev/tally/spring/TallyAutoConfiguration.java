@@ -26,6 +26,7 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.orm.jpa.EntityManagerHolder;
+import org.springframework.util.function.SingletonSupplier;
 
 /**
  * Runs a {@link dev.tally.consumer.TallyConsumer} on the application's {@code DataSource}, from
@@ -83,11 +84,12 @@ public class TallyAutoConfiguration {
 
         @Bean
         TransactionBinding tallyJpaBinding(ObjectProvider<EntityManagerFactory> entityManagerFactory) {
-            // Resolved per batch: the factory may be created after this binding.
-            return connection -> {
+            // Looked up at the first batch, when every bean exists; an application without JPA binds nothing.
+            SingletonSupplier<TransactionBinding> binding = SingletonSupplier.of(() -> {
                 EntityManagerFactory emf = entityManagerFactory.getIfUnique();
-                return emf == null ? NO_SCOPE : new JpaTransactionBinding(emf).open(connection);
-            };
+                return emf == null ? NOTHING : new JpaTransactionBinding(emf);
+            });
+            return connection -> binding.obtain().open(connection);
         }
 
         private static final TransactionBinding.Scope NO_SCOPE = new TransactionBinding.Scope() {
@@ -99,6 +101,8 @@ public class TallyAutoConfiguration {
             public void close() {
             }
         };
+
+        private static final TransactionBinding NOTHING = connection -> NO_SCOPE;
     }
 
     /** The consumer's state, lag and halted partitions in Actuator's health. */

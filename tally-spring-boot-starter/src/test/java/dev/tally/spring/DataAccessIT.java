@@ -39,6 +39,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.annotation.EnableTransactionManagement;
+import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The application's {@code JdbcClient}, jOOQ {@code DSLContext} and JPA {@code EntityManager}
@@ -65,6 +67,11 @@ class DataAccessIT {
     @Test
     void jooqWritesInTheOffsetsTransaction() throws Exception {
         countsExactlyDespiteAFailureAfterWritingInEveryBatch(WithJooq.class);
+    }
+
+    @Test
+    void aTransactionalMethodJoinsTheOffsetsTransaction() throws Exception {
+        countsExactlyDespiteAFailureAfterWritingInEveryBatch(WithTransactionalService.class);
     }
 
     @Test
@@ -196,6 +203,49 @@ class DataAccessIT {
                 @Override
                 int backendPidThroughAccess() {
                     return dsl.fetchValue(org.jooq.impl.DSL.field("pg_backend_pid()", Integer.class));
+                }
+            };
+        }
+    }
+
+    /** A service whose methods are transactional, as an application's usually are. */
+    static class Counts {
+        private final JdbcTemplate jdbc;
+
+        Counts(JdbcTemplate jdbc) {
+            this.jdbc = jdbc;
+        }
+
+        @Transactional
+        public void add(String word) {
+            jdbc.update("INSERT INTO words (word, n) VALUES (?, 1) ON CONFLICT (word) DO UPDATE SET n = words.n + 1", word);
+        }
+
+        @Transactional
+        public int session() {
+            return jdbc.queryForObject("SELECT pg_backend_pid()", Integer.class);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableTransactionManagement
+    static class WithTransactionalService {
+        @Bean
+        Counts counts(JdbcTemplate jdbc) {
+            return new Counts(jdbc);
+        }
+
+        @Bean
+        FailingOnce handler(Counts counts) {
+            return new FailingOnce() {
+                @Override
+                void count(String word) {
+                    counts.add(word);
+                }
+
+                @Override
+                int backendPidThroughAccess() {
+                    return counts.session();
                 }
             };
         }
