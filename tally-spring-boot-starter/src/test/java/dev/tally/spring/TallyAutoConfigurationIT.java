@@ -25,12 +25,15 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.annotation.EnableTransactionManagement;
+import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The starter in a real application context, on a real broker and PostgreSQL: a
@@ -114,6 +117,26 @@ class TallyAutoConfigurationIT {
                             .extracting(ConsumerError::phase).contains(ConsumerError.Phase.COMMIT, ConsumerError.Phase.FATAL));
                     assertThat(context.getBean(MeterRegistry.class).get("tally.consumer.errors").tag("phase", "COMMIT")
                             .counter().count()).isGreaterThanOrEqualTo(2.0);
+                });
+    }
+
+    @Test
+    void aTransactionalMethodThatFailsInsideTheHandlerRollsTheBatchBackEvenWhenTheHandlerSwallowsIt() throws Exception {
+        String topic = KAFKA.createTopic(KAFKA.uniqueTopic("swallowing"), 1);
+        createTable();
+        produce(topic, 2, false);
+        runner(topic, "swallowing").withUserConfiguration(Swallowing.class)
+                .withConfiguration(AutoConfigurations.of(DataSourceTransactionManagerAutoConfiguration.class))
+                .withPropertyValues("tally.consumer.max-batch-attempts=2", "tally.consumer.retry-backoff-initial=50ms")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    TallyConsumer<?> consumer = context.getBean(ManagedTallyConsumer.class).consumer().orElseThrow();
+                    await().atMost(Duration.ofSeconds(60)).until(() -> consumer.state() == TallyConsumer.State.FAILED);
+                    assertThat(counts()).as("written before the failure, rolled back with the batch").isEmpty();
+                    List<ConsumerError> errors = context.getBean(ErrorEvents.class).errors;
+                    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(errors)
+                            .filteredOn(e -> e.phase() == ConsumerError.Phase.COMMIT)
+                            .extracting(e -> e.cause().getMessage()).anySatisfy(m -> assertThat(m).contains("rollback-only")));
                 });
     }
 
@@ -232,6 +255,44 @@ class TallyAutoConfigurationIT {
         @Bean
         WordCounter wordCounter(JdbcTemplate jdbc) {
             return new WordCounter(jdbc);
+        }
+    }
+
+    /** A transactional service that fails after writing. */
+    static class Writer {
+        private final JdbcTemplate jdbc;
+
+        Writer(JdbcTemplate jdbc) {
+            this.jdbc = jdbc;
+        }
+
+        @Transactional
+        public void writeAndFail(String word) {
+            jdbc.update("INSERT INTO words (word, n) VALUES (?, 1) ON CONFLICT (word) DO NOTHING", word);
+            throw new IllegalStateException("fails after writing");
+        }
+    }
+
+    /** Calls the failing service and swallows its exception: a mistake the batch must survive. */
+    @Configuration(proxyBeanMethods = false)
+    @EnableTransactionManagement
+    static class Swallowing extends Events {
+        @Bean
+        Writer writer(JdbcTemplate jdbc) {
+            return new Writer(jdbc);
+        }
+
+        @Bean
+        dev.tally.consumer.BatchHandler<String> swallowingHandler(Writer writer) {
+            return (batch, connection) -> {
+                for (Message<String> m : batch) {
+                    try {
+                        writer.writeAndFail(m.value());
+                    } catch (IllegalStateException swallowed) {
+                        // the mistake
+                    }
+                }
+            };
         }
     }
 
