@@ -77,7 +77,8 @@ class TallyAutoConfigurationIT {
             Health health = context.getBean(TallyHealthIndicator.class).health();
             assertThat(health.getStatus()).isEqualTo(Status.UP);
             assertThat(health.getDetails()).containsEntry("state", "RUNNING").containsEntry("group", "counter")
-                    .containsEntry("totalLag", 0L).containsEntry("haltedPartitions", Map.of()).containsEntry("backingOff", false);
+                    .containsEntry("totalLag", 0L).containsEntry("haltedPartitions", Map.of()).containsEntry("backingOff", false)
+                    .containsKey("lastProgress");
             assertThat((List<?>) health.getDetails().get("assignment")).hasSize(3);
             assertThat(((Map<?, ?>) health.getDetails().get("lag")).keySet()).map(Object::toString).hasSize(3).contains(topic + "-0");
             first.set(context.getBean(ManagedTallyConsumer.class).consumer().orElseThrow());
@@ -138,6 +139,32 @@ class TallyAutoConfigurationIT {
                             .filteredOn(e -> e.phase() == ConsumerError.Phase.COMMIT)
                             .extracting(e -> e.cause().getMessage()).anySatisfy(m -> assertThat(m).contains("rollback-only")));
                 });
+    }
+
+    @Test
+    void aHaltedPartitionTakesTheHealthDownWithItsReasonWhileTheOthersGoOn() throws Exception {
+        String topic = KAFKA.createTopic(KAFKA.uniqueTopic("halting"), 2);
+        createTable();
+        produce(topic, 10, false);
+        OffsetStore store = new OffsetStore(db.dataSource());
+        store.createTableIfAbsent();
+        // A stored offset past the log's end: going on would skip whatever is written up to it.
+        store.rewind("halting", new org.apache.kafka.common.TopicPartition(topic, 1), 1_000_000);
+        runner(topic, "halting").withUserConfiguration(Counting.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            TallyHealthIndicator indicator = context.getBean(TallyHealthIndicator.class);
+            await().atMost(Duration.ofSeconds(60)).until(() -> indicator.health().getStatus().equals(Status.DOWN));
+            Health health = indicator.health();
+            assertThat(health.getDetails()).containsEntry("state", "RUNNING");
+            @SuppressWarnings("unchecked")
+            Map<String, String> halted = (Map<String, String>) health.getDetails().get("haltedPartitions");
+            assertThat(halted).containsOnlyKeys(topic + "-1");
+            assertThat(halted.get(topic + "-1")).contains("1000000");
+            await().atMost(Duration.ofSeconds(60)).until(() -> store.positions("halting")
+                    .get(new org.apache.kafka.common.TopicPartition(topic, 0)).nextOffset() == KAFKA.endOffsets(topic)
+                    .get(new org.apache.kafka.common.TopicPartition(topic, 0)));
+            assertThat(context.getBean(ErrorEvents.class).errors).extracting(ConsumerError::phase).contains(ConsumerError.Phase.HALTED);
+        });
     }
 
     @Test
