@@ -67,8 +67,13 @@ public class ManagedTallyConsumer implements SmartLifecycle, DisposableBean {
     @Override
     @SuppressWarnings("unchecked")
     public void start() {
-        if (consumer != null) {
+        TallyConsumer<Object> current = consumer;
+        if (current != null && current.state() == TallyConsumer.State.RUNNING) {
             return;
+        }
+        // A consumer runs once: after a stop of the context (or a failure), a start builds a new one.
+        if (current != null) {
+            current.close(properties.effectiveCloseTimeout());
         }
         Map<String, BatchHandler<Object>> found = handlers.handlers();
         if (found.size() != 1) {
@@ -110,8 +115,13 @@ public class ManagedTallyConsumer implements SmartLifecycle, DisposableBean {
     }
 
     private void report(ConsumerError error) {
-        if (error.phase() == ConsumerError.Phase.FATAL) {
+        ConsumerError.Phase phase = error.phase();
+        if (phase == ConsumerError.Phase.FATAL) {
             LOG.error(error.describe(), error.cause());
+        } else if (error.attempt() <= 1 && phase != ConsumerError.Phase.KAFKA_COMMIT
+                && phase != ConsumerError.Phase.DECODE && phase != ConsumerError.Phase.REJECT) {
+            // As the library's own log: a stack trace for a batch's first failure; a dead letter's reason fits its line.
+            LOG.warn(error.describe(), error.cause());
         } else {
             LOG.warn(error.describe());
         }

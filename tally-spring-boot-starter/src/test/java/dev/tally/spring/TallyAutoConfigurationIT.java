@@ -81,12 +81,22 @@ class TallyAutoConfigurationIT {
                     .containsKey("lastProgress");
             assertThat((List<?>) health.getDetails().get("assignment")).hasSize(3);
             assertThat(((Map<?, ?>) health.getDetails().get("lag")).keySet()).map(Object::toString).hasSize(3).contains(topic + "-0");
+            TallyConsumer<?> before = context.getBean(ManagedTallyConsumer.class).consumer().orElseThrow();
+
+            // Stopping and starting the context closes the consumer and runs a new one.
+            context.stop();
+            assertThat(before.state()).isEqualTo(TallyConsumer.State.CLOSED);
+            produce(topic, 10, false);
+            context.start();
+            awaitStored("counter", topic);
+            assertThat(counts()).isEqualTo(expected(110));
             first.set(context.getBean(ManagedTallyConsumer.class).consumer().orElseThrow());
+            assertThat(first.get()).isNotSameAs(before);
         });
         assertThat(first.get().state()).as("closed with the context").isEqualTo(TallyConsumer.State.CLOSED);
 
         // Another start of the application reads on from the stored offsets: nothing counted twice.
-        produce(topic, 20, false);
+        produce(topic, 10, false);
         runner(topic, "counter").withUserConfiguration(Counting.class).run(context -> {
             assertThat(context).hasNotFailed();
             awaitStored("counter", topic);
