@@ -10,8 +10,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 /**
  * Binds, for each batch, a Hibernate session opened on the batch's connection as the
  * transactional {@code EntityManager} of the application's {@code EntityManagerFactory}: the
- * injected (shared) {@code EntityManager} and Spring Data JPA repositories then write through
- * the offsets' transaction. The session is flushed when the handler returns, so its writes are
+ * injected (shared) {@code EntityManager} then writes through the offsets' transaction. The session is flushed when the handler returns, so its writes are
  * in the transaction before the offsets move; Tally commits or rolls back the connection, never
  * Hibernate.
  */
@@ -26,8 +25,9 @@ final class JpaTransactionBinding implements TransactionBinding {
     @Override
     public Scope open(Connection connection) {
         Session session = entityManagerFactory.unwrap(SessionFactory.class).withOptions().connection(connection).openSession();
-        // Hibernate writes only inside a transaction it knows of; on a connection whose auto-commit
-        // is already off, beginning one changes nothing on the database.
+        // Hibernate flushes only inside a transaction it knows of; on a connection whose auto-commit
+        // is already off, beginning one changes nothing on the database. It is never committed:
+        // closing the session leaves the connection, and its transaction, to Tally.
         session.beginTransaction();
         BatchEntityManagerHolder holder = new BatchEntityManagerHolder(session);
         TransactionSynchronizationManager.bindResource(entityManagerFactory, holder);
