@@ -86,6 +86,7 @@ class TallyAutoConfigurationIT {
             // Stopping and starting the context closes the consumer and runs a new one.
             context.stop();
             assertThat(before.state()).isEqualTo(TallyConsumer.State.CLOSED);
+            assertThat(context.getBean(TallyHealthIndicator.class).health().getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
             produce(topic, 10, false);
             context.start();
             awaitStored("counter", topic);
