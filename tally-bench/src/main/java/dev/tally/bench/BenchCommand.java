@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
  * one embedded broker (a child JVM) and the same topics. Each workload's topic (4 partitions,
  * event format v1) is written once; every contender then reads it with a fresh group and a fresh
  * store, {@code --runs} times. It prints each run, then the median, min and max records/s and
- * the ratios, and exits 1 if an exact contender did not count exactly.
+ * the ratios, and exits 1 if an exact contender did not count exactly. With {@code --collector} it
+ * measures the beacon endpoint instead ({@link CollectorBench}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Measures the aggregator against a plain consumer, Kafka Streams, a naive consumer and the store's own limit; checks every exact count.")
@@ -80,6 +81,18 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--memory-store", description = "sqlite or postgresql (default ${DEFAULT-VALUE})")
     String memoryStore = "sqlite";
 
+    @Option(names = "--collector", description = "instead: the collector of run and of collect under wrk (against /health on the same server), and beacon -> /api/views at a steady rate; needs wrk")
+    boolean collector;
+
+    @Option(names = "--wrk-seconds", description = "length of each wrk run of --collector (default ${DEFAULT-VALUE}; --quick: 5)")
+    int wrkSeconds = 20;
+
+    @Option(names = "--collector-seconds", description = "length of the end-to-end run of --collector (default ${DEFAULT-VALUE}; --quick: 10)")
+    int collectorSeconds = 30;
+
+    @Option(names = "--collector-rate", description = "beacons a second of the end-to-end run of --collector (default ${DEFAULT-VALUE})")
+    int collectorRate = 1_000;
+
     private final PrintStream out = System.out;
 
     @Override
@@ -91,6 +104,11 @@ public final class BenchCommand implements Callable<Integer> {
             naiveRecords = Math.min(naiveRecords, 2_000);
             memoryEvents = Math.min(memoryEvents, 500_000);
             memoryPaths = Math.min(memoryPaths, 50_000);
+            wrkSeconds = Math.min(wrkSeconds, 5);
+            collectorSeconds = Math.min(collectorSeconds, 10);
+        }
+        if (collector) {
+            return collector();
         }
         if (runs < 1 || events < 1 || beaconEvents < 1 || paths < 1) {
             throw new ParameterException(spec.commandLine(), "--runs, --events, --beacon-events and --paths must be positive");
@@ -114,6 +132,26 @@ public final class BenchCommand implements Callable<Integer> {
             }
             out.println(allExact ? "RESULT: every exact contender counted exactly" : "RESULT: a contender did NOT count exactly");
             return allExact ? 0 : 1;
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private int collector() throws Exception {
+        if (wrkSeconds < 1 || collectorSeconds < 1 || collectorRate < 1) {
+            throw new ParameterException(spec.commandLine(), "--wrk-seconds, --collector-seconds and --collector-rate must be positive");
+        }
+        if (!CollectorBench.wrkAvailable()) {
+            System.err.println("bench --collector needs wrk on the PATH (Debian: apt-get install wrk)");
+            return 2;
+        }
+        Path dir = Files.createTempDirectory("tally-bench-collector-");
+        out.printf("== tally bench --collector, %s, %d cores, load %s ==%n", Instant.now().truncatedTo(ChronoUnit.SECONDS),
+                Runtime.getRuntime().availableProcessors(), loadAverage());
+        try {
+            int result = new CollectorBench(out, dir).run(wrkSeconds, collectorSeconds, collectorRate);
+            out.printf("(load at the end: %s)%n", loadAverage());
+            return result;
         } finally {
             deleteTree(dir);
         }

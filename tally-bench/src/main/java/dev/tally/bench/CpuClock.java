@@ -59,6 +59,18 @@ final class CpuClock {
         return new Reading(self, children, database);
     }
 
+    /**
+     * CPU nanoseconds spent so far by one process and the descendants it has now (a server and the
+     * broker it started), so that a load generator started by this JVM is left out.
+     */
+    static long ofTree(ProcessHandle root) {
+        long sum = ticks(root.pid());
+        for (ProcessHandle p : (Iterable<ProcessHandle>) root.descendants()::iterator) {
+            sum += ticks(p.pid());
+        }
+        return sum * TICK_NANOS;
+    }
+
     /** utime + stime of a process, in ticks; 0 when it is gone. */
     private static long ticks(long pid) {
         String stat = read(Path.of("/proc", Long.toString(pid), "stat"));
