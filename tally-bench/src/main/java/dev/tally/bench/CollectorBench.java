@@ -18,15 +18,20 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * {@code bin/tally bench --collector}: the beacon endpoint of {@code bin/tally run} and of
@@ -46,6 +51,7 @@ final class CollectorBench {
     private static final Pattern VIEWS = Pattern.compile("\"views\":(\\d+)");
 
     private final PrintStream out;
+    private final AtomicLong pollsSent = new AtomicLong();
     private final Path dir;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
@@ -91,7 +97,7 @@ final class CollectorBench {
 
     /** The end-to-end run: beacons sent at a steady rate, and the latency to their view for a sample. */
     record EndToEnd(long sent, double sendRate, long accepted, long otherAnswers, long failed, long counted, long mostViewsOfAPage,
-            long[] latenciesMillis, long unseen) {
+            long[] latenciesMillis, long unseen, Map<String, Long> problems, long polls, double seconds) {
         boolean valid() {
             return accepted == sent && counted == accepted && mostViewsOfAPage <= 1 && unseen == 0;
         }
@@ -136,6 +142,8 @@ final class CollectorBench {
         out.printf("%nend to end (run): beacon -> /api/views, %,d sent at %,.0f/s (asked %,d/s), %,d answered 202, %,d other answers, "
                 + "%,d failed; counted %,d (most on one page: %d)%n", e2e.sent(), e2e.sendRate(), e2eRate, e2e.accepted(),
                 e2e.otherAnswers(), e2e.failed(), e2e.counted(), e2e.mostViewsOfAPage());
+        e2e.problems().forEach((what, n) -> out.printf("  %,8d x %s%n", n, what));
+        out.printf("polls of /api/views meanwhile: %,d (%,.0f/s; they load the same server)%n", e2e.polls(), e2e.polls() / e2e.seconds());
         out.printf("%-30s %8s %8s %8s %8s %8s  %s%n", "", "samples", "p50 ms", "p99 ms", "max ms", "unseen", "valid");
         out.printf("%-30s %8d %8s %8s %8s %8d  %s%n", "send -> visible in /api/views", l.length, percentile(l, 50), percentile(l, 99),
                 l.length == 0 ? "-" : Long.toString(l[l.length - 1]), e2e.unseen(), e2e.valid() ? "yes" : "NO");
@@ -345,6 +353,7 @@ final class CollectorBench {
         AtomicLong failed = new AtomicLong();
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         AtomicLong unseen = new AtomicLong();
+        Map<String, LongAdder> problems = new ConcurrentHashMap<>();
         CountDownLatch answered = new CountDownLatch((int) total);
         CountDownLatch sampled = new CountDownLatch((int) ((total + SAMPLE_EVERY - 1) / SAMPLE_EVERY));
         ScheduledExecutorService polls = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -352,6 +361,7 @@ final class CollectorBench {
             t.setDaemon(true);
             return t;
         });
+        pollsSent.set(0);
         long start = System.nanoTime();
         long interval = 1_000_000_000L / rate;
         long lastSend = start;
@@ -368,21 +378,27 @@ final class CollectorBench {
                                 + "\",\"referrer\":\"https://news.example/\",\"site\":\"" + E2E_SITE + "\"}")).build();
                 long sentAt = System.nanoTime();
                 lastSend = sentAt;
+                boolean sample = i % SAMPLE_EVERY == 0;
                 http.sendAsync(beacon, HttpResponse.BodyHandlers.discarding()).whenComplete((r, x) -> {
                     if (x != null) {
                         failed.incrementAndGet();
+                        problems.computeIfAbsent(describe(x), k -> new LongAdder()).increment();
                     } else if (r.statusCode() == 202) {
                         accepted.incrementAndGet();
                     } else {
                         other.incrementAndGet();
+                        problems.computeIfAbsent("answer " + r.statusCode(), k -> new LongAdder()).increment();
                     }
                     answered.countDown();
+                    if (sample && x == null && r.statusCode() == 202) {
+                        // Polled from the 202 on, timed from the send: a view can be no sooner than Kafka's ack.
+                        HttpRequest view = HttpRequest.newBuilder(base.resolve("/api/views?path=" + path + "&site=" + E2E_SITE))
+                                .timeout(Duration.ofSeconds(30)).build();
+                        poll(view, sentAt, polls, latencies, unseen, sampled);
+                    } else if (sample) {
+                        sampled.countDown(); // counted among the failures, not as unseen
+                    }
                 });
-                if (i % SAMPLE_EVERY == 0) {
-                    HttpRequest view = HttpRequest.newBuilder(base.resolve("/api/views?path=" + path + "&site=" + E2E_SITE))
-                            .timeout(Duration.ofSeconds(30)).build();
-                    poll(view, sentAt, polls, latencies, unseen, sampled);
-                }
             }
             double sendRate = total <= 1 ? total : (total - 1) / ((lastSend - start) / 1e9);
             answered.await(60, TimeUnit.SECONDS);
@@ -392,7 +408,9 @@ final class CollectorBench {
             long most = Math.max(0, views(http.send(top, HttpResponse.BodyHandlers.ofString()).body()));
             long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
             return new EndToEnd(total, sendRate, accepted.get(), other.get(), failed.get() + answered.getCount(), counted, most,
-                    sorted, unseen.get() + sampled.getCount());
+                    sorted, unseen.get() + sampled.getCount(), problems.entrySet().stream()
+                            .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().sum(), Long::sum, TreeMap::new)),
+                    pollsSent.get(), (System.nanoTime() - start) / 1e9);
         } finally {
             polls.shutdownNow();
         }
@@ -402,6 +420,7 @@ final class CollectorBench {
 
     private void poll(HttpRequest view, long sentAt, ScheduledExecutorService polls, ConcurrentLinkedQueue<Long> latencies,
             AtomicLong unseen, CountDownLatch sampled) {
+        pollsSent.incrementAndGet();
         http.sendAsync(view, HttpResponse.BodyHandlers.ofString()).whenComplete((r, x) -> {
             long now = System.nanoTime();
             if (x == null && r.statusCode() == 200 && views(r.body()) >= 1) {
@@ -434,6 +453,16 @@ final class CollectorBench {
             Thread.sleep(200);
         }
         return counted;
+    }
+
+    /** An exception's kind and message, with its cause's: why a beacon got no answer. */
+    private static String describe(Throwable x) {
+        Throwable t = x instanceof java.util.concurrent.CompletionException && x.getCause() != null ? x.getCause() : x;
+        String d = t.getClass().getSimpleName() + ": " + t.getMessage();
+        if (t.getCause() != null && t.getCause() != t) {
+            d += " (" + t.getCause().getClass().getSimpleName() + ": " + t.getCause().getMessage() + ")";
+        }
+        return d;
     }
 
     private static long views(String body) {
