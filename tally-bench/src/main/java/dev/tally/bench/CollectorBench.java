@@ -26,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -97,7 +98,7 @@ final class CollectorBench {
 
     /** The end-to-end run: beacons sent at a steady rate, and the latency to their view for a sample. */
     record EndToEnd(long sent, double sendRate, long accepted, long otherAnswers, long failed, long counted, long mostViewsOfAPage,
-            long[] latenciesMillis, long unseen, Map<String, Long> problems, long polls, double seconds) {
+            long[] latenciesMillis, long unseen, Map<String, Long> problems, long polls, double seconds, long[] answerMillis) {
         boolean valid() {
             return accepted == sent && counted == accepted && mostViewsOfAPage <= 1 && unseen == 0;
         }
@@ -145,6 +146,9 @@ final class CollectorBench {
         e2e.problems().forEach((what, n) -> out.printf("  %,8d x %s%n", n, what));
         out.printf("polls of /api/views meanwhile: %,d (%,.0f/s; they load the same server)%n", e2e.polls(), e2e.polls() / e2e.seconds());
         out.printf("%-30s %8s %8s %8s %8s %8s  %s%n", "", "samples", "p50 ms", "p99 ms", "max ms", "unseen", "valid");
+        long[] a = e2e.answerMillis();
+        out.printf("%-30s %8d %8s %8s %8s %8s  %s%n", "send -> 202", a.length, percentile(a, 50), percentile(a, 99),
+                a.length == 0 ? "-" : Long.toString(a[a.length - 1]), "", "");
         out.printf("%-30s %8d %8s %8s %8s %8d  %s%n", "send -> visible in /api/views", l.length, percentile(l, 50), percentile(l, 99),
                 l.length == 0 ? "-" : Long.toString(l[l.length - 1]), e2e.unseen(), e2e.valid() ? "yes" : "NO");
         valid &= e2e.valid();
@@ -354,6 +358,7 @@ final class CollectorBench {
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         AtomicLong unseen = new AtomicLong();
         Map<String, LongAdder> problems = new ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<Long> answers = new ConcurrentLinkedQueue<>();
         CountDownLatch answered = new CountDownLatch((int) total);
         CountDownLatch sampled = new CountDownLatch((int) ((total + SAMPLE_EVERY - 1) / SAMPLE_EVERY));
         ScheduledExecutorService polls = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -379,26 +384,27 @@ final class CollectorBench {
                 long sentAt = System.nanoTime();
                 lastSend = sentAt;
                 boolean sample = i % SAMPLE_EVERY == 0;
+                AtomicBoolean refused = new AtomicBoolean();
                 http.sendAsync(beacon, HttpResponse.BodyHandlers.discarding()).whenComplete((r, x) -> {
                     if (x != null) {
                         failed.incrementAndGet();
                         problems.computeIfAbsent(describe(x), k -> new LongAdder()).increment();
                     } else if (r.statusCode() == 202) {
                         accepted.incrementAndGet();
+                        answers.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAt));
                     } else {
                         other.incrementAndGet();
                         problems.computeIfAbsent("answer " + r.statusCode(), k -> new LongAdder()).increment();
                     }
+                    // A sample without its 202 is counted among the failures, not as unseen: its polls stop.
+                    refused.set(x != null || r.statusCode() != 202);
                     answered.countDown();
-                    if (sample && x == null && r.statusCode() == 202) {
-                        // Polled from the 202 on, timed from the send: a view can be no sooner than Kafka's ack.
-                        HttpRequest view = HttpRequest.newBuilder(base.resolve("/api/views?path=" + path + "&site=" + E2E_SITE))
-                                .timeout(Duration.ofSeconds(30)).build();
-                        poll(view, sentAt, polls, latencies, unseen, sampled);
-                    } else if (sample) {
-                        sampled.countDown(); // counted among the failures, not as unseen
-                    }
                 });
+                if (sample) {
+                    HttpRequest view = HttpRequest.newBuilder(base.resolve("/api/views?path=" + path + "&site=" + E2E_SITE))
+                            .timeout(Duration.ofSeconds(30)).build();
+                    poll(view, sentAt, refused, polls, latencies, unseen, sampled);
+                }
             }
             double sendRate = total <= 1 ? total : (total - 1) / ((lastSend - start) / 1e9);
             answered.await(60, TimeUnit.SECONDS);
@@ -410,7 +416,7 @@ final class CollectorBench {
             return new EndToEnd(total, sendRate, accepted.get(), other.get(), failed.get() + answered.getCount(), counted, most,
                     sorted, unseen.get() + sampled.getCount(), problems.entrySet().stream()
                             .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().sum(), Long::sum, TreeMap::new)),
-                    pollsSent.get(), (System.nanoTime() - start) / 1e9);
+                    pollsSent.get(), (System.nanoTime() - start) / 1e9, answers.stream().mapToLong(Long::longValue).sorted().toArray());
         } finally {
             polls.shutdownNow();
         }
@@ -418,8 +424,12 @@ final class CollectorBench {
 
     private static final long GIVE_UP_NANOS = TimeUnit.SECONDS.toNanos(60);
 
-    private void poll(HttpRequest view, long sentAt, ScheduledExecutorService polls, ConcurrentLinkedQueue<Long> latencies,
-            AtomicLong unseen, CountDownLatch sampled) {
+    private void poll(HttpRequest view, long sentAt, AtomicBoolean refused, ScheduledExecutorService polls,
+            ConcurrentLinkedQueue<Long> latencies, AtomicLong unseen, CountDownLatch sampled) {
+        if (refused.get()) {
+            sampled.countDown();
+            return;
+        }
         pollsSent.incrementAndGet();
         http.sendAsync(view, HttpResponse.BodyHandlers.ofString()).whenComplete((r, x) -> {
             long now = System.nanoTime();
@@ -430,7 +440,7 @@ final class CollectorBench {
                 unseen.incrementAndGet();
                 sampled.countDown();
             } else {
-                polls.schedule(() -> poll(view, sentAt, polls, latencies, unseen, sampled), POLL_MILLIS, TimeUnit.MILLISECONDS);
+                polls.schedule(() -> poll(view, sentAt, refused, polls, latencies, unseen, sampled), POLL_MILLIS, TimeUnit.MILLISECONDS);
             }
         });
     }
