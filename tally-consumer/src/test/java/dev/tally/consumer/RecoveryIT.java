@@ -112,11 +112,18 @@ class RecoveryIT {
         KAFKA.createTopic(topic, 3);
         Words.createSchema(mariadb.dataSource());
         List<ConsumerError> errors = new CopyOnWriteArrayList<>();
-        // The handler holds each transaction open a while, so that kills land inside one.
+        // The handler holds each transaction open a while, so that kills land inside one. The URL is
+        // spelt jdbc:mysql:, which goes to MariaDB Connector/J as well.
+        List<String> isolation = new CopyOnWriteArrayList<>();
         TallyConsumer<String> consumer = TallyConsumer.<String>builder(Words.DECODER, (batch, connection) -> {
             Words.handler().handle(batch, connection);
+            try (Statement s = connection.createStatement(); java.sql.ResultSet rs = s.executeQuery("SELECT @@tx_isolation")) {
+                rs.next();
+                isolation.add(rs.getString(1));
+            }
             Thread.sleep(50);
-        }).bootstrapServers(KAFKA.bootstrapServers()).groupId("killed").topics(topic).jdbcUrl(mariadb.jdbcUrl())
+        }).bootstrapServers(KAFKA.bootstrapServers()).groupId("killed").topics(topic)
+                .jdbcUrl(mariadb.jdbcUrl().replace("jdbc:mariadb:", "jdbc:mysql:"))
                 .maxBatchRecords(500).maxBatchAttempts(2).retryBackoff(Duration.ofMillis(50), Duration.ofSeconds(1))
                 .errorListener(errors::add).build().start();
         try (KafkaProducer<byte[], byte[]> p = Words.producer(KAFKA.bootstrapServers())) {
@@ -135,6 +142,8 @@ class RecoveryIT {
         }
         assertThat(Words.counts(mariadb.dataSource())).isEqualTo(Words.expected(8_000, 0));
         assertThat(errors).noneMatch(e -> e.phase() == ConsumerError.Phase.FATAL);
+        // The pool Tally opens runs at READ COMMITTED, as on PostgreSQL, not InnoDB's default.
+        assertThat(isolation).isNotEmpty().containsOnly("READ-COMMITTED");
     }
 
     @Test
