@@ -21,7 +21,8 @@ public enum Dialect {
     private static final Set<Integer> TRANSIENT_SQLITE_CODES = Set.of(5, 6, 10);
     // MySQL and MariaDB put most errors in SQLSTATE HY000, so their error numbers decide:
     // 1205 lock wait timeout, 1213 deadlock, 1020 record changed (MariaDB's snapshot isolation),
-    // 1290 and 1836 read-only (a replica promoted late, or a primary demoted by a failover),
+    // 1290 (for --read-only; the same number covers other options) and 1836, read-only: a
+    // replica promoted late, or a primary demoted by a failover;
     // 1040 too many connections, 1053 server shutdown, 1927 connection killed, 1317 query
     // interrupted (KILL QUERY), 1969 and 3024 statement timeout, 4031 disconnected for
     // inactivity, 2006 server has gone away, 2013 lost connection during query.
@@ -61,7 +62,7 @@ public enum Dialect {
                     return true;
                 }
                 if (isSqliteException(sql) ? TRANSIENT_SQLITE_CODES.contains(sql.getErrorCode() & 0xff)
-                        : TRANSIENT_MYSQL_CODES.contains(sql.getErrorCode())) {
+                        : TRANSIENT_MYSQL_CODES.contains(sql.getErrorCode()) && (sql.getErrorCode() != 1290 || readOnly(sql))) {
                     return true;
                 }
             }
@@ -76,6 +77,11 @@ public enum Dialect {
             }
         }
         return false;
+    }
+
+    private static boolean readOnly(SQLException e) {
+        String m = e.getMessage();
+        return m != null && (m.contains("read-only") || m.contains("read_only"));
     }
 
     // Data exception (22: too long, bad encoding, out of range), integrity constraint (23),

@@ -163,8 +163,9 @@ public final class OffsetTable {
 
     /**
      * Moves each partition's offset from its expected value to its next value, in one batch of
-     * statements. Returns the partitions whose stored offset was not the expected one: the
-     * fence. The caller must roll back when that list is not empty.
+     * statements (on MySQL and MariaDB one statement after the other). Returns the partitions
+     * whose stored offset was not the expected one: the fence. The caller must roll back when
+     * that list is not empty.
      */
     public List<TopicPartition> advance(Connection c, String group, Collection<Advance> moves) throws SQLException {
         List<TopicPartition> fenced = new ArrayList<>();
@@ -196,8 +197,9 @@ public final class OffsetTable {
                 counts = ps.executeBatch();
             }
             for (int i = 0; i < order.size(); i++) {
-                // Treat anything but exactly one (matched) row as a fence so that doubt never
-                // applies a batch. MySQL drivers count matched rows by default (useAffectedRows=false).
+                // Treat anything but exactly one row as a fence so that doubt never applies a batch.
+                // MySQL drivers count matched rows, not changed ones, unless told useAffectedRows;
+                // even then the row changes (updated_at), and a false fence only means a re-read.
                 if (i >= counts.length || counts[i] != 1) {
                     fenced.add(order.get(i).partition());
                 }

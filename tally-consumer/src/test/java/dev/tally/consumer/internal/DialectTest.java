@@ -50,6 +50,7 @@ class DialectTest {
         assertThat(Dialect.isTransient(new SQLException("Communications link failure", "08S01", 0))).isTrue();
         assertThat(Dialect.isTransient(new SQLException("Connection was killed", "70100", 1927))).isTrue();
         assertThat(Dialect.isTransient(new SQLException("Record has changed since last read", "HY000", 1020))).isTrue();
+        assertThat(Dialect.isTransient(new SQLException("The MySQL server is running with the --secure-file-priv option so it cannot execute this statement", "HY000", 1290))).isFalse();
         assertThat(Dialect.isTransient(new SQLException("You have an error in your SQL syntax", "42000", 1064))).isFalse();
         assertThat(Dialect.isTransient(new SQLException("Table 'x.y' doesn't exist", "42S02", 1146))).isFalse();
     }
