@@ -464,9 +464,11 @@ public final class TallyConsumer<V> implements AutoCloseable {
         }
 
         /**
-         * The database, as a JDBC URL ({@code jdbc:postgresql://…} or {@code jdbc:sqlite:…});
-         * the consumer opens a HikariCP pool and closes it with itself. Credentials go in the URL
-         * ({@code ?user=…&password=…}).
+         * The database, as a JDBC URL ({@code jdbc:postgresql://…}, {@code jdbc:sqlite:…}, or
+         * {@code jdbc:mariadb://…} / {@code jdbc:mysql://…} for MariaDB and MySQL, both through
+         * MariaDB Connector/J); the consumer opens a HikariCP pool and closes it with itself.
+         * Credentials go in the URL ({@code ?user=…&password=…}). On MariaDB and MySQL the pool's
+         * transactions run at {@code READ COMMITTED}, as on PostgreSQL.
          */
         public Builder<V> jdbcUrl(String url) {
             once("database");
@@ -668,8 +670,9 @@ public final class TallyConsumer<V> implements AutoCloseable {
             if (dataSource == null && blank(jdbcUrl)) {
                 problems.add("a database is required: dataSource(...) or jdbcUrl(...)");
             }
-            if (jdbcUrl != null && !jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.startsWith("jdbc:sqlite:")) {
-                problems.add("jdbcUrl must start with jdbc:postgresql: or jdbc:sqlite:");
+            if (jdbcUrl != null && !jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.startsWith("jdbc:sqlite:")
+                    && !ConnectionPool.isMysqlUrl(jdbcUrl)) {
+                problems.add("jdbcUrl must start with jdbc:postgresql:, jdbc:sqlite:, jdbc:mariadb: or jdbc:mysql:");
             }
             try {
                 new OffsetTable(offsetsTable);
@@ -715,6 +718,9 @@ public final class TallyConsumer<V> implements AutoCloseable {
                 throw new IllegalArgumentException("invalid Tally consumer configuration: " + String.join("; ", problems));
             }
             String id = clientId != null ? clientId : "tally-" + groupId + "-" + CLIENT_IDS.incrementAndGet();
+            if (jdbcUrl != null) {
+                ConnectionPool.requireDriver(jdbcUrl);
+            }
             HikariDataSource pool = jdbcUrl != null ? ConnectionPool.open(jdbcUrl, id) : null;
             Settings<V> s = new Settings<>(bootstrapServers, groupId, id, topics, pool != null ? pool : dataSource,
                     offsetsTable, decoder, handler, startPosition, deadLetterTopic,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.broker.ChildJvm;
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.time.Duration;
@@ -40,16 +41,21 @@ class CrashIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     @ParameterizedTest(name = "{0} consumer, {1}, group.protocol={2}")
     @CsvSource({
         "tally, sqlite, classic",
         "tally, postgresql, consumer",
+        "tally, mariadb, classic",
         "naive, sqlite, classic"
     })
     void killedAtRandomMomentsWhileAProducerWrites(String mode, String database, String protocol) throws Exception {
         boolean naive = mode.equals("naive");
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        String jdbc = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        Words.Database db = Words.Database.of(database, sqlite, postgres, mariadb);
+        DataSource ds = db.dataSource();
+        String jdbc = db.jdbcUrl();
         String topic = KAFKA.uniqueTopic("crash-" + mode + "-" + protocol);
         String group = topic;
         KAFKA.createTopic(topic, 4);

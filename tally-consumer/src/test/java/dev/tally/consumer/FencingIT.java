@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tally.broker.ChildJvm;
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.time.Duration;
@@ -24,7 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * another member, then woken with SIGCONT while it still holds a batch. The batch must never be
  * applied twice: counts stay exact and stored offsets never move backwards.
  *
- * <p>Frozen inside its transaction (PostgreSQL), the zombie still holds the row locks of its
+ * <p>Frozen inside its transaction (PostgreSQL, MariaDB), the zombie still holds the row locks of its
  * partition's rows, so the new owner waits on them; when the zombie wakes, whichever of the two
  * commits second finds the offset moved and is fenced. Frozen while decoding (outside any
  * transaction, the SQLite case: an SQLite writer frozen inside a transaction would block every
@@ -41,16 +42,21 @@ class FencingIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     @ParameterizedTest(name = "{0}, group.protocol={1}, frozen in {2}")
     @CsvSource({
         "postgresql, classic, transaction",
         "postgresql, consumer, transaction",
+        "mariadb, classic, transaction",
         "sqlite, classic, decoding"
     })
     void aZombieThatWakesUpNeverAppliesABatchTwice(String database, String protocol, String frozenIn) throws Exception {
         boolean inTransaction = frozenIn.equals("transaction");
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        String jdbc = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        Words.Database db = Words.Database.of(database, sqlite, postgres, mariadb);
+        DataSource ds = db.dataSource();
+        String jdbc = db.jdbcUrl();
         String topic = KAFKA.uniqueTopic("zombie-" + protocol);
         String group = topic;
         KAFKA.createTopic(topic, 2);

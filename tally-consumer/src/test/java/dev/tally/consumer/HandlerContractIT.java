@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.io.IOException;
 import java.sql.Connection;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -28,6 +30,9 @@ class HandlerContractIT {
 
     @RegisterExtension
     final SqliteDatabase db = new SqliteDatabase();
+
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
 
     @Test
     void maxBatchRecordsCapsEveryTransaction() throws Exception {
@@ -96,14 +101,36 @@ class HandlerContractIT {
         handlerThatEndsTheTransaction("autocommit", c -> c.setAutoCommit(true));
     }
 
+    @Test
+    void aHandlerThatCommitsInSqlIsStopped() throws Exception {
+        handlerThatEndsTheTransaction("sqlcommit", db.dataSource(), c -> {
+            try (java.sql.Statement s = c.createStatement()) {
+                s.execute("COMMIT");
+            }
+        });
+    }
+
+    @Test
+    void aHandlerWhoseDdlWouldCommitImplicitlyOnMariadbIsStopped() throws Exception {
+        handlerThatEndsTheTransaction("ddl", mariadb.dataSource(), c -> {
+            try (java.sql.Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS audit (word VARCHAR(200))");
+            }
+        });
+    }
+
     private interface ConnectionAction {
         void apply(Connection c) throws Exception;
     }
 
     private void handlerThatEndsTheTransaction(String name, ConnectionAction action) throws Exception {
+        handlerThatEndsTheTransaction(name, db.dataSource(), action);
+    }
+
+    private void handlerThatEndsTheTransaction(String name, DataSource ds, ConnectionAction action) throws Exception {
         String topic = KAFKA.uniqueTopic("own-" + name);
         KAFKA.createTopic(topic, 1);
-        Words.createSchema(db.dataSource());
+        Words.createSchema(ds);
         try (KafkaProducer<byte[], byte[]> p = Words.producer(KAFKA.bootstrapServers())) {
             Words.produce(p, topic, 0, 200, 0);
         }
@@ -115,7 +142,7 @@ class HandlerContractIT {
                 action.apply(connection); // the contract says: never
                 throw new IllegalStateException("first attempt fails after ending the transaction itself");
             }
-        }).bootstrapServers(KAFKA.bootstrapServers()).groupId("own-" + name).topics(topic).dataSource(db.dataSource())
+        }).bootstrapServers(KAFKA.bootstrapServers()).groupId("own-" + name).topics(topic).dataSource(ds)
                 .maxBatchAttempts(2).retryBackoff(Duration.ofMillis(10), Duration.ofMillis(20))
                 .errorListener(errors::add).build().start();
         try {
@@ -123,20 +150,21 @@ class HandlerContractIT {
                     .filteredOn(e -> e.phase() == ConsumerError.Phase.COMMIT)
                     .anySatisfy(e -> assertThat(e.cause()).hasMessageContaining("must not " + verb(name))
                             .hasMessageContaining("Tally")));
-            Words.awaitCaughtUp(db.dataSource(), "own-" + name, KAFKA.bootstrapServers(), topic, Duration.ofSeconds(30));
+            Words.awaitCaughtUp(ds, "own-" + name, KAFKA.bootstrapServers(), topic, Duration.ofSeconds(30));
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
         // The first attempt's writes were rolled back with the batch: the retry counted each word once.
-        assertThat(Words.counts(db.dataSource())).isEqualTo(Words.expected(200, 0));
-        assertThat(new OffsetStore(db.dataSource()).positions("own-" + name))
+        assertThat(Words.counts(ds)).isEqualTo(Words.expected(200, 0));
+        assertThat(new OffsetStore(ds).positions("own-" + name))
                 .containsOnlyKeys(new TopicPartition(topic, 0));
     }
 
     private static String verb(String name) {
         return switch (name) {
-            case "commit" -> "commit";
+            case "commit", "sqlcommit" -> "commit";
             case "rollback" -> "roll back";
+            case "ddl" -> "run CREATE";
             case "close" -> "close";
             default -> "turn on auto-commit";
         };

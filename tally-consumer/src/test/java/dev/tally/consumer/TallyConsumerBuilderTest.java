@@ -56,8 +56,16 @@ class TallyConsumerBuilderTest {
     @Test
     void unsupportedDatabasesAndBadTableNamesAreRefused() {
         assertThatThrownBy(() -> builder().bootstrapServers("b:9092").groupId("g").topics("t")
-                .jdbcUrl("jdbc:mysql://x/y").offsetsTable("offsets; drop table x").build())
-                .hasMessageContaining("jdbc:postgresql: or jdbc:sqlite:")
+                .jdbcUrl("jdbc:oracle:thin:@x:1521/y").offsetsTable("offsets; drop table x").build())
+                .hasMessageContaining("jdbc:postgresql:, jdbc:sqlite:, jdbc:mariadb: or jdbc:mysql:")
                 .hasMessageContaining("plain SQL identifier");
+    }
+
+    @Test
+    void mariadbAndMysqlUrlsAreAccepted() {
+        for (String url : new String[] {"jdbc:mariadb://127.0.0.1:1/x", "jdbc:mysql://127.0.0.1:1/x"}) {
+            TallyConsumer<byte[]> c = builder().bootstrapServers("b:9092").groupId("g").topics("t").jdbcUrl(url).build();
+            c.close(java.time.Duration.ofSeconds(1));
+        }
     }
 }

@@ -3,6 +3,9 @@ package dev.tally.consumer;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
+import dev.tally.testkit.PostgresDatabase;
+import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -58,14 +61,35 @@ final class Words {
     }
 
     static void upsert(Connection connection, Map<String, Long> counts) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(
-                "INSERT INTO word_counts (word, n) VALUES (?, ?) ON CONFLICT (word) DO UPDATE SET n = word_counts.n + excluded.n")) {
+        try (PreparedStatement ps = connection.prepareStatement(upsert(connection, "word_counts"))) {
             for (Map.Entry<String, Long> e : counts.entrySet()) {
                 ps.setString(1, e.getKey());
                 ps.setLong(2, e.getValue());
                 ps.addBatch();
             }
             ps.executeBatch();
+        }
+    }
+
+    /** Adds to {@code table (word, n)}: MySQL and MariaDB spell the upsert their own way. */
+    static String upsert(Connection connection, String table) throws SQLException {
+        String product = connection.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
+        if (product.contains("mysql") || product.contains("mariadb")) {
+            return "INSERT INTO " + table + " (word, n) VALUES (?, ?) ON DUPLICATE KEY UPDATE n = n + VALUES(n)";
+        }
+        return "INSERT INTO " + table + " (word, n) VALUES (?, ?) ON CONFLICT (word) DO UPDATE SET n = " + table + ".n + excluded.n";
+    }
+
+    /** One of the databases a test runs on: its pool, and its URL for a consumer that opens its own. */
+    record Database(DataSource dataSource, String jdbcUrl) {
+
+        static Database of(String name, SqliteDatabase sqlite, PostgresDatabase postgres, MariaDbDatabase mariadb) {
+            return switch (name) {
+                case "sqlite" -> new Database(sqlite.dataSource(), sqlite.jdbcUrl());
+                case "postgresql" -> new Database(postgres.dataSource(), postgres.jdbcUrl());
+                case "mariadb" -> new Database(mariadb.dataSource(), mariadb.jdbcUrl());
+                default -> throw new IllegalArgumentException(name);
+            };
         }
     }
 

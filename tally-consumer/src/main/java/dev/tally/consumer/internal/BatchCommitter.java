@@ -263,7 +263,7 @@ public final class BatchCommitter<V> implements Runnable {
                 c.setAutoCommit(false);
                 batch.beginAttempt();
                 if (batch.size() > 0) {
-                    s.handler().handle(batch, GuardedConnection.wrap(c));
+                    s.handler().handle(batch, GuardedConnection.wrap(c, table.dialect(c)));
                 }
                 List<TopicPartition> fenced = table.advance(c, s.groupId(), batch.advances());
                 if (!fenced.isEmpty()) {

@@ -15,7 +15,23 @@ public final class ConnectionPool {
     // PostgreSQL applies a network timeout to its socket and runs nothing on the executor.
     private static final Executor DIRECT = Runnable::run;
 
+    private static final String MARIADB_DRIVER = "org.mariadb.jdbc.Driver";
+
     private ConnectionPool() {}
+
+    /** Fails clearly when a MySQL or MariaDB URL has no driver to go to. */
+    public static void requireDriver(String jdbcUrl) {
+        if (!isMysqlUrl(jdbcUrl)) {
+            return;
+        }
+        try {
+            Class.forName(MARIADB_DRIVER, false, ConnectionPool.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("jdbc:mariadb: and jdbc:mysql: URLs need MariaDB Connector/J"
+                    + " (org.mariadb.jdbc:mariadb-java-client) on the class path; it serves MySQL too."
+                    + " To use MySQL Connector/J instead, pass its DataSource with dataSource(...)", e);
+        }
+    }
 
     /**
      * A connection from {@code ds} whose every call fails, rather than waits, once the database
@@ -32,6 +48,12 @@ public final class ConnectionPool {
             throw e;
         }
         return c;
+    }
+
+    /** Whether a JDBC URL names MySQL or MariaDB: both go through MariaDB Connector/J. */
+    public static boolean isMysqlUrl(String jdbcUrl) {
+        String url = jdbcUrl.toLowerCase(Locale.ROOT);
+        return url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:");
     }
 
     public static HikariDataSource open(String jdbcUrl, String name) {
@@ -55,6 +77,22 @@ public final class ConnectionPool {
             config.addDataSourceProperty("busy_timeout", "10000");
             config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
             config.addDataSourceProperty("foreign_keys", "true");
+        } else if (isMysqlUrl(jdbcUrl)) {
+            config.setMaximumPoolSize(4);
+            config.setDriverClassName(MARIADB_DRIVER);
+            if (jdbcUrl.toLowerCase(Locale.ROOT).startsWith("jdbc:mysql:")) {
+                // MariaDB Connector/J takes jdbc:mysql: only when told to, so that it never
+                // competes with MySQL Connector/J on a class path that has both.
+                config.setJdbcUrl(jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "permitMysqlScheme");
+            }
+            // In milliseconds here, unlike PostgreSQL's seconds.
+            config.addDataSourceProperty("connectTimeout", "10000");
+            config.addDataSourceProperty("tcpKeepAlive", "true");
+            // PostgreSQL's default rather than InnoDB's REPEATABLE READ: a handler sees the same on
+            // either, and the compare-and-set needs no snapshot (an UPDATE reads the newest row
+            // version and waits for its lock under both). It also spares the gap locks that make
+            // REPEATABLE READ upserts deadlock.
+            config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         } else {
             config.setMaximumPoolSize(4);
             // Bound the connection handshake too: a server that accepts TCP and then says nothing

@@ -10,13 +10,24 @@ import java.util.Set;
 /** What differs between the databases Tally supports: naming, and which failures are worth retrying. */
 public enum Dialect {
     POSTGRESQL,
-    SQLITE;
+    SQLITE,
+    /** MySQL 8 and later, and MariaDB 10.6 and later: one dialect, as far as Tally's SQL goes. */
+    MYSQL;
 
     // Connection loss (08), serialization/deadlock (40), resources (53), operator intervention
     // such as pg_terminate_backend or a restart (57), lock not available (55P03).
     private static final Set<String> TRANSIENT_SQLSTATE_CLASSES = Set.of("08", "40", "53", "57");
     // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR (a full disk or a vanished file may come back).
     private static final Set<Integer> TRANSIENT_SQLITE_CODES = Set.of(5, 6, 10);
+    // MySQL and MariaDB put most errors in SQLSTATE HY000, so their error numbers decide:
+    // 1205 lock wait timeout, 1213 deadlock, 1020 record changed (MariaDB's snapshot isolation),
+    // 1290 (for --read-only; the same number covers other options) and 1836, read-only: a
+    // replica promoted late, or a primary demoted by a failover;
+    // 1040 too many connections, 1053 server shutdown, 1927 connection killed, 1317 query
+    // interrupted (KILL QUERY), 1969 and 3024 statement timeout, 4031 disconnected for
+    // inactivity, 2006 server has gone away, 2013 lost connection during query.
+    private static final Set<Integer> TRANSIENT_MYSQL_CODES = Set.of(1205, 1213, 1020, 1290, 1836, 1040, 1053, 1927, 1317,
+            1969, 3024, 4031, 2006, 2013);
 
     /** Detects the dialect of a live connection; fails with a clear message for unsupported databases. */
     public static Dialect of(Connection connection) throws SQLException {
@@ -28,7 +39,10 @@ public enum Dialect {
         if (p.contains("sqlite")) {
             return SQLITE;
         }
-        throw new SQLException("unsupported database '" + product + "': Tally supports PostgreSQL and SQLite");
+        if (p.contains("mysql") || p.contains("mariadb")) {
+            return MYSQL;
+        }
+        throw new SQLException("unsupported database '" + product + "': Tally supports PostgreSQL, SQLite, MySQL and MariaDB");
     }
 
     /**
@@ -47,7 +61,8 @@ public enum Dialect {
                         && (TRANSIENT_SQLSTATE_CLASSES.contains(state.substring(0, 2)) || state.equals("55P03"))) {
                     return true;
                 }
-                if (isSqliteException(sql) && TRANSIENT_SQLITE_CODES.contains(sql.getErrorCode() & 0xff)) {
+                if (isSqliteException(sql) ? TRANSIENT_SQLITE_CODES.contains(sql.getErrorCode() & 0xff)
+                        : TRANSIENT_MYSQL_CODES.contains(sql.getErrorCode()) && (sql.getErrorCode() != 1290 || readOnly(sql))) {
                     return true;
                 }
             }
@@ -64,11 +79,20 @@ public enum Dialect {
         return false;
     }
 
+    private static boolean readOnly(SQLException e) {
+        String m = e.getMessage();
+        return m != null && (m.contains("read-only") || m.contains("read_only"));
+    }
+
     // Data exception (22: too long, bad encoding, out of range), integrity constraint (23),
     // program limit (54: an index entry too large for its page).
     private static final Set<String> REFUSAL_SQLSTATE_CLASSES = Set.of("22", "23", "54");
     // SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_RANGE.
     private static final Set<Integer> REFUSAL_SQLITE_CODES = Set.of(18, 19, 20, 25);
+    // The refusals MySQL files under HY000 or 01000: 1265 data truncated, 1366 incorrect string
+    // or integer value, 1300 invalid character string, 1411 incorrect value for a function,
+    // 3819 CHECK constraint (MariaDB's 4025 has SQLSTATE 23000 already).
+    private static final Set<Integer> REFUSAL_MYSQL_CODES = Set.of(1265, 1366, 1300, 1411, 3819);
 
     /**
      * Whether the database refused the data itself, for good: a value, not the handler or the
@@ -83,7 +107,8 @@ public enum Dialect {
             return REFUSAL_SQLITE_CODES.contains(sql.getErrorCode() & 0xff);
         }
         String state = sql.getSQLState();
-        return state != null && state.length() >= 2 && REFUSAL_SQLSTATE_CLASSES.contains(state.substring(0, 2));
+        return state != null && state.length() >= 2 && REFUSAL_SQLSTATE_CLASSES.contains(state.substring(0, 2))
+                || REFUSAL_MYSQL_CODES.contains(sql.getErrorCode());
     }
 
     /** The first {@link SQLException} in a cause chain, or {@code null}. */
