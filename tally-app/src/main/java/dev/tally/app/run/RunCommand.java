@@ -12,6 +12,8 @@ import dev.tally.app.collect.EventPublisher;
 import dev.tally.app.http.Health;
 import dev.tally.app.http.Metrics;
 import dev.tally.app.http.WebServer;
+import dev.tally.app.serve.Access;
+import dev.tally.app.serve.AccessOptions;
 import dev.tally.app.serve.StatsApi;
 import dev.tally.broker.KafkaBroker;
 import java.io.IOException;
@@ -65,12 +67,16 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     CollectorOptions collector;
 
+    @Mixin
+    AccessOptions access;
+
     @Override
     public Integer call() throws Exception {
         if (kafkaPort < 1 || kafkaPort > 65534) {
             throw new ParameterException(spec.commandLine(), "--kafka-port must be between 1 and 65534");
         }
         collector.validate(spec);
+        Access readers = access.access(spec);
         if (partitions < 1) {
             throw new ParameterException(spec.commandLine(), "--partitions must be at least 1");
         }
@@ -116,7 +122,7 @@ public final class RunCommand implements Callable<Integer> {
             WebServer web = new WebServer(http, metrics.registry());
             life.started(web, () -> web.close(Duration.ofSeconds(5)));
             collector.collector(publisher, metrics.registry()).routes(web);
-            new StatsApi(reads).routes(web);
+            new StatsApi(reads, readers).routes(web);
             Health health = new Health()
                     .add("kafka", Health.kafka(admin))
                     .add("db", Health.database(reads))

@@ -35,9 +35,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     HttpOptions http;
 
+    @Mixin
+    AccessOptions access;
+
     @Override
     public Integer call() throws Exception {
         store.validate(spec);
+        Access readers = access.access(spec);
         Aggregator.migrate(store.db);
         Lifecycle life = new Lifecycle("serve");
         int port;
@@ -49,7 +53,7 @@ public final class ServeCommand implements Callable<Integer> {
             // Stopped first: the answers in flight finish, then the store is let go.
             WebServer server = new WebServer(http, metrics.registry());
             web = life.started(server, () -> server.close(Duration.ofSeconds(5)));
-            new StatsApi(pool).routes(web);
+            new StatsApi(pool, readers).routes(web);
             Health health = new Health().add("db", Health.database(pool));
             web.adminRoute("/health", r -> health.handle(web, r));
             web.adminRoute("/metrics", metrics::handle);

@@ -41,12 +41,15 @@ public final class StatsApi {
 
     /** Counts change every few seconds; ten seconds of caching spares the store a front page's widgets. */
     static final String API_CACHE = "public, max-age=10, stale-while-revalidate=60";
+    /** The same for answers behind a secret: no shared cache may keep them. */
+    static final String PRIVATE_CACHE = "private, max-age=10";
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final String JSON_TYPE = "application/json; charset=utf-8";
     private static final String CSV_TYPE = "text/csv; charset=utf-8";
 
     private final StatsQueries queries;
+    private final Access access;
     private final Clock clock;
     private final Buffer snippet = resource("/web/tally.js");
     private final Buffer dashboard = resource("/web/index.html");
@@ -66,22 +69,60 @@ public final class StatsApi {
         void write(JsonGenerator g) throws IOException;
     }
 
+    /** The API over {@code store}, open to all. */
     public StatsApi(DataSource store) {
-        this(store, Clock.systemUTC());
+        this(store, Access.OPEN);
+    }
+
+    /**
+     * @param access who may read the dashboard and every endpoint but {@code /api/views} (the
+     *     widget a blog's readers load) and {@code /tally.js}, which stay open to all
+     */
+    public StatsApi(DataSource store, Access access) {
+        this(store, access, Clock.systemUTC());
     }
 
     StatsApi(DataSource store, Clock clock) {
+        this(store, Access.OPEN, clock);
+    }
+
+    StatsApi(DataSource store, Access access, Clock clock) {
         this.queries = new StatsQueries(store);
+        this.access = access;
         this.clock = clock;
     }
 
     public void routes(WebServer web) {
-        web.route("/api/views", api(web, this::views));
-        web.route("/api/top", api(web, this::top));
-        web.route("/api/series", api(web, this::series));
-        web.route("/api/referrers", api(web, this::referrers));
-        web.route("/tally.js", file(snippet, "application/javascript; charset=utf-8", "public, max-age=3600"));
-        web.route("/", file(dashboard, "text/html; charset=utf-8", "no-cache"));
+        web.route("/api/views", api(web, this::views, false));
+        web.route("/api/top", api(web, this::top, true));
+        web.route("/api/series", api(web, this::series, true));
+        web.route("/api/referrers", api(web, this::referrers, true));
+        web.route("/tally.js", file(snippet, "application/javascript; charset=utf-8", "public, max-age=3600", false));
+        web.route("/", file(dashboard, "text/html; charset=utf-8", "no-cache", true));
+    }
+
+    /**
+     * Whether {@code request} may be answered; if not, it is answered 401 with a Basic challenge.
+     * Checked before the parameters, so that without the secret nothing about them is told.
+     */
+    private boolean admitted(HttpServerRequest request) {
+        if (access.isOpen()) {
+            return true;
+        }
+        String site;
+        try {
+            site = QueryString.parse(request.query()).get("site");
+        } catch (BadParameterException e) {
+            site = "?"; // no site label: never a public one
+        }
+        if (access.allows(site, request.getHeader("Authorization"))) {
+            return true;
+        }
+        request.response().putHeader("WWW-Authenticate", "Basic realm=\"Tally\", charset=\"UTF-8\"")
+                .putHeader("Cache-Control", "no-store");
+        Replies.error(request, 401, "these stats are private: give the dashboard password (HTTP Basic) or a token"
+                + " (Authorization: Bearer)");
+        return false;
     }
 
     /** {@code /api/views?path=&site=}: one page's counter. */
@@ -161,7 +202,7 @@ public final class StatsApi {
         };
     }
 
-    private Handler<HttpServerRequest> api(WebServer web, Endpoint endpoint) {
+    private Handler<HttpServerRequest> api(WebServer web, Endpoint endpoint, boolean guarded) {
         return request -> {
             Replies.allowAnyOrigin(request);
             if (request.method() == HttpMethod.OPTIONS) {
@@ -172,6 +213,10 @@ public final class StatsApi {
                 Replies.methodNotAllowed(request, "GET, HEAD, OPTIONS");
                 return;
             }
+            if (guarded && !admitted(request)) {
+                return;
+            }
+            String cache = guarded && !access.isOpen() ? PRIVATE_CACHE : API_CACHE;
             Callable<Answer> read;
             try {
                 read = endpoint.prepare(new StatsParams(QueryString.parse(request.query())::get, clock.millis()));
@@ -183,7 +228,7 @@ public final class StatsApi {
                 if (!request.response().ended() && !request.response().closed()) {
                     request.response()
                             .putHeader("Content-Type", answer.contentType())
-                            .putHeader("Cache-Control", API_CACHE);
+                            .putHeader("Cache-Control", cache);
                     end(request, Buffer.buffer(answer.body()));
                 }
             });
@@ -215,10 +260,13 @@ public final class StatsApi {
         return sources.length() == 0 ? "'none'" : sources.toString();
     }
 
-    private Handler<HttpServerRequest> file(Buffer body, String contentType, String cacheControl) {
+    private Handler<HttpServerRequest> file(Buffer body, String contentType, String cacheControl, boolean guarded) {
         return request -> {
             if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
                 Replies.methodNotAllowed(request, "GET, HEAD");
+                return;
+            }
+            if (guarded && !admitted(request)) {
                 return;
             }
             request.response()
