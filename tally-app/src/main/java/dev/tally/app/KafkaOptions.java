@@ -39,6 +39,20 @@ public final class KafkaOptions {
         return topic + ".dlq";
     }
 
+    /** The topic of custom events beside {@link #topic}: {@code <topic>.events}. */
+    public String eventsTopic() {
+        return eventsTopic(topic);
+    }
+
+    /**
+     * The topic of custom events beside a page-view topic. Custom events are event format v2 with an
+     * {@code event} field; they have a topic of their own so that no consumer of page views, of any
+     * version, counts one as a page view.
+     */
+    public static String eventsTopic(String topic) {
+        return topic + ".events";
+    }
+
     /** Admin client properties: the cluster plus every pass-through property an admin client knows. */
     public Properties adminProperties() {
         Properties p = new Properties();
@@ -55,8 +69,8 @@ public final class KafkaOptions {
     }
 
     /**
-     * Checks that the cluster answers within {@code timeout} and that {@link #topic} and its
-     * dead-letter topic exist, creating the missing ones with {@code partitions} partitions and a
+     * Checks that the cluster answers within {@code timeout} and that {@link #topic}, its
+     * dead-letter topic and its events topic exist, creating the missing ones with {@code partitions} partitions and a
      * replication factor of min(3, brokers).
      *
      * @throws StartupException if the cluster cannot be reached or a topic cannot be created
@@ -67,7 +81,7 @@ public final class KafkaOptions {
                     .nodes().get(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS).size();
             Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             List<NewTopic> missing = new ArrayList<>();
-            for (String t : List.of(topic, deadLetterTopic())) {
+            for (String t : List.of(topic, deadLetterTopic(), eventsTopic())) {
                 if (!existing.contains(t)) {
                     Map<String, String> configs = new HashMap<>();
                     if (brokers >= 3) {

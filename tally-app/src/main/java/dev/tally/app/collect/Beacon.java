@@ -13,12 +13,15 @@ import dev.tally.app.event.ReferrerHost;
 import dev.tally.app.event.Text;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One beacon as a browser (or any client) sends it to {@code POST /api/event}: the page, where the
- * reader came from, and optionally the site, the time and an event id. {@link #parse} is the whole
- * validation of the collector; what it accepts always decodes as event format v1 with the same
- * values (the event package's {@link PagePath} and {@link EventFields} rules are applied here too),
+ * reader came from, and optionally the site, the time, an event id, and a custom event's name and
+ * properties. {@link #parse} is the whole validation of the collector; what it accepts always
+ * decodes as event format v2 with the same values (the event package's {@link PagePath} and {@link EventFields} rules are applied here too),
  * so that an accepted beacon is never a dead letter later.
  *
  * @param path the page in {@linkplain PagePath canonical form}: from {@code path}, else the path of {@code url}
@@ -28,8 +31,17 @@ import java.io.IOException;
  * @param ts the client's timestamp in epoch milliseconds, or {@code null} to take the collector's clock
  * @param id the client's event id, or {@code null}
  * @param origin the origin of {@code url} ({@code https://blog.example}), or {@code null} without an absolute url
+ * @param campaign the campaign named by the query of {@code url}
+ * @param event the custom event's name, or {@code null} for a page view
+ * @param props the custom event's properties (empty for a page view), names and values as text
  */
-public record Beacon(String path, String referrer, String site, Long ts, String id, String origin) {
+public record Beacon(String path, String referrer, String site, Long ts, String id, String origin, Campaign campaign,
+        String event, Map<String, String> props) {
+
+    /** A page view without campaign. */
+    Beacon(String path, String referrer, String site, Long ts, String id, String origin) {
+        this(path, referrer, site, ts, id, origin, Campaign.NONE, null, Map.of());
+    }
 
     /** The largest body accepted, in bytes. */
     public static final int MAX_BODY = 16 * 1024;
@@ -69,6 +81,8 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
         String site = null;
         Long ts = null;
         String id = null;
+        String event = null;
+        Map<String, String> props = Map.of();
         try (JsonParser p = JSON.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new InvalidBeaconException("the body must be a JSON object");
@@ -83,6 +97,8 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
                     case "referrer" -> referrer = string(p, value, field);
                     case "site" -> site = string(p, value, field);
                     case "id" -> id = string(p, value, field);
+                    case "event" -> event = string(p, value, field);
+                    case "props" -> props = props(p, value);
                     case "ts" -> {
                         if (value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
                             ts = p.getLongValue();
@@ -118,13 +134,19 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
             if (raw == null) {
                 throw new InvalidBeaconException("url or path is required");
             }
+            if (event == null && !props.isEmpty()) {
+                throw new InvalidBeaconException("props belong to a custom event: name it in event");
+            }
             return new Beacon(
                     PagePath.canonical(raw),
                     referrer == null ? null : referrer(referrer, page),
                     site == null ? EventFields.DEFAULT_SITE : EventFields.site(site),
                     ts,
                     id == null ? null : EventFields.id(id),
-                    page == null ? null : page.origin());
+                    page == null ? null : page.origin(),
+                    Campaign.of(page == null ? path : page.path()),
+                    event == null ? null : EventFields.event(event),
+                    EventFields.props(props));
         } catch (InvalidFieldException e) {
             throw new InvalidBeaconException(e.getMessage());
         }
@@ -154,16 +176,25 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
         return kept;
     }
 
+    /** The page view as event format v2 JSON, without what the collector adds from the request. */
+    public byte[] toEvent(long now, String visitor) {
+        return toEvent(now, visitor, null, null);
+    }
+
     /**
-     * The page view as event format v1 JSON.
+     * The page view or custom event as event format v2 JSON: v1's fields, {@code "v":2}, and the
+     * dimensions that are known (an unknown one is left out, not written as null).
      *
      * @param now the collector's clock, used when the client sent no {@code ts}
      * @param visitor the visitor hash, or {@code null}
+     * @param software the reader's software, or {@code null} when unknown
+     * @param country the reader's country, or {@code null} when unknown
      */
-    public byte[] toEvent(long now, String visitor) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(128 + path.length());
+    byte[] toEvent(long now, String visitor, Software software, String country) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(192 + path.length());
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
+            g.writeNumberField("v", 2);
             g.writeStringField("path", path);
             g.writeNumberField("ts", ts == null ? now : ts);
             g.writeStringField("site", site);
@@ -176,11 +207,68 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
             if (id != null) {
                 g.writeStringField("id", id);
             }
+            optional(g, "source", campaign.source());
+            optional(g, "medium", campaign.medium());
+            optional(g, "campaign", campaign.campaign());
+            if (software != null) {
+                optional(g, "browser", software.browser());
+                optional(g, "browser_version", software.browserVersion());
+                optional(g, "os", software.os());
+                optional(g, "os_version", software.osVersion());
+                optional(g, "device", software.device());
+            }
+            optional(g, "country", country);
+            if (event != null) {
+                g.writeStringField("event", event);
+                if (!props.isEmpty()) {
+                    g.writeObjectFieldStart("props");
+                    for (Map.Entry<String, String> e : props.entrySet()) {
+                        g.writeStringField(e.getKey(), e.getValue());
+                    }
+                    g.writeEndObject();
+                }
+            }
             g.writeEndObject();
         } catch (IOException e) {
             throw new IllegalStateException("writing to memory cannot fail", e);
         }
         return out.toByteArray();
+    }
+
+    private static void optional(JsonGenerator g, String field, String value) throws IOException {
+        if (value != null) {
+            g.writeStringField(field, value);
+        }
+    }
+
+    /**
+     * A custom event's properties: an object of strings, numbers and booleans, kept as text. At most
+     * {@link EventFields#MAX_PROPS} are read: the body's size bounds the rest, and they are refused.
+     */
+    private static Map<String, String> props(JsonParser p, JsonToken value) throws IOException, InvalidBeaconException {
+        if (value == JsonToken.VALUE_NULL) {
+            return Map.of();
+        }
+        if (value != JsonToken.START_OBJECT) {
+            throw new InvalidBeaconException("props must be an object of strings, numbers or booleans");
+        }
+        Map<String, String> props = new LinkedHashMap<>();
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            if (v != JsonToken.VALUE_STRING && v != JsonToken.VALUE_NUMBER_INT && v != JsonToken.VALUE_NUMBER_FLOAT
+                    && v != JsonToken.VALUE_TRUE && v != JsonToken.VALUE_FALSE) {
+                throw new InvalidBeaconException("props must be an object of strings, numbers or booleans");
+            }
+            if (props.put(name, p.getText()) != null) {
+                throw new InvalidBeaconException("props names a property twice");
+            }
+            if (props.size() > EventFields.MAX_PROPS) {
+                throw new InvalidBeaconException("props has more than " + EventFields.MAX_PROPS + " properties");
+            }
+        }
+        return Collections.unmodifiableMap(props);
     }
 
     private static String string(JsonParser p, JsonToken value, String field) throws IOException, InvalidBeaconException {

@@ -11,7 +11,8 @@ import ua_parser.Parser;
  * maintained patterns classify as a spider. Only the first {@link #MAX_USER_AGENT} characters are
  * looked at — a browser's is far shorter, and hundreds of expressions over a 100 KB header would
  * be work any client could ask for. Verdicts are cached per (cut) user agent, in a cache bounded
- * in bytes, so that a flood of random agents cannot grow memory.
+ * in bytes, so that a flood of random agents cannot grow memory; a reader's verdict is its
+ * {@link Software}, reduced in the same look at the agent.
  */
 public final class BotFilter {
 
@@ -25,7 +26,7 @@ public final class BotFilter {
         "okhttp", "apache-httpclient", "axios/", "node-fetch", "node", "libwww-perl", "ruby", "php", "httpie/", "wrk"};
 
     private final Parser parser = new Parser();
-    private final Cache<String, Boolean> verdicts;
+    private final Cache<String, Software> verdicts;
 
     public BotFilter() {
         this(DEFAULT_MAX_BYTES);
@@ -34,7 +35,7 @@ public final class BotFilter {
     BotFilter(long maxBytes) {
         verdicts = Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
-                .weigher((String ua, Boolean verdict) -> 96 + 2 * ua.length())
+                .weigher((String ua, Software verdict) -> 256 + 2 * ua.length())
                 .build();
     }
 
@@ -44,8 +45,13 @@ public final class BotFilter {
     }
 
     public boolean isBot(String userAgent) {
+        return software(userAgent) == Software.ROBOT;
+    }
+
+    /** The reader's software, or {@link Software#ROBOT} for a robot. */
+    Software software(String userAgent) {
         if (userAgent == null || userAgent.isBlank()) {
-            return true;
+            return Software.ROBOT;
         }
         return verdicts.get(cut(userAgent), this::classify);
     }
@@ -56,7 +62,11 @@ public final class BotFilter {
         return verdicts.policy().eviction().orElseThrow().weightedSize().orElseThrow();
     }
 
-    private boolean classify(String userAgent) {
+    private Software classify(String userAgent) {
+        return isRobot(userAgent) ? Software.ROBOT : Software.of(parser, userAgent);
+    }
+
+    private boolean isRobot(String userAgent) {
         if ("Spider".equals(parser.parseDevice(userAgent).family)) {
             return true;
         }

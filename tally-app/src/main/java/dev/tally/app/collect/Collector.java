@@ -39,6 +39,7 @@ public final class Collector {
     private final Set<String> allowedSites;
     private final Origins origins;
     private final ClientAddress clients;
+    private final Countries countries;
     private final long maxAgeMs;
     private final Clock clock;
     private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
@@ -51,18 +52,19 @@ public final class Collector {
     public Collector(EventPublisher publisher, VisitorHash visitors, BotFilter bots, RateLimiter rateLimiter,
             Clock clock, MeterRegistry registry) {
         this(publisher, visitors, bots, rateLimiter, Set.of(), Origins.of(List.of()), ClientAddress.direct(),
-                Beacon.DEFAULT_MAX_AGE_MS, clock, registry);
+                Countries.NONE, Beacon.DEFAULT_MAX_AGE_MS, clock, registry);
     }
 
     /**
      * @param allowedSites the sites beacons may name; empty accepts any
      * @param origins the pages beacons may come from
      * @param clients where the client address is taken from (the TCP peer, or {@code X-Forwarded-For} behind proxies)
+     * @param countries the country of a client address ({@link Countries#NONE} without {@code --geoip})
      * @param maxAgeMs how old a beacon's {@code ts} may be
      */
     Collector(EventPublisher publisher, VisitorHash visitors, BotFilter bots, RateLimiter rateLimiter,
-            Set<String> allowedSites, Origins origins, ClientAddress clients, long maxAgeMs, Clock clock,
-            MeterRegistry registry) {
+            Set<String> allowedSites, Origins origins, ClientAddress clients, Countries countries, long maxAgeMs,
+            Clock clock, MeterRegistry registry) {
         this.publisher = publisher;
         this.visitors = visitors;
         this.bots = bots;
@@ -70,6 +72,7 @@ public final class Collector {
         this.allowedSites = Set.copyOf(allowedSites);
         this.origins = origins;
         this.clients = clients;
+        this.countries = countries;
         this.maxAgeMs = maxAgeMs;
         this.clock = clock;
         for (Outcome o : Outcome.values()) {
@@ -158,14 +161,18 @@ public final class Collector {
         }
         // Cut before anything looks at it: the robot patterns, the verdict cache's key, the hash.
         String userAgent = BotFilter.cut(request.getHeader("User-Agent"));
-        if (bots.isBot(userAgent)) {
+        Software software = bots.software(userAgent);
+        if (software == Software.ROBOT) {
             outcomes.get(Outcome.BOT).increment();
             Replies.json(request, 202, "{\"status\":\"accepted\"}");
             return;
         }
         String visitor = visitors.hash(client, userAgent, beacon.site());
         Context context = Vertx.currentContext();
-        publisher.publish(beacon.path(), beacon.toEvent(now, visitor), error -> {
+        byte[] event = beacon.toEvent(now, visitor, software, countries.of(client));
+        // Custom events have a topic of their own: a consumer of page views never counts one as a view.
+        EventPublisher.Send send = beacon.event() == null ? publisher::publish : publisher::publishEvent;
+        send.publish(beacon.path(), event, error -> {
             Runnable answer = () -> {
                 if (error == null) {
                     ackTime.record(System.nanoTime() - arrived, TimeUnit.NANOSECONDS);

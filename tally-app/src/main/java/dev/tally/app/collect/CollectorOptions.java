@@ -3,6 +3,7 @@ package dev.tally.app.collect;
 import dev.tally.app.KafkaOptions;
 import dev.tally.app.event.EventFields;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -50,6 +51,13 @@ public final class CollectorOptions {
             description = "where the day's visitor-hash salt is kept, as FILE.<yyyy-mm-dd>, readable by its owner only (default: tally-data/visitor-salt)")
     Path saltFile;
 
+    @Option(names = "--geoip", paramLabel = "FILE",
+            description = "a country database in MaxMind's format (GeoLite2 or DB-IP Lite Country or City): each beacon's country is looked up in it"
+                    + " and only the country code is kept (default: none, countries unknown)")
+    Path geoip;
+
+    private Countries countries = Countries.NONE;
+
     @Option(names = "--max-in-flight", paramLabel = "N",
             description = "beacons waiting for Kafka's ack at once; more get 503 (default ${DEFAULT-VALUE})")
     int maxInFlight = 10_000;
@@ -86,6 +94,14 @@ public final class CollectorOptions {
         }
         if (maxAgeMs() <= 0) {
             throw new ParameterException(spec.commandLine(), "--max-age must be a positive duration such as 1h, 30m or PT2H, not " + maxAge);
+        }
+        if (geoip != null && countries == Countries.NONE) {
+            try {
+                countries = Countries.open(geoip);
+            } catch (IOException | RuntimeException e) {
+                throw new ParameterException(spec.commandLine(), "--geoip: " + geoip + " cannot be read as a MaxMind-format database ("
+                        + e.getMessage() + ")");
+            }
         }
     }
 
@@ -136,6 +152,6 @@ public final class CollectorOptions {
         VisitorHash visitors = new VisitorHash(saltFile, Clock.systemUTC());
         visitors.startDailyRotation();
         return new Collector(publisher, visitors, new BotFilter(), new RateLimiter(rateLimit), sites,
-                Origins.of(origins), clientAddress(), maxAgeMs(), Clock.systemUTC(), registry);
+                Origins.of(origins), clientAddress(), countries, maxAgeMs(), Clock.systemUTC(), registry);
     }
 }

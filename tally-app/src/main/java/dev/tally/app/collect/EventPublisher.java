@@ -2,6 +2,7 @@ package dev.tally.app.collect;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.tally.app.KafkaOptions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -30,6 +31,7 @@ public final class EventPublisher implements AutoCloseable {
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final String topic;
+    private final String eventsTopic;
     private final Semaphore inFlight;
     private final int maxInFlight;
 
@@ -62,6 +64,7 @@ public final class EventPublisher implements AutoCloseable {
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         this.producer = new KafkaProducer<>(p);
         this.topic = topic;
+        this.eventsTopic = KafkaOptions.eventsTopic(topic);
         this.inFlight = new Semaphore(maxInFlight);
         this.maxInFlight = maxInFlight;
     }
@@ -93,6 +96,21 @@ public final class EventPublisher implements AutoCloseable {
      *     with acks=all, or with the reason it is not
      */
     public void publish(String path, byte[] event, Consumer<Exception> done) {
+        send(topic, path, event, done);
+    }
+
+    /** Sends one custom event to the events topic ({@code <topic>.events}), keyed by its page; as {@link #publish}. */
+    public void publishEvent(String path, byte[] event, Consumer<Exception> done) {
+        send(eventsTopic, path, event, done);
+    }
+
+    /** {@link #publish} or {@link #publishEvent}. */
+    @FunctionalInterface
+    interface Send {
+        void publish(String path, byte[] event, Consumer<Exception> done);
+    }
+
+    private void send(String topic, String path, byte[] event, Consumer<Exception> done) {
         if (!inFlight.tryAcquire()) {
             done.accept(new IllegalStateException("too many events are waiting for Kafka"));
             return;

@@ -1,7 +1,13 @@
 package dev.tally.app.event;
 
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
 /**
- * The rules of event format v1's fields, one place for the collector and the decoder: whatever the
+ * The rules of event format v1's and v2's fields, one place for the collector and the decoder: whatever the
  * collector accepts, the decoder accepts, and whatever the decoder accepts fits the store's columns
  * on SQLite and PostgreSQL (a page's row key — site, path, day, visitor — stays under PostgreSQL's
  * index entry limit of about 2700 bytes). No text field may hold a control character or a lone
@@ -21,6 +27,32 @@ public final class EventFields {
     public static final int MAX_ID_BYTES = 256;
     /** 9999-12-31T23:59:59.999Z: later times are not times but garbage (and overflow date arithmetic). */
     public static final long MAX_TIMESTAMP = 253_402_300_799_999L;
+
+    /** The longest campaign value ({@code utm_source}, {@code utm_medium}, {@code utm_campaign}) kept, in characters. */
+    public static final int MAX_CAMPAIGN = 128;
+    /** The longest browser or operating-system name, in characters. */
+    public static final int MAX_SOFTWARE = 64;
+    /** The longest major version of a browser or operating system, in digits. */
+    public static final int MAX_VERSION = 8;
+    /** The classes of device, a fixed vocabulary: what a user agent can tell. */
+    public static final Set<String> DEVICES = Set.of("desktop", "mobile", "tablet", "other");
+    /** The longest custom event name, in bytes of UTF-8. */
+    public static final int MAX_EVENT_BYTES = 64;
+    /** The most properties a custom event may carry. */
+    public static final int MAX_PROPS = 10;
+    /** The longest property name, in bytes of UTF-8. */
+    public static final int MAX_PROP_NAME_BYTES = 64;
+    /** The longest property value, in bytes of UTF-8. */
+    public static final int MAX_PROP_VALUE_BYTES = 256;
+
+    /** ISO 3166-1 alpha-2, and {@code XK} (Kosovo), which the usual country databases use. */
+    private static final Set<String> COUNTRIES;
+
+    static {
+        Set<String> countries = new TreeSet<>(Arrays.asList(Locale.getISOCountries()));
+        countries.add("XK");
+        COUNTRIES = Set.copyOf(countries);
+    }
 
     private EventFields() {}
 
@@ -92,6 +124,98 @@ public final class EventFields {
             throw new InvalidFieldException("ts is after the year 9999 (epoch milliseconds expected)");
         }
         return ts;
+    }
+
+    /**
+     * A campaign value (from {@code utm_source}, {@code utm_medium}, {@code utm_campaign}, {@code ref}):
+     * 1 to {@link #MAX_CAMPAIGN} characters, no control characters.
+     */
+    public static String campaign(String field, String value) throws InvalidFieldException {
+        text(field, value);
+        if (value.isEmpty() || value.length() > MAX_CAMPAIGN) {
+            throw new InvalidFieldException(field + " must be 1 to " + MAX_CAMPAIGN + " characters");
+        }
+        return value;
+    }
+
+    /** A browser or operating-system name: 1 to {@link #MAX_SOFTWARE} characters, no control characters. */
+    public static String software(String field, String value) throws InvalidFieldException {
+        text(field, value);
+        if (value.isEmpty() || value.length() > MAX_SOFTWARE) {
+            throw new InvalidFieldException(field + " must be 1 to " + MAX_SOFTWARE + " characters");
+        }
+        return value;
+    }
+
+    /** Whether {@code value} is a major version: 1 to {@link #MAX_VERSION} ASCII digits. */
+    public static boolean isVersion(String value) {
+        int n = value.length();
+        if (n == 0 || n > MAX_VERSION) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A major version: 1 to {@link #MAX_VERSION} ASCII digits. */
+    public static String version(String field, String value) throws InvalidFieldException {
+        if (!isVersion(value)) {
+            throw new InvalidFieldException(field + " must be a major version, 1 to " + MAX_VERSION + " digits");
+        }
+        return value;
+    }
+
+    /** A device class, one of {@link #DEVICES}. */
+    public static String device(String value) throws InvalidFieldException {
+        if (!DEVICES.contains(value)) {
+            throw new InvalidFieldException("device must be one of desktop, mobile, tablet, other");
+        }
+        return value;
+    }
+
+    /** Whether {@code value} is an ISO 3166-1 alpha-2 country code in upper case (or {@code XK}). */
+    public static boolean isCountry(String value) {
+        return value.length() == 2 && COUNTRIES.contains(value);
+    }
+
+    /** A country: an ISO 3166-1 alpha-2 code in upper case ({@code DE}), or {@code XK}. */
+    public static String country(String value) throws InvalidFieldException {
+        if (!isCountry(value)) {
+            throw new InvalidFieldException("country must be an ISO 3166-1 alpha-2 code in upper case");
+        }
+        return value;
+    }
+
+    /** A custom event's name: 1 to {@link #MAX_EVENT_BYTES} bytes of UTF-8, no control characters. */
+    public static String event(String name) throws InvalidFieldException {
+        if (name.isEmpty()) {
+            throw new InvalidFieldException("event must not be empty");
+        }
+        return bounded("event", name, MAX_EVENT_BYTES);
+    }
+
+    /**
+     * A custom event's properties: at most {@link #MAX_PROPS}, each name 1 to
+     * {@link #MAX_PROP_NAME_BYTES} bytes and each value at most {@link #MAX_PROP_VALUE_BYTES} bytes
+     * of UTF-8, no control characters.
+     */
+    public static Map<String, String> props(Map<String, String> props) throws InvalidFieldException {
+        if (props.size() > MAX_PROPS) {
+            throw new InvalidFieldException("props has more than " + MAX_PROPS + " properties");
+        }
+        for (Map.Entry<String, String> e : props.entrySet()) {
+            if (e.getKey().isEmpty()) {
+                throw new InvalidFieldException("props has a property without a name");
+            }
+            bounded("a name in props", e.getKey(), MAX_PROP_NAME_BYTES);
+            bounded("props." + (e.getKey().length() <= MAX_PROP_NAME_BYTES ? e.getKey() : "?"), e.getValue(), MAX_PROP_VALUE_BYTES);
+        }
+        return props;
     }
 
     private static String bounded(String field, String value, int maxBytes) throws InvalidFieldException {
