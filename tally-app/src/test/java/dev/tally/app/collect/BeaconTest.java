@@ -84,9 +84,45 @@ class BeaconTest {
             "{\"path\":\"/x\",\"site\":\"my blog\"} | site must be",
             "{\"path\":\"/x\",\"site\":\"\u00e9\"} | site must be",
             "{\"path\":\"/x\",\"referrer\":\"https://a b.example/\"} | referrer has a host",
-            "{\"path\":\"/x\",\"referrer\":[]} | referrer must be a string"})
+            "{\"path\":\"/x\",\"referrer\":[]} | referrer must be a string",
+            "{\"path\":\"/x\",\"event\":\"\"} | event must not be empty",
+            "{\"path\":\"/x\",\"event\":5} | event must be a string",
+            "{\"path\":\"/x\",\"event\":\"sign\\u0000up\"} | event contains a control character",
+            "{\"path\":\"/x\",\"event\":\"\\ud800\"} | event contains a lone surrogate",
+            "{\"path\":\"/x\",\"props\":{\"a\":\"b\"}} | props belong to a custom event",
+            "{\"path\":\"/x\",\"event\":\"e\",\"props\":[\"a\"]} | props must be an object",
+            "{\"path\":\"/x\",\"event\":\"e\",\"props\":\"a\"} | props must be an object",
+            "{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\":{\"b\":1}}} | props must be an object of strings",
+            "{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\":null}} | props must be an object of strings",
+            "{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\":\"1\",\"a\":\"2\"}} | props names a property twice",
+            "{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"\":\"1\"}} | props has a property without a name",
+            "{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\\u0007\":\"1\"}} | a name in props contains a control character",
+            "{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\":\"\\u0000\"}} | props.a contains a control character"})
     void invalidBeaconsSayWhy(String json, String reason) {
         assertThatThrownBy(() -> parse(json)).isInstanceOf(InvalidBeaconException.class).hasMessageContaining(reason);
+    }
+
+    @Test
+    void aCustomEventHasANameAndBoundedProperties() throws Exception {
+        Beacon b = parse("{\"url\":\"https://blog.example/pricing?utm_source=news\",\"event\":\"signup\","
+                + "\"props\":{\"plan\":\"pro\",\"seats\":3,\"trial\":true,\"price\":9.5}}");
+        assertThat(b.event()).isEqualTo("signup");
+        assertThat(b.props()).containsExactly(java.util.Map.entry("plan", "pro"), java.util.Map.entry("seats", "3"),
+                java.util.Map.entry("trial", "true"), java.util.Map.entry("price", "9.5"));
+        assertThat(b.campaign()).isEqualTo(new Campaign("news", null, null));
+        assertThat(parse("{\"path\":\"/x\",\"event\":\"" + "e".repeat(64) + "\"}").event()).hasSize(64);
+        assertThatThrownBy(() -> parse("{\"path\":\"/x\",\"event\":\"" + "\u00e9".repeat(33) + "\"}"))
+                .hasMessageContaining("event is longer than 64 bytes");
+        StringBuilder many = new StringBuilder("{\"path\":\"/x\",\"event\":\"e\",\"props\":{");
+        for (int i = 0; i < 11; i++) {
+            many.append(i == 0 ? "" : ",").append("\"p").append(i).append("\":\"v\"");
+        }
+        assertThatThrownBy(() -> parse(many + "}}")).hasMessageContaining("more than 10 properties");
+        assertThat(parse(many.toString().replace(",\"p10\":\"v\"", "") + "}}").props()).hasSize(10);
+        assertThatThrownBy(() -> parse("{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\":\"" + "v".repeat(257) + "\"}}"))
+                .hasMessageContaining("props.a is longer than 256 bytes");
+        assertThatThrownBy(() -> parse("{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"" + "n".repeat(65) + "\":\"v\"}}"))
+                .hasMessageContaining("a name in props is longer than 64 bytes");
     }
 
     @Test

@@ -229,6 +229,11 @@ class HostileInputIT {
             "{\"url\":\"https://blog.example/x\",\"referrer\":\"https://" + "h".repeat(300) + "/\"}",
             "{\"url\":\"https://blog.example/x\",\"site\":\"my blog\"}",
             "{\"url\":\"javascript:alert(1)\"}",
+            "{\"url\":\"https://blog.example/x\",\"event\":\"sign\\u0000up\"}",
+            "{\"url\":\"https://blog.example/x\",\"event\":\"" + "e".repeat(65) + "\"}",
+            "{\"url\":\"https://blog.example/x\",\"event\":\"e\",\"props\":{\"a\":{\"deep\":[1]}}}",
+            "{\"url\":\"https://blog.example/x\",\"event\":\"e\",\"props\":{\"a\":\"" + "v".repeat(5000) + "\"}}",
+            "{\"url\":\"https://blog.example/x\",\"props\":{\"a\":\"b\"}}",
             "not json",
             "{\"url\":" + "[".repeat(50) + "]".repeat(50) + "}"}) {
             b.add(new Beacon(json.getBytes(UTF_8), headers(), 400));
