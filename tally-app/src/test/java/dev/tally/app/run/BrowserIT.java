@@ -4,9 +4,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.tally.app.PageViewTruth;
 import dev.tally.app.TallyProcess;
+import dev.tally.testkit.KafkaBrokerExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -26,7 +29,8 @@ import org.junit.jupiter.api.Test;
  * A real browser (Debian's headless Chromium) on a demo blog served from another origin that
  * embeds {@code tally.js}: the view is counted, a single-page navigation is counted, the widget
  * shows the count, an owner's own visit is not counted, and the dashboard renders its chart and
- * tables. A screenshot of the dashboard is kept in {@code target/browser/}.
+ * tables; a page's custom events, outbound link, download and 404 reach the events topic, and a
+ * reader with Global Privacy Control sends nothing where the tag respects it. A screenshot of the dashboard is kept in {@code target/browser/}.
  */
 class BrowserIT {
 
@@ -40,6 +44,7 @@ class BrowserIT {
     static String base;
     static HttpServer blog;
     static String blogBase;
+    static int kafkaPort;
 
     @BeforeAll
     static void start() throws Exception {
@@ -50,11 +55,17 @@ class BrowserIT {
             Assumptions.abort("chromium is not installed (apt-get install chromium); the browser test is skipped");
         }
         dir = Files.createTempDirectory("tally-browser-");
-        tally = TallyProcess.start(dir, "run", "--port", "0", "--kafka-port", String.valueOf(TallyProcess.freeKafkaPort()), "--rate-limit", "0");
+        kafkaPort = TallyProcess.freeKafkaPort();
+        tally = TallyProcess.start(dir, "run", "--port", "0", "--kafka-port", String.valueOf(kafkaPort), "--rate-limit", "0");
         base = tally.await("dashboard:\\s+(http://\\S+)/", Duration.ofSeconds(120));
         blog = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         blog.createContext("/", exchange -> {
-            String page = exchange.getRequestURI().getPath().equals("/private") ? "private.html" : "post.html";
+            String page = switch (exchange.getRequestURI().getPath()) {
+                case "/private" -> "private.html";
+                case "/pricing" -> "events.html";
+                case "/dnt" -> "dnt.html";
+                default -> "post.html";
+            };
             byte[] body;
             try (InputStream in = BrowserIT.class.getResourceAsStream("/demo-blog/" + page)) {
                 body = new String(in.readAllBytes(), UTF_8).replace("{{TALLY}}", base).getBytes(UTF_8);
@@ -117,6 +128,30 @@ class BrowserIT {
         browse(base + "/", "--screenshot=" + png, "--window-size=1280,1000");
         assertThat(png).exists();
         assertThat(Files.size(png)).isGreaterThan(10_000);
+    }
+
+    @Test
+    void customEventsOutboundLinksDownloadsAndNotFoundPagesAreSentAndGlobalPrivacyControlIsRespected() throws Exception {
+        browse(blogBase + "/dnt", "--dump-dom");
+        browse(blogBase + "/pricing", "--dump-dom");
+        ObjectMapper json = new ObjectMapper();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+            assertThat(PageViewTruth.get(base + "/api/views?site=shop&path=/pricing").get("views").asLong()).isEqualTo(1);
+            List<String> events = new ArrayList<>();
+            for (var r : KafkaBrokerExtension.readAll("127.0.0.1:" + kafkaPort, "pageviews.events")) {
+                JsonNode e = json.readTree(r.value());
+                assertThat(e.get("site").asText()).isEqualTo("shop");
+                events.add(e.get("event").asText() + " " + e.path("props"));
+            }
+            assertThat(events).containsExactlyInAnyOrder(
+                    "404 {\"path\":\"/pricing\"}",
+                    "newsletter {\"list\":\"weekly\",\"issue\":\"12\"}",
+                    "signup {\"plan\":\"pro\"}",
+                    "outbound {\"url\":\"https://elsewhere.example/read?x=1\"}",
+                    "download {\"url\":\"" + blogBase + "/files/guide.pdf\"}");
+        });
+        // The reader with Global Privacy Control sent neither a view nor an event.
+        assertThat(PageViewTruth.get(base + "/api/views?site=shop&path=/dnt").get("views").asLong()).isZero();
     }
 
     private static long views(String path) throws Exception {
