@@ -63,6 +63,23 @@ class ConfigurationTest {
     }
 
     @Test
+    void theDashboardsSecretsComeFromTheEnvironmentOrTheFileAndNeverShowInHelp() throws Exception {
+        Path f = file("serve.token-file=/etc/tally/tokens\nrun.dashboard-password=from-the-file\npublic-sites=blog\n");
+        for (String command : new String[] {"serve", "run"}) {
+            CommandLine cli = new CommandLine(new TallyMain());
+            Map.Entry<Configuration, String[]> config = Configuration.load(new String[] {"--config", f.toString(), command},
+                    Map.of("TALLY_DASHBOARD_PASSWORD", "from-the-environment"));
+            config.getKey().install(cli);
+            cli.parseArgs(config.getKey().withKafkaArguments(cli, config.getValue()));
+            CommandSpec spec = cli.getSubcommands().get(command).getCommandSpec();
+            assertThat((String) spec.findOption("--dashboard-password").getValue()).as(command).isEqualTo("from-the-environment");
+            assertThat((String) spec.findOption("--public-sites").getValue()).as(command).isEqualTo("blog");
+            assertThat(cli.getSubcommands().get(command).getUsageMessage()).as(command)
+                    .doesNotContain("from-the-environment").doesNotContain("from-the-file");
+        }
+    }
+
+    @Test
     void aKeyThatNamesNoOptionIsRefused() throws Exception {
         Path f = file("bootstrap-server=typo:1\n");
         assertThatThrownBy(() -> parse(Map.of(), "--config", f.toString(), "aggregate"))

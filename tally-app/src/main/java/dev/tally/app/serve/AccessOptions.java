@@ -27,9 +27,10 @@ public final class AccessOptions {
                     + " as Authorization: Bearer TOKEN or as the Basic password")
     Path tokenFile;
 
-    @Option(names = "--public-sites", split = ",", paramLabel = "SITE,...",
+    // One string rather than a list, so that it can come from the environment or the file too.
+    @Option(names = "--public-sites", paramLabel = "SITE,...",
             description = "with --dashboard-password or --token-file: these sites' stats and dashboard stay open to all")
-    Set<String> publicSites = new LinkedHashSet<>();
+    String publicSites;
 
     /**
      * The access policy the options describe: open to all without a secret.
@@ -64,15 +65,19 @@ public final class AccessOptions {
                 throw new ParameterException(spec.commandLine(), "--token-file: " + tokenFile + " holds no token");
             }
         }
-        for (String site : publicSites) {
+        Set<String> open = new LinkedHashSet<>();
+        for (String site : publicSites == null || publicSites.isBlank() ? new String[0] : publicSites.split(",", -1)) {
+            open.add(site.strip());
+        }
+        for (String site : open) {
             if (!EventFields.isSite(site)) {
                 throw new ParameterException(spec.commandLine(), "--public-sites: " + site + " is not a site label (1 to "
                         + EventFields.MAX_SITE + " of A-Z a-z 0-9 . _ -)");
             }
         }
-        if (secrets.isEmpty() && !publicSites.isEmpty()) {
+        if (secrets.isEmpty() && !open.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "--public-sites needs --dashboard-password or --token-file");
         }
-        return secrets.isEmpty() ? Access.OPEN : new Access(secrets, publicSites);
+        return secrets.isEmpty() ? Access.OPEN : new Access(secrets, open);
     }
 }
