@@ -63,11 +63,12 @@ public final class BotFilter {
     }
 
     private Software classify(String userAgent) {
-        return isRobot(userAgent) ? Software.ROBOT : Software.of(parser, userAgent);
+        String device = parser.parseDevice(userAgent).family;
+        return isRobot(userAgent, device) ? Software.ROBOT : Software.of(parser, userAgent, device);
     }
 
-    private boolean isRobot(String userAgent) {
-        if ("Spider".equals(parser.parseDevice(userAgent).family)) {
+    private static boolean isRobot(String userAgent, String device) {
+        if ("Spider".equals(device)) {
             return true;
         }
         // Headless browsers and HTTP libraries are scripts, not readers; ua-parser leaves some of them out.

@@ -3,8 +3,9 @@ package dev.tally.app.collect;
 import dev.tally.app.event.EventFields;
 import dev.tally.app.event.Text;
 import java.util.Locale;
-import ua_parser.Client;
+import ua_parser.OS;
 import ua_parser.Parser;
+import ua_parser.UserAgent;
 
 /**
  * What a user agent says about the reader's software, reduced to what a dashboard shows: the
@@ -22,16 +23,21 @@ record Software(String browser, String browserVersion, String os, String osVersi
     /** What a user agent of a robot reduces to: nothing is produced for it. */
     static final Software ROBOT = new Software(null, null, null, null, "other");
 
-    /** Reduces a user agent that is not a robot's; the parser is the ua-parser project's maintained patterns. */
-    static Software of(Parser parser, String userAgent) {
-        Client c = parser.parse(userAgent);
-        String os = name(c.os == null ? null : c.os.family);
+    /**
+     * Reduces a user agent that is not a robot's with the ua-parser project's maintained patterns.
+     *
+     * @param deviceFamily what the parser's device patterns said, already asked for the robot verdict
+     */
+    static Software of(Parser parser, String userAgent, String deviceFamily) {
+        UserAgent browser = parser.parseUserAgent(userAgent);
+        OS system = parser.parseOS(userAgent);
+        String os = name(system == null ? null : system.family);
         return new Software(
-                name(c.userAgent == null ? null : c.userAgent.family),
-                version(c.userAgent == null ? null : c.userAgent.major),
+                name(browser == null ? null : browser.family),
+                version(browser == null ? null : browser.major),
                 os,
-                version(c.os == null ? null : c.os.major),
-                device(userAgent, c.device == null ? null : c.device.family, os));
+                version(system == null ? null : system.major),
+                device(userAgent, deviceFamily, os));
     }
 
     /**
