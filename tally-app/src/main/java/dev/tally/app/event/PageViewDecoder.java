@@ -64,6 +64,7 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
         String visitor = null;
         String id = null;
         long ts = recordTimestamp;
+        V2Fields v2 = null;
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new InvalidEventException("not a JSON object");
@@ -87,7 +88,16 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
                         }
                         ts = p.getLongValue();
                     }
-                    default -> p.skipChildren();
+                    default -> {
+                        if (V2Fields.isField(field)) {
+                            if (v2 == null) {
+                                v2 = new V2Fields();
+                            }
+                            v2.read(field, p, value);
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
                 }
             }
             if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
@@ -104,7 +114,7 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
         try {
             // Referrers vary too much to cache (query strings): each is checked, and its host parsed, once.
             String kept = referrer == null ? null : EventFields.keptReferrer(referrer);
-            return new PageView(
+            PageView v1 = new PageView(
                     path,
                     EventFields.timestamp(ts),
                     site == null ? EventFields.DEFAULT_SITE : site,
@@ -112,6 +122,7 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
                     EventFields.referrerHost(kept),
                     visitor == null ? null : EventFields.visitor(visitor),
                     id == null ? null : EventFields.id(id));
+            return v2 == null ? v1 : v2.addTo(v1);
         } catch (InvalidFieldException e) {
             throw new InvalidEventException(e.getMessage());
         }

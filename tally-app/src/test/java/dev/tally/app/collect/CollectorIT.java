@@ -3,6 +3,8 @@ package dev.tally.app.collect;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.KafkaOptions;
+import dev.tally.app.event.Dimensions;
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
 import dev.tally.app.http.Metrics;
@@ -13,6 +15,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The collector against a real broker: what it accepts is in Kafka as event format v1 (keyed by
@@ -45,13 +49,17 @@ class CollectorIT {
     static WebServer guarded;
 
     @BeforeAll
-    static void start() {
+    static void start(@TempDir Path dir) throws Exception {
         topic = KAFKA.createTopic(KAFKA.uniqueTopic("beacons"), 4);
+        KAFKA.createTopic(KafkaOptions.eventsTopic(topic), 2);
         publisher = new EventPublisher(KAFKA.bootstrapServers(), topic, Map.of(), 1_000);
         publisher.warmUp();
         metrics = new Metrics();
         open = new WebServer();
-        new Collector(publisher, new VisitorHash(null, Clock.systemUTC()), new BotFilter(), new RateLimiter(0),
+        Path geoip = dir.resolve("countries.mmdb");
+        new MmdbWriter("GeoLite2-Country").put("127.0.0.0", 8, Map.of("country", Map.of("iso_code", "NZ"))).write(geoip);
+        new Collector(publisher, new VisitorHash(null, Clock.systemUTC()), new BotFilter(), new RateLimiter(0), Set.of(),
+                Origins.of(List.of()), ClientAddress.direct(), Countries.open(geoip), Beacon.DEFAULT_MAX_AGE_MS,
                 Clock.systemUTC(), metrics.registry()).routes(open);
         open.route("/metrics", metrics::handle);
         open.start("127.0.0.1", 0);
@@ -125,6 +133,36 @@ class CollectorIT {
                 assertThat(v).extracting(PageView::path, PageView::site).containsExactly("/about", "blog");
             }
         }
+    }
+
+    @Test
+    void campaignsSoftwareAndCountryTravelAsV2AndCustomEventsHaveTheirOwnTopic() throws Exception {
+        String chrome = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+        assertThat(post(open, "text/plain", HttpRequest.BodyPublishers.ofString(
+                "{\"url\":\"https://blog.example/launch?utm_source=news&utm_medium=email&utm_campaign=Winter+Sale#x\",\"id\":\"v2-1\"}"),
+                chrome).statusCode()).isEqualTo(202);
+        assertThat(post(open, "text/plain", HttpRequest.BodyPublishers.ofString(
+                "{\"url\":\"https://blog.example/pricing\",\"event\":\"signup\",\"props\":{\"plan\":\"pro\",\"seats\":3},\"id\":\"v2-2\"}"),
+                BROWSER).statusCode()).isEqualTo(202);
+
+        PageViewDecoder decoder = new PageViewDecoder();
+        List<String> views = KAFKA.readAll(topic).stream().map(r -> new String(r.value(), UTF_8)).filter(v -> v.contains("\"v2-")).toList();
+        assertThat(views).hasSize(1);
+        assertThat(views.get(0)).startsWith("{\"v\":2,").doesNotContain("Android 10; K").doesNotContain("127.0.0.1");
+        PageView view = decoder.decode(views.get(0).getBytes(UTF_8), 0);
+        assertThat(view.path()).isEqualTo("/launch");
+        assertThat(view.event()).isNull();
+        assertThat(view.dimensions()).isEqualTo(new Dimensions("news", "email", "Winter Sale", "Chrome Mobile", "131",
+                "Android", "10", "mobile", "NZ"));
+
+        List<ConsumerRecord<byte[], byte[]>> events = KAFKA.readAll(KafkaOptions.eventsTopic(topic));
+        assertThat(events).hasSize(1);
+        assertThat(new String(events.get(0).key(), UTF_8)).isEqualTo("/pricing");
+        PageView event = decoder.decode(events.get(0));
+        assertThat(event.event()).isEqualTo("signup");
+        assertThat(event.props()).isEqualTo(Map.of("plan", "pro", "seats", "3"));
+        assertThat(event.dimensions()).extracting(Dimensions::browser, Dimensions::device, Dimensions::country)
+                .containsExactly("Firefox", "desktop", "NZ");
     }
 
     @Test

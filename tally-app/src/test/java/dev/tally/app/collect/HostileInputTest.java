@@ -3,6 +3,7 @@ package dev.tally.app.collect;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.event.Dimensions;
 import dev.tally.app.event.EventFields;
 import dev.tally.app.event.InvalidFieldException;
 import dev.tally.app.event.PagePath;
@@ -56,8 +57,10 @@ class HostileInputTest {
         Statistics.collect("accepted");
         PageView v = decoder.decode(b.toEvent(NOW, "AAAAAAAAAAAAAAAAAAAAAA"), 0);
         assertStorable(v);
-        assertThat(v).isEqualTo(new PageView(b.path(), b.ts() == null ? NOW : b.ts(), b.site(), b.referrer(),
-                "AAAAAAAAAAAAAAAAAAAAAA", b.id()));
+        PageView v1 = new PageView(b.path(), b.ts() == null ? NOW : b.ts(), b.site(), b.referrer(), "AAAAAAAAAAAAAAAAAAAAAA", b.id());
+        assertThat(v).isEqualTo(new PageView(v1.path(), v1.timestamp(), v1.site(), v1.referrer(), v1.referrerHost(), v1.visitor(),
+                v1.id(), new Dimensions(b.campaign().source(), b.campaign().medium(), b.campaign().campaign(), null, null, null,
+                null, null, null), b.event(), b.props()));
     }
 
     @Property(tries = 5000)
@@ -93,6 +96,24 @@ class HostileInputTest {
             String host = ReferrerHost.of(v.referrer());
             assertThat(host == null || host.length() <= ReferrerHost.MAX_LENGTH).isTrue();
         }
+        Dimensions d = v.dimensions();
+        for (String s : new String[] {d.source(), d.medium(), d.campaign(), d.browser(), d.os(), v.event()}) {
+            if (s != null) {
+                assertThat(Text.problem(s)).isNull();
+                assertThat(s).isNotEmpty().hasSizeLessThanOrEqualTo(EventFields.MAX_CAMPAIGN);
+            }
+        }
+        for (String s : new String[] {d.browserVersion(), d.osVersion()}) {
+            assertThat(s == null || s.matches("[0-9]{1,8}")).as(s).isTrue();
+        }
+        assertThat(d.device() == null || EventFields.DEVICES.contains(d.device())).isTrue();
+        assertThat(d.country() == null || d.country().matches("[A-Z]{2}")).isTrue();
+        assertThat(v.props()).hasSizeLessThanOrEqualTo(EventFields.MAX_PROPS);
+        v.props().forEach((k, val) -> {
+            assertThat(Text.problem(k)).isNull();
+            assertThat(Text.problem(val)).isNull();
+            assertThat(val.getBytes(UTF_8).length).isLessThanOrEqualTo(EventFields.MAX_PROP_VALUE_BYTES);
+        });
         for (String s : new String[] {v.visitor(), v.id()}) {
             if (s != null) {
                 assertThat(Text.problem(s)).isNull();
@@ -138,13 +159,17 @@ class HostileInputTest {
 
     @Provide
     Arbitrary<byte[]> bodies() {
-        Arbitrary<String> field = Arbitraries.of("path", "url", "site", "referrer", "visitor", "id", "ts", "x");
+        Arbitrary<String> field = Arbitraries.of("path", "url", "site", "referrer", "visitor", "id", "ts", "x", "v", "source",
+                "medium", "campaign", "browser", "browser_version", "os", "os_version", "device", "country", "event", "props");
         Arbitrary<String> value = Arbitraries.frequencyOf(
                 net.jqwik.api.Tuple.of(6, text().map(HostileInputTest::jsonString)),
                 net.jqwik.api.Tuple.of(2, paths().map(HostileInputTest::jsonString)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.of("0", "-1", "1780000000000", "1779999000000", "253402300799999",
                         "253402300800000", "9223372036854775807", "99999999999999999999999", "1.5", "1e400", "null", "true",
-                        "\"1780000000000\"", "[]", "{}", "[".repeat(40) + "]".repeat(40), "\"site\"", "\"blog\"")));
+                        "\"1780000000000\"", "[]", "{}", "[".repeat(40) + "]".repeat(40), "\"site\"", "\"blog\"",
+                        "\"desktop\"", "\"DE\"", "\"de\"", "\"131\"", "{\"plan\":\"pro\"}", "{\"n\":1,\"b\":true}",
+                        "{\"a\":{\"b\":\"c\"}}", "{\"\":\"x\"}", "{\"a\":\"\\u0000\"}")),
+                net.jqwik.api.Tuple.of(1, paths().map(p -> jsonString("https://blog.example" + p + "?utm_source=" + p))));
         Arbitrary<String> member = Combinators.combine(field, value).as((f, v) -> "\"" + f + "\":" + v);
         // A plausible page first, most of the time, so that many events get past the first refusal.
         Arbitrary<String> page = Arbitraries.of("/", "a", "\u00e9", "e\u0301", "%C3%A9", "%2F", "..", ".", ";", "\u20ac", "?q", "%41")

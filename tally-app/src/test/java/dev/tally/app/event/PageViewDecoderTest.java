@@ -29,6 +29,61 @@ class PageViewDecoderTest {
     }
 
     @Test
+    void aV2RecordKeepsItsDimensionsAndAV1RecordHasNone() throws Exception {
+        PageView v = decode("{\"v\":2,\"path\":\"/x\",\"ts\":42,\"site\":\"blog\",\"source\":\"news\",\"medium\":\"email\","
+                + "\"campaign\":\"Winter Sale\",\"browser\":\"Chrome Mobile\",\"browser_version\":\"131\",\"os\":\"Android\","
+                + "\"os_version\":\"10\",\"device\":\"mobile\",\"country\":\"DE\"}");
+        assertThat(v).isEqualTo(new PageView("/x", 42, "blog", null, null, null, null, new Dimensions("news", "email",
+                "Winter Sale", "Chrome Mobile", "131", "Android", "10", "mobile", "DE"), null, java.util.Map.of()));
+        assertThat(decode("{\"path\":\"/x\"}").dimensions()).isSameAs(Dimensions.NONE);
+        PageView e = decode("{\"v\":2,\"path\":\"/pricing\",\"event\":\"signup\",\"props\":{\"plan\":\"pro\",\"seats\":\"3\"},\"country\":\"XK\"}");
+        assertThat(e.event()).isEqualTo("signup");
+        assertThat(e.props()).containsExactly(java.util.Map.entry("plan", "pro"), java.util.Map.entry("seats", "3"));
+        assertThat(e.dimensions().country()).isEqualTo("XK");
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "{\"path\":\"/x\",\"source\":\"\"}|source must be 1 to 128 characters",
+        "{\"path\":\"/x\",\"medium\":7}|medium must be a string",
+        "{\"path\":\"/x\",\"campaign\":\"a\\u0000b\"}|campaign contains a control character",
+        "{\"path\":\"/x\",\"browser\":\"\\ud800\"}|browser contains a lone surrogate",
+        "{\"path\":\"/x\",\"os\":\"\"}|os must be 1 to 64 characters",
+        "{\"path\":\"/x\",\"browser_version\":\"12a\"}|browser_version must be a major version",
+        "{\"path\":\"/x\",\"os_version\":\"123456789\"}|os_version must be a major version",
+        "{\"path\":\"/x\",\"os_version\":\"\\u0661\"}|os_version must be a major version",
+        "{\"path\":\"/x\",\"device\":\"phone\"}|device must be one of",
+        "{\"path\":\"/x\",\"device\":\"Desktop\"}|device must be one of",
+        "{\"path\":\"/x\",\"country\":\"de\"}|country must be an ISO 3166-1 alpha-2",
+        "{\"path\":\"/x\",\"country\":\"ZZ\"}|country must be an ISO 3166-1 alpha-2",
+        "{\"path\":\"/x\",\"country\":\"DEU\"}|country must be an ISO 3166-1 alpha-2",
+        "{\"path\":\"/x\",\"event\":\"\"}|event must not be empty",
+        "{\"path\":\"/x\",\"event\":[]}|event must be a string",
+        "{\"path\":\"/x\",\"props\":{\"a\":\"b\"}}|props belong to a custom event",
+        "{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\":1}}|props must be an object of strings",
+        "{\"path\":\"/x\",\"event\":\"e\",\"props\":[]}|props must be an object of strings",
+        "{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\":\"1\",\"a\":\"2\"}}|props names a property twice",
+        "{\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\":\"\\u0085\"}}|props.a contains a control character"
+    })
+    void invalidV2FieldsAreDeadLettersWithTheReason(String json, String reason) {
+        assertThatThrownBy(() -> decode(json)).isInstanceOf(PageViewDecoder.InvalidEventException.class).hasMessageContaining(reason);
+    }
+
+    @Test
+    void v2ValuesAreBoundedLikeV1s() throws Exception {
+        assertThat(decode("{\"path\":\"/x\",\"campaign\":\"" + "c".repeat(128) + "\"}").dimensions().campaign()).hasSize(128);
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"campaign\":\"" + "c".repeat(129) + "\"}")).hasMessageContaining("campaign");
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"browser\":\"" + "b".repeat(65) + "\"}")).hasMessageContaining("browser");
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"event\":\"" + "\u20ac".repeat(22) + "\"}"))
+                .hasMessageContaining("event is longer than 64 bytes");
+        StringBuilder props = new StringBuilder("{\"path\":\"/x\",\"event\":\"e\",\"props\":{");
+        for (int i = 0; i < 5000; i++) {
+            props.append(i == 0 ? "" : ",").append("\"p").append(i).append("\":\"v\"");
+        }
+        assertThatThrownBy(() -> decode(props + "}}")).hasMessageContaining("more than 10 properties");
+    }
+
+    @Test
     void aLongReferrerIsCutNotRejected() throws Exception {
         String longRef = "https://r/" + "a".repeat(5_000);
         assertThat(decode("{\"path\":\"/x\",\"referrer\":\"" + longRef + "\"}").referrer()).hasSize(PageViewDecoder.MAX_REFERRER);

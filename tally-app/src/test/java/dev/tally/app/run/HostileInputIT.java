@@ -336,7 +336,12 @@ class HostileInputIT {
             "{\"path\":\"/x\",\"deep\":" + "[".repeat(200) + "]".repeat(200) + "}",
             "not json",
             "",
-            "[{\"path\":\"/x\"}]"}) {
+            "[{\"path\":\"/x\"}]",
+            "{\"v\":2,\"path\":\"/x\",\"country\":\"ZZ\"}",
+            "{\"v\":2,\"path\":\"/x\",\"device\":\"toaster\"}",
+            "{\"v\":2,\"path\":\"/x\",\"browser\":\"B\\u0000\"}",
+            "{\"v\":2,\"path\":\"/x\",\"campaign\":\"" + "c".repeat(300) + "\"}",
+            "{\"v\":2,\"path\":\"/x\",\"event\":\"e\",\"props\":{\"a\":{\"b\":1}}}"}) {
             values.add(json.getBytes(UTF_8));
         }
         values.add(new byte[] {'{', '"', 'p', 'a', 't', 'h', '"', ':', '"', '/', (byte) 0xC3, (byte) 0x28, '"', '}'});
