@@ -9,10 +9,11 @@ import java.io.IOException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Decodes event format v1 with a streaming JSON parser: no tree, no reflection, one pass over
- * the bytes. Any record that is not valid v1 throws {@link InvalidEventException}, which sends it
- * to the dead-letter topic with the reason. Unknown fields are ignored, so that producers can
- * add fields without breaking older aggregators.
+ * Decodes event formats v1 and v2 with a streaming JSON parser: no tree, no reflection, one pass
+ * over the bytes. Any record that is not valid throws {@link InvalidEventException}, which sends
+ * it to the dead-letter topic with the reason. v2's own fields (campaign, software, country, a
+ * custom event) are read only when a record has them. Unknown fields are ignored, so that
+ * producers can add fields without breaking older aggregators.
  *
  * <p>The topic is open to any producer, so nothing is trusted: the value must be UTF-8, the path
  * is put in its {@linkplain PagePath canonical form} and every other field is checked by
