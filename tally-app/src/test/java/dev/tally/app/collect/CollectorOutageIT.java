@@ -1,8 +1,8 @@
 package dev.tally.app.collect;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.event.PageViewDecoder;
 import dev.tally.app.http.Metrics;
 import dev.tally.app.http.WebServer;
 import dev.tally.testkit.KafkaBrokerExtension;
@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -75,10 +76,10 @@ class CollectorOutageIT {
             assertThat(last).as("a beacon accepted within 60 s of the restart").isNotNull();
         }
         List<String> stored = new ArrayList<>();
-        KAFKA.readAll(topic).forEach(r -> {
-            String v = new String(r.value(), UTF_8);
-            stored.add(v.substring(v.indexOf("\"id\":\"") + 6, v.lastIndexOf('"')));
-        });
+        PageViewDecoder decoder = new PageViewDecoder();
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.readAll(topic)) {
+            stored.add(decoder.decode(r).id());
+        }
         // Each acknowledged beacon exactly once; an unacknowledged one may or may not have been stored.
         for (String id : acknowledged) {
             assertThat(stored).as("copies of %s", id).containsOnlyOnce(id);
