@@ -184,6 +184,33 @@ public final class OffsetStore {
     }
 
     /**
+     * Sets a partition's stored offset to {@code offset}, forwards or back, within the caller's
+     * transaction, creating the row if there is none. It is how a group is handed over to data
+     * that another group has counted up to {@code offset} (see {@code bin/tally replay}): a
+     * running member of {@code group} notices as it does a {@link #rewind}, by its next
+     * compare-and-set failing, and re-reads from {@code offset}; records it had counted beyond
+     * are counted again only if the caller's data lacks them, which is the caller's contract.
+     *
+     * @throws IllegalArgumentException if {@code offset} is negative
+     */
+    public void moveTo(Connection transaction, String group, TopicPartition partition, long offset) throws SQLException {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must not be negative: " + offset);
+        }
+        table.moveTo(transaction, group, partition, offset);
+    }
+
+    /**
+     * Deletes every stored offset of {@code group} within the caller's transaction, for a group
+     * that is gone for good. A member still running would start again from its start position.
+     *
+     * @return the number of partitions that had an offset
+     */
+    public int forget(Connection transaction, String group) throws SQLException {
+        return table.delete(transaction, group);
+    }
+
+    /**
      * Rewinds every stored partition of {@code topic} to the first record at or after
      * {@code time}, in one transaction. Partitions already before that point are left alone.
      *

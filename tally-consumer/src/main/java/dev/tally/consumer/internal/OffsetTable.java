@@ -33,12 +33,13 @@ public final class OffsetTable {
 
     /** The statements of one dialect. */
     private record Sql(String create, String insertIfAbsent, String selectOne, String readBack,
-            String selectGroup, String compareAndSet, String rewind) {}
+            String selectGroup, String compareAndSet, String rewind, String moveTo) {}
 
     private final String table;
     private final Sql standard;
     private final Sql mysql;
     private volatile Dialect dialect;
+    private final String deleteGroup;
 
     public OffsetTable(String table) {
         if (table == null || !IDENTIFIER.matcher(table).matches()) {
@@ -61,7 +62,9 @@ public final class OffsetTable {
                 selectOne, selectOne, selectGroup, compareAndSet,
                 "INSERT INTO " + table + " AS o " + columns + " VALUES (?, ?, ?, ?, ?)"
                         + " ON CONFLICT (group_id, topic, partition_id) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at"
-                        + " WHERE o.next_offset >= excluded.next_offset");
+                        + " WHERE o.next_offset >= excluded.next_offset",
+                "INSERT INTO " + table + " " + columns + " VALUES (?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (group_id, topic, partition_id) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at");
         // InnoDB, whatever the server's default engine: the offsets must share the data's transaction.
         // The no-op update instead of INSERT IGNORE, which would also turn real errors into warnings.
         // In the rewind, updated_at is assigned first: MySQL evaluates the assignments in order, so
@@ -73,7 +76,10 @@ public final class OffsetTable {
                 selectOne, selectOne + " FOR UPDATE", selectGroup, compareAndSet,
                 "INSERT INTO " + table + " " + columns + " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
                         + " updated_at = IF(next_offset >= VALUES(next_offset), VALUES(updated_at), updated_at),"
-                        + " next_offset = LEAST(next_offset, VALUES(next_offset))");
+                        + " next_offset = LEAST(next_offset, VALUES(next_offset))",
+                "INSERT INTO " + table + " " + columns + " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+                        + " next_offset = VALUES(next_offset), updated_at = VALUES(updated_at)");
+        this.deleteGroup = "DELETE FROM " + table + " WHERE group_id = ?";
     }
 
     /** The dialect of the database behind {@code c}, detected once: an offsets table serves one database. */
@@ -227,5 +233,18 @@ public final class OffsetTable {
      */
     public long rewind(Connection c, String group, TopicPartition tp, long offset) throws SQLException {
         return insert(c, sql(c).rewind(), group, tp, offset);
+    }
+
+    /** Sets a partition's offset to {@code offset}, forwards or back, creating the row if there is none. */
+    public void moveTo(Connection c, String group, TopicPartition tp, long offset) throws SQLException {
+        insert(c, sql(c).moveTo(), group, tp, offset);
+    }
+
+    /** Deletes every stored offset of {@code group}; returns how many rows there were. */
+    public int delete(Connection c, String group) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(deleteGroup)) {
+            ps.setString(1, group);
+            return ps.executeUpdate();
+        }
     }
 }
