@@ -135,8 +135,9 @@ public final class AuditCommand implements Callable<Integer> {
             c.setAutoCommit(false);
             if (!store.db.startsWith("jdbc:sqlite:")) {
                 c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                // SQLite's driver refuses this once connected; its read transaction is one snapshot anyway (WAL).
+                c.setReadOnly(true);
             }
-            c.setReadOnly(true);
             new OffsetStore(pool).positions(c, group).forEach((tp, p) -> {
                 if (tp.topic().equals(kafka.topic)) {
                     upTo.put(tp, p.nextOffset());
