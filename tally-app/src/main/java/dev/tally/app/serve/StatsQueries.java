@@ -1,5 +1,6 @@
 package dev.tally.app.serve;
 
+import dev.tally.app.aggregate.Generation;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -27,43 +28,44 @@ final class StatsQueries {
     private static final int TIMEOUT_SECONDS = 10;
 
     // Pages are integers from the pages dictionary; hours and days are counted since the epoch
-    // (see V3__Narrow_keys). Bucket starts are turned back into epoch milliseconds here.
+    // (see V3__Narrow_keys). Bucket starts are turned back into epoch milliseconds here. Each
+    // {table} is that table of the current generation (a replay may switch it at any moment).
     private static final String VIEWS =
-            "SELECT (SELECT t.views FROM page_totals t JOIN pages p ON p.id = t.page WHERE p.site = ? AND p.path = ?),"
-                    + " (SELECT COUNT(*) FROM page_visitors v JOIN pages p ON p.id = v.page WHERE p.site = ? AND p.path = ?)";
+            "SELECT (SELECT t.views FROM {page_totals} t JOIN pages p ON p.id = t.page WHERE p.site = ? AND p.path = ?),"
+                    + " (SELECT COUNT(*) FROM {page_visitors} v JOIN pages p ON p.id = v.page WHERE p.site = ? AND p.path = ?)";
 
     private static final String TOP_ALL_TIME =
-            "SELECT p.path, t.views FROM page_totals t JOIN pages p ON p.id = t.page"
+            "SELECT p.path, t.views FROM {page_totals} t JOIN pages p ON p.id = t.page"
                     + " WHERE p.site = ? ORDER BY t.views DESC, p.path LIMIT ?";
 
     private static final String TOP_IN_RANGE =
-            "SELECT p.path, CAST(SUM(h.views) AS BIGINT) AS total FROM page_hours h JOIN pages p ON p.id = h.page"
+            "SELECT p.path, CAST(SUM(h.views) AS BIGINT) AS total FROM {page_hours} h JOIN pages p ON p.id = h.page"
                     + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY p.path ORDER BY total DESC, p.path LIMIT ?";
 
     private static final String HOURS_OF_PAGE =
-            "SELECT CAST(h.hour AS BIGINT) * 3600000, h.views FROM page_hours h JOIN pages p ON p.id = h.page"
+            "SELECT CAST(h.hour AS BIGINT) * 3600000, h.views FROM {page_hours} h JOIN pages p ON p.id = h.page"
                     + " WHERE p.site = ? AND p.path = ? AND h.hour >= ? AND h.hour < ?";
 
     private static final String HOURS_OF_SITE =
-            "SELECT CAST(h.hour AS BIGINT) * 3600000, CAST(SUM(h.views) AS BIGINT) FROM page_hours h JOIN pages p ON p.id = h.page"
+            "SELECT CAST(h.hour AS BIGINT) * 3600000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
                     + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY h.hour";
 
     // Days are summed in the database (one row per day, not 24); hours are never negative, so
     // integer division is a floor.
     private static final String DAYS_OF_PAGE =
-            "SELECT CAST(h.hour / 24 AS BIGINT) * 86400000, CAST(SUM(h.views) AS BIGINT) FROM page_hours h JOIN pages p ON p.id = h.page"
+            "SELECT CAST(h.hour / 24 AS BIGINT) * 86400000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
                     + " WHERE p.site = ? AND p.path = ? AND h.hour >= ? AND h.hour < ? GROUP BY 1";
 
     private static final String DAYS_OF_SITE =
-            "SELECT CAST(h.hour / 24 AS BIGINT) * 86400000, CAST(SUM(h.views) AS BIGINT) FROM page_hours h JOIN pages p ON p.id = h.page"
+            "SELECT CAST(h.hour / 24 AS BIGINT) * 86400000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
                     + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY 1";
 
     private static final String REFERRERS_ALL_TIME =
-            "SELECT host, CAST(SUM(views) AS BIGINT) AS total FROM referrers_daily"
+            "SELECT host, CAST(SUM(views) AS BIGINT) AS total FROM {referrers_daily}"
                     + " WHERE site = ? GROUP BY host ORDER BY total DESC, host LIMIT ?";
 
     private static final String REFERRERS_IN_RANGE =
-            "SELECT host, CAST(SUM(views) AS BIGINT) AS total FROM referrers_daily"
+            "SELECT host, CAST(SUM(views) AS BIGINT) AS total FROM {referrers_daily}"
                     + " WHERE site = ? AND day >= ? AND day < ? GROUP BY host ORDER BY total DESC, host LIMIT ?";
 
     private final DataSource store;
@@ -134,7 +136,7 @@ final class StatsQueries {
     }
 
     private static PreparedStatement prepare(Connection c, String sql, Object... parameters) throws SQLException {
-        PreparedStatement ps = c.prepareStatement(sql);
+        PreparedStatement ps = c.prepareStatement(Generation.current(c).sql(sql));
         try {
             ps.setQueryTimeout(TIMEOUT_SECONDS);
             for (int i = 0; i < parameters.length; i++) {

@@ -1,0 +1,127 @@
+package dev.tally.app.aggregate;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.postgresql.PGConnection;
+
+/**
+ * A generation of the aggregate tables: one complete set of counts. Generation 1 is the tables
+ * the migrations create ({@code page_hours}, …); generation {@code N > 1} is the same tables with
+ * the suffix {@code _gN}, created by {@code bin/tally replay} with the structure of generation
+ * 1's. The {@code pages} dictionary is shared by every generation (an id names the same page in
+ * each). One row, {@code tally_current_generation}, names the generation that the aggregator
+ * writes and the API reads; a replay fills another one and then switches that row in one
+ * transaction.
+ *
+ * <p>{@link #AGGREGATES} is the one list of per-generation tables: a new aggregate table joins
+ * generations by one entry there (and its {@code CREATE TABLE} in a migration, for generation 1).
+ *
+ * @param number 1, 2, …
+ */
+public record Generation(int number) {
+
+    /**
+     * The SQL that fills table {@code to} of a range replay from {@code from}'s rows before
+     * {@code fromTime} (a UTC midnight, epoch ms), run after the tables listed before it.
+     */
+    @FunctionalInterface
+    public interface KeepBefore {
+        String sql(Generation from, Generation to, long fromTime);
+    }
+
+    /**
+     * A per-generation aggregate table.
+     *
+     * @param name its name in generation 1
+     * @param keepBefore how a range replay carries its rows before the replayed range over
+     */
+    public record AggregateTable(String name, KeepBefore keepBefore) {}
+
+    private static final long HOUR = 3_600_000L;
+    private static final long DAY = 24 * HOUR;
+
+    /** Every per-generation table, in the order a range replay fills them. */
+    public static final List<AggregateTable> AGGREGATES = List.of(
+            new AggregateTable("page_hours", (a, b, t) -> "INSERT INTO " + b.table("page_hours")
+                    + " (page, hour, views) SELECT page, hour, views FROM " + a.table("page_hours") + " WHERE hour < " + t / HOUR),
+            new AggregateTable("page_visitors", (a, b, t) -> "INSERT INTO " + b.table("page_visitors")
+                    + " (page, day, visitor) SELECT page, day, visitor FROM " + a.table("page_visitors") + " WHERE day < " + t / DAY),
+            new AggregateTable("referrers_daily", (a, b, t) -> "INSERT INTO " + b.table("referrers_daily")
+                    + " (site, host, day, views) SELECT site, host, day, views FROM " + a.table("referrers_daily") + " WHERE day < " + t),
+            // A total is the sum of the page's hours: those kept, then the replay adds its own.
+            new AggregateTable("page_totals", (a, b, t) -> "INSERT INTO " + b.table("page_totals")
+                    + " (page, views) SELECT page, SUM(views) FROM " + b.table("page_hours") + " GROUP BY page"));
+
+    /** The first generation: the tables as the migrations made them. */
+    public static final Generation FIRST = new Generation(1);
+
+    public Generation {
+        if (number < 1) {
+            throw new IllegalArgumentException("a generation is numbered from 1: " + number);
+        }
+    }
+
+    /** The name of aggregate table {@code name} (its generation-1 name) in this generation. */
+    public String table(String name) {
+        return number == 1 ? name : name + "_g" + number;
+    }
+
+    /** {@code template} with each {@code {table}} of {@link #AGGREGATES} replaced by its name in this generation. */
+    public String sql(String template) {
+        String s = template;
+        for (AggregateTable t : AGGREGATES) {
+            s = s.replace("{" + t.name() + "}", table(t.name()));
+        }
+        return s;
+    }
+
+    /**
+     * The read-only views of schema version 2 ({@code views_hourly}, {@code views_total},
+     * {@code visitors_daily}: see {@code V3__Narrow_keys}) over this generation's tables, by
+     * name; a switch points them at the new generation.
+     */
+    public Map<String, String> legacyViews() {
+        Map<String, String> views = new LinkedHashMap<>();
+        views.put("views_hourly", sql("SELECT p.site AS site, p.path AS path, CAST(h.hour AS BIGINT) * 3600000 AS hour, h.views AS views"
+                + " FROM {page_hours} h JOIN pages p ON p.id = h.page"));
+        views.put("views_total", sql("SELECT p.site AS site, p.path AS path, t.views AS views FROM {page_totals} t JOIN pages p ON p.id = t.page"));
+        views.put("visitors_daily", sql("SELECT p.site AS site, p.path AS path, CAST(v.day AS BIGINT) * 86400000 AS day, v.visitor AS visitor"
+                + " FROM {page_visitors} v JOIN pages p ON p.id = v.page"));
+        return views;
+    }
+
+    /** The current generation, read without a lock (a reader's view). */
+    public static Generation current(Connection c) throws SQLException {
+        return read(c, "SELECT generation FROM tally_current_generation WHERE id = 1");
+    }
+
+    /**
+     * The current generation, read first in a writer's transaction and locked until it ends, so
+     * that a switch waits for the transaction and the transaction for a switch: on PostgreSQL
+     * {@code FOR SHARE} on the pointer row (the switch takes it {@code FOR UPDATE}); SQLite runs
+     * one writing transaction at a time anyway.
+     */
+    public static Generation currentLocked(Connection c) throws SQLException {
+        return read(c, postgres(c)
+                ? "SELECT generation FROM tally_current_generation WHERE id = 1 FOR SHARE"
+                : "SELECT generation FROM tally_current_generation WHERE id = 1");
+    }
+
+    static boolean postgres(Connection c) throws SQLException {
+        return c.isWrapperFor(PGConnection.class);
+    }
+
+    private static Generation read(Connection c, String sql) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                throw new SQLException("tally_current_generation has no row: the schema is damaged");
+            }
+            return new Generation(rs.getInt(1));
+        }
+    }
+}
