@@ -3,6 +3,7 @@ package dev.tally.app.aggregate;
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
 import dev.tally.consumer.FailurePolicy;
+import dev.tally.consumer.RecordDecoder;
 import dev.tally.consumer.TallyConsumer;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -24,7 +25,7 @@ public final class Aggregator implements AutoCloseable {
      * larger batch writes fewer rows per event (the store's cost); the library keeps about twice
      * this many records in memory, which stays within a 256 MiB heap.
      */
-    static final int BATCH_RECORDS = 100_000;
+    public static final int BATCH_RECORDS = 100_000;
 
     /** The consumer group of {@code aggregate} and {@code run}, and the one {@code lag} and {@code audit} look at, unless told otherwise. */
     public static final String DEFAULT_GROUP = "tally-aggregator";
@@ -51,10 +52,19 @@ public final class Aggregator implements AutoCloseable {
     public static Aggregator start(String bootstrapServers, String topic, String group, String jdbcUrl, int threads,
             Map<String, String> kafka, MeterRegistry registry) throws SQLException {
         migrate(jdbcUrl);
+        return start(bootstrapServers, topic, group, jdbcUrl, threads, kafka, registry, GenerationTarget.CURRENT, BATCH_RECORDS);
+    }
+
+    /**
+     * Starts the members over a migrated schema, counting into {@code target} (the current
+     * generation, or the one a replay builds), at most {@code batchRecords} events per transaction.
+     */
+    public static Aggregator start(String bootstrapServers, String topic, String group, String jdbcUrl, int threads,
+            Map<String, String> kafka, MeterRegistry registry, GenerationTarget target, int batchRecords) throws SQLException {
         Aggregator a = new Aggregator();
         try {
             for (int i = 0; i < threads; i++) {
-                TallyConsumer.Builder<PageView> builder = TallyConsumer.builder(new PageViewDecoder(), new PageViewAggregator());
+                TallyConsumer.Builder<PageView> builder = TallyConsumer.builder(decoder(), new PageViewAggregator(target));
                 if (registry != null) {
                     builder.meterRegistry(registry);
                 }
@@ -68,7 +78,7 @@ public final class Aggregator implements AutoCloseable {
                         // What an event contains must never stop counting: a value the store
                         // refuses is isolated and dead-lettered, the events around it counted.
                         .failurePolicy(FailurePolicy.DEAD_LETTER)
-                        .maxBatchRecords(BATCH_RECORDS)
+                        .maxBatchRecords(batchRecords)
                         .build()
                         .start());
             }
@@ -77,6 +87,25 @@ public final class Aggregator implements AutoCloseable {
             throw e;
         }
         return a;
+    }
+
+    /**
+     * The aggregator's decoder. For tests only, the system property {@code tally.test.miscount}
+     * ({@code /a=/b}) makes it count the views of page {@code /a} as views of {@code /b}: a bug
+     * on purpose, for a test of {@code bin/tally replay} to fix.
+     */
+    public static RecordDecoder<PageView> decoder() {
+        PageViewDecoder decoder = new PageViewDecoder();
+        String miscount = System.getProperty("tally.test.miscount");
+        if (miscount == null || miscount.indexOf('=') < 0) {
+            return decoder;
+        }
+        String from = miscount.substring(0, miscount.indexOf('='));
+        String to = miscount.substring(miscount.indexOf('=') + 1);
+        return record -> {
+            PageView v = decoder.decode(record);
+            return v.path().equals(from) ? new PageView(to, v.timestamp(), v.site(), v.referrer(), v.visitor(), v.id()) : v;
+        };
     }
 
     /** Brings the schema to the newest version (Flyway; the same migrations on PostgreSQL and SQLite). */

@@ -55,19 +55,31 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     }
 
     private final PageIds pages = new PageIds();
+    private final GenerationTarget target;
     private Boolean postgres;
+
+    /** An aggregator that counts into the current generation. */
+    public PageViewAggregator() {
+        this(GenerationTarget.CURRENT);
+    }
+
+    /** An aggregator that counts into {@code target}'s generation. */
+    public PageViewAggregator(GenerationTarget target) {
+        this.target = target;
+    }
 
     @Override
     public void handle(Batch<PageView> batch, Connection connection) throws SQLException {
+        Generation generation = target.begin(connection);
         List<PageView> views = new ArrayList<>(batch.size());
         for (Message<PageView> m : batch) {
             if (m.value().timestamp() >= MAX_TIMESTAMP) {
                 batch.reject(m, "ts is too far in the future");
-            } else {
+            } else if (target.counts(m)) {
                 views.add(m.value());
             }
         }
-        write(views, connection);
+        write(views, connection, generation);
     }
 
     /**
@@ -76,6 +88,10 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
      * {@link #MAX_TIMESTAMP}.
      */
     public void write(Collection<PageView> views, Connection connection) throws SQLException {
+        write(views, connection, Generation.currentLocked(connection));
+    }
+
+    private void write(Collection<PageView> views, Connection connection, Generation g) throws SQLException {
         pages.confirm(connection);
         int[] ids = pageIds(views, connection);
 
@@ -108,13 +124,13 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             }
             copyIn(connection, "COPY staged_hours (page, hour, views) FROM STDIN", rows);
             try (Statement st = connection.createStatement()) {
-                st.executeUpdate("INSERT INTO page_hours (page, hour, views) SELECT page, hour, views FROM staged_hours"
-                        + " ON CONFLICT (page, hour) DO UPDATE SET views = page_hours.views + excluded.views");
+                st.executeUpdate("INSERT INTO " + g.table("page_hours") + " (page, hour, views) SELECT page, hour, views FROM staged_hours"
+                        + " ON CONFLICT (page, hour) DO UPDATE SET views = " + g.table("page_hours") + ".views + excluded.views");
             }
         } else {
             try (PreparedStatement ps = connection.prepareStatement(
-                    "INSERT INTO page_hours (page, hour, views) VALUES (?, ?, ?) "
-                            + "ON CONFLICT (page, hour) DO UPDATE SET views = page_hours.views + excluded.views")) {
+                    "INSERT INTO " + g.table("page_hours") + " (page, hour, views) VALUES (?, ?, ?) "
+                            + "ON CONFLICT (page, hour) DO UPDATE SET views = " + g.table("page_hours") + ".views + excluded.views")) {
                 for (long key : hourly.sortedKeys()) {
                     ps.setInt(1, (int) (key >>> 32));
                     ps.setInt(2, (int) key);
@@ -125,8 +141,8 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             }
         }
         try (PreparedStatement ps = connection.prepareStatement(
-                "INSERT INTO page_totals (page, views) VALUES (?, ?) "
-                        + "ON CONFLICT (page) DO UPDATE SET views = page_totals.views + excluded.views")) {
+                "INSERT INTO " + g.table("page_totals") + " (page, views) VALUES (?, ?) "
+                        + "ON CONFLICT (page) DO UPDATE SET views = " + g.table("page_totals") + ".views + excluded.views")) {
             for (long page : totals.sortedKeys()) {
                 ps.setInt(1, (int) page);
                 ps.setLong(2, totals.get(page));
@@ -136,8 +152,8 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         }
         if (!referrers.isEmpty()) {
             try (PreparedStatement ps = connection.prepareStatement(
-                    "INSERT INTO referrers_daily (site, host, day, views) VALUES (?, ?, ?, ?) "
-                            + "ON CONFLICT (site, host, day) DO UPDATE SET views = referrers_daily.views + excluded.views")) {
+                    "INSERT INTO " + g.table("referrers_daily") + " (site, host, day, views) VALUES (?, ?, ?, ?) "
+                            + "ON CONFLICT (site, host, day) DO UPDATE SET views = " + g.table("referrers_daily") + ".views + excluded.views")) {
                 for (Map.Entry<HostDay, long[]> e : referrers.entrySet()) {
                     ps.setString(1, e.getKey().site());
                     ps.setString(2, e.getKey().host());
@@ -161,12 +177,12 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                 }
                 copyIn(connection, "COPY staged_visitors (page, day, visitor) FROM STDIN", rows);
                 try (Statement st = connection.createStatement()) {
-                    st.executeUpdate("INSERT INTO page_visitors (page, day, visitor) SELECT page, day, visitor FROM staged_visitors"
+                    st.executeUpdate("INSERT INTO " + g.table("page_visitors") + " (page, day, visitor) SELECT page, day, visitor FROM staged_visitors"
                             + " ON CONFLICT DO NOTHING");
                 }
             } else {
                 try (PreparedStatement ps = connection.prepareStatement(
-                        "INSERT INTO page_visitors (page, day, visitor) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                        "INSERT INTO " + g.table("page_visitors") + " (page, day, visitor) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
                     for (Visit v : sorted) {
                         ps.setInt(1, v.page());
                         ps.setInt(2, v.day());
