@@ -4,12 +4,12 @@ import dev.tally.app.aggregate.AggregateCommand;
 import dev.tally.app.collect.CollectCommand;
 import dev.tally.app.operations.AuditCommand;
 import dev.tally.app.operations.LagCommand;
+import dev.tally.app.operations.ReplayCommand;
 import dev.tally.app.run.RunCommand;
 import dev.tally.app.serve.ServeCommand;
 import dev.tally.broker.BrokerMain;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import picocli.CommandLine;
@@ -23,17 +23,10 @@ import picocli.CommandLine.Command;
         description = {"Counts blog page views through Kafka, exactly once.",
                 "Options may also come from TALLY_<OPTION> environment variables and a --config FILE of option=value lines (flags win, then the environment, then the file)."},
         subcommands = {RunCommand.class, BrokerMain.class, CollectCommand.class, AggregateCommand.class, ServeCommand.class,
-                LagCommand.class, AuditCommand.class})
+                LagCommand.class, AuditCommand.class, ReplayCommand.class})
 public final class TallyMain implements Runnable {
 
-    /** Operations commands that are not built yet. */
-    private static final List<String> COMING = List.of("replay");
-
     public static void main(String[] args) {
-        if (args.length > 0 && COMING.contains(args[0])) {
-            System.err.println("tally: '" + args[0] + "' is not available yet; see the README for what each command does today");
-            System.exit(1);
-        }
         CommandLine cli = new CommandLine(new TallyMain());
         addWhenPresent(cli, "dev.tally.chaos.ChaosCommand");
         addWhenPresent(cli, "dev.tally.bench.BenchCommand");

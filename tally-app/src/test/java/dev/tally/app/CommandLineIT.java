@@ -50,6 +50,8 @@ class CommandLineIT {
         assertOneLine(TallyProcess.run(dir, "run", "--max-connections", "-1"), 2, "Invalid value for option '--max-connections'");
         assertOneLine(TallyProcess.run(dir, "collect", "--kafka", "acks=0", "--bootstrap-servers", "127.0.0.1:1"), 2,
                 "cannot be changed");
+        assertOneLine(TallyProcess.run(dir, "replay"), 2, "give --from earliest|TIME");
+        assertOneLine(TallyProcess.run(dir, "replay", "--from", "yesterday"), 2, "--from must be epoch milliseconds");
     }
 
     @Test
@@ -62,7 +64,8 @@ class CommandLineIT {
             assertOneLine(TallyProcess.run(dir, "serve", "--port", String.valueOf(busy.getLocalPort())), 1,
                     "tally serve: port " + busy.getLocalPort() + " on 127.0.0.1 is in use");
         }
-        assertOneLine(TallyProcess.run(dir, "replay"), 1, "not available yet");
+        assertOneLine(TallyProcess.run(dir, "replay", "--from", "earliest", "--db", "jdbc:postgresql://127.0.0.1:1/nowhere"), 1,
+                "tally replay: cannot open the database jdbc:postgresql://127.0.0.1:1/nowhere");
     }
 
     /** The exit code, and a last line of standard error that says why; no stack trace anywhere. */

@@ -71,6 +71,17 @@ public final class TallyProcess implements AutoCloseable {
         return new TallyProcess(SCRIPT, env, workDir, List.of(args));
     }
 
+    /** Starts {@code bin/tally args…} in {@code workDir} with {@code systemProperties} set in its JVM (test-only switches). */
+    public static TallyProcess startWithProperties(Path workDir, Map<String, String> systemProperties, String... args) throws IOException {
+        StringBuilder options = new StringBuilder("-Xmx384m -XX:+UseSerialGC");
+        systemProperties.forEach((k, v) -> options.append(" -D").append(k).append('=').append(v));
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("TALLY_CLASSPATH", ChildJvm.defaultClasspath());
+        env.put("TALLY_MAIN_WRAPPER", "dev.tally.broker.ParentWatch");
+        env.put("TALLY_JAVA_OPTS", options.toString());
+        return new TallyProcess(SCRIPT, env, workDir, List.of(args));
+    }
+
     /**
      * Starts another launcher (an unpacked distribution's {@code bin/tally}) in {@code workDir},
      * with exactly {@code environment} and nothing of this process's.
