@@ -43,7 +43,7 @@ public final class ChaosCommand implements Callable<Integer> {
     double minutes = 3;
 
     @Option(names = "--faults", split = ",", paramLabel = "KIND,...",
-            description = "fault kinds: aggregator-kill, aggregator-pause, leader-kill, controller-kill, postgres-restart, db-blackhole, rebalance, collector-kill (default: all)")
+            description = "fault kinds: aggregator-kill, aggregator-pause, leader-kill, controller-kill, postgres-restart, db-blackhole, rebalance, collector-kill, rewind (default: all)")
     List<String> faults = new ArrayList<>();
 
     @Option(names = "--min-each", description = "faults of each kind to inject at least; the run goes on until they are (default ${DEFAULT-VALUE})")
@@ -93,7 +93,7 @@ public final class ChaosCommand implements Callable<Integer> {
         try (Topology t = new Topology(partitions, aggregators, naive, postgres, s)) {
             say("topology up: 3 brokers at " + t.bootstrapServers() + ", " + aggregators + " aggregators, collector on "
                     + t.collectorUrl() + ", database " + t.database + " (aggregators through 127.0.0.1:" + t.dbProxy.port() + ")");
-            OffsetSampler sampler = naive ? null : new OffsetSampler(t.offsetStore());
+            OffsetSampler sampler = naive ? null : new OffsetSampler(t.dataSource());
             LoadGenerator load = new LoadGenerator(t, beaconsPerSecond, recordsPerSecond, s);
             startNanos = System.nanoTime();
             load.start();
@@ -219,6 +219,23 @@ public final class ChaosCommand implements Callable<Integer> {
                 t.collector().kill();
                 sleep(1_000 + random.nextInt(2_000));
                 t.startCollector();
+            }
+            case REWIND -> {
+                int kills = 1 + random.nextInt(2);
+                say(kind.label() + ": a replay from the earliest record, kill -9ed " + kills + " time(s), then run to its switch");
+                for (int k = 0; k < kills; k++) {
+                    ChildJvm replay = t.startReplay();
+                    sleep(3_000 + random.nextInt(6_000));
+                    replay.kill();
+                    say(kind.label() + ": replay killed (" + (replay.isAlive() ? "still alive?" : "exit " + replay.exitCode()) + ")");
+                }
+                ChildJvm replay = t.startReplay();
+                java.util.OptionalInt exit = replay.awaitExit(Duration.ofMinutes(4));
+                if (exit.isEmpty() || exit.getAsInt() != 0) {
+                    replay.kill();
+                    throw new IllegalStateException("the replay did not switch (exit " + exit + "): " + replay.stderrTail());
+                }
+                say(kind.label() + ": " + replay.lines().stream().filter(l -> l.startsWith("switched")).findFirst().orElse("switched"));
             }
         }
     }

@@ -23,7 +23,12 @@ enum FaultKind {
     /** Two aggregators join the group and leave it again. */
     REBALANCE(false),
     /** {@code kill -9} of the collector, restarted on the same port. */
-    COLLECTOR_KILL(false);
+    COLLECTOR_KILL(false),
+    /**
+     * {@code bin/tally replay --from earliest} while the aggregators count: {@code kill -9}ed at
+     * random moments and run again, until it switches the aggregators to the recounted generation.
+     */
+    REWIND(false);
 
     final boolean broker;
 

@@ -80,9 +80,14 @@ final class Topology implements AutoCloseable {
 
     /** The library's own view of the stored offsets: the checker and the sampler read them as an operator would. */
     OffsetStore offsetStore() {
+        return new OffsetStore(dataSource());
+    }
+
+    /** The run's database, directly (not through the proxy). */
+    javax.sql.DataSource dataSource() {
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setURL(jdbcUrl);
-        return new OffsetStore(ds);
+        return ds;
     }
 
     String bootstrapServers() {
@@ -117,6 +122,15 @@ final class Topology implements AutoCloseable {
                         "--topic", TOPIC, "--group", GROUP, "--db", aggregatorJdbcUrl,
                         "--kafka", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "--kafka", "heartbeat.interval.ms=1000");
         return b.jvmArgs(JVM_OPTIONS).name(name).start();
+    }
+
+    /** Launches {@code bin/tally replay --from earliest} for the group, through the same database proxy as the aggregators. */
+    ChildJvm startReplay() {
+        return ChildJvm.builder("dev.tally.app.TallyMain")
+                .args("replay", "--from", "earliest", "--bootstrap-servers", bootstrapServers(), "--topic", TOPIC, "--group", GROUP,
+                        "--db", aggregatorJdbcUrl, "--batch-records", "2000",
+                        "--kafka", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "--kafka", "heartbeat.interval.ms=1000")
+                .jvmArgs(JVM_OPTIONS).name("replay-" + (++started)).start();
     }
 
     void startCollector() {
