@@ -20,6 +20,9 @@ import org.postgresql.PGConnection;
  *
  * <p>{@link #AGGREGATES} is the one list of per-generation tables: a new aggregate table joins
  * generations by one entry there (and its {@code CREATE TABLE} in a migration, for generation 1).
+ * A later migration that creates or alters an aggregate table must do so for every generation
+ * of {@code tally_generations} not in state {@code dropped} ({@link #table} gives the names):
+ * after a replay the current one may be generation 2 or later.
  *
  * @param number 1, 2, …
  */

@@ -290,6 +290,19 @@ final class Generations {
                 String target = to.table(t.name());
                 if (postgres) {
                     s.execute("CREATE TABLE " + target + " (LIKE " + source + " INCLUDING ALL)");
+                    // LIKE copies keys and indexes, not the storage parameters (the fill factor of migration 5).
+                    String options = null;
+                    try (PreparedStatement ps = c.prepareStatement("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = ?::regclass")) {
+                        ps.setString(1, source);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (rs.next()) {
+                                options = rs.getString(1);
+                            }
+                        }
+                    }
+                    if (options != null && !options.isEmpty()) {
+                        s.execute("ALTER TABLE " + target + " SET (" + options + ")");
+                    }
                     continue;
                 }
                 List<String> ddl = new ArrayList<>();
