@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Rewinds are atomic: two at once, or one racing a consumer's first offset, never move an offset
  * forward. On MariaDB the pool runs at InnoDB's default REPEATABLE READ, where a plain read after
- * waiting on a lock would still see the transaction's old snapshot.
+ * waiting on a lock would still see the transaction's old snapshot. {@code moveTo} and {@code forget}, for handing a group over.
  */
 class OffsetStoreIT {
 
@@ -122,5 +122,38 @@ class OffsetStoreIT {
             zombie.rollback();
         }
         assertThat(store.positions("g").get(tp).nextOffset()).isEqualTo(150);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void moveToSetsAnOffsetEitherWayAndForgetDeletesOnlyItsGroup(String database) throws Exception {
+        DataSource ds = db(database);
+        OffsetStore store = new OffsetStore(ds);
+        store.createTableIfAbsent();
+        TopicPartition other = new TopicPartition("t", 1);
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            store.moveTo(c, "g", tp, 40); // no row yet: created
+            store.moveTo(c, "g", other, 10);
+            store.moveTo(c, "h", tp, 5);
+            c.commit();
+            store.moveTo(c, "g", tp, 90); // forwards, which rewind refuses
+            store.moveTo(c, "g", other, 3); // and back
+            c.commit();
+        }
+        assertThat(store.positions("g").get(tp).nextOffset()).isEqualTo(90);
+        assertThat(store.positions("g").get(other).nextOffset()).isEqualTo(3);
+        assertThatThrownBy(() -> {
+            try (Connection c = ds.getConnection()) {
+                store.moveTo(c, "g", tp, -1);
+            }
+        }).isInstanceOf(IllegalArgumentException.class);
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            assertThat(store.forget(c, "g")).isEqualTo(2);
+            c.commit();
+        }
+        assertThat(store.positions("g")).isEmpty();
+        assertThat(store.positions("h").get(tp).nextOffset()).isEqualTo(5);
     }
 }
