@@ -1,0 +1,38 @@
+package dev.tally.app.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class GenerationTest {
+
+    @Test
+    void generationOneIsTheTablesAsTheyAreAndLaterOnesHaveASuffix() {
+        assertThat(Generation.FIRST.table("page_hours")).isEqualTo("page_hours");
+        assertThat(new Generation(3).table("page_hours")).isEqualTo("page_hours_g3");
+        assertThatThrownBy(() -> new Generation(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void everyAggregateTableOfATemplateIsNamedForTheGeneration() {
+        Generation g = new Generation(2);
+        assertThat(g.sql("SELECT * FROM {page_hours} h, {page_totals} t, {page_visitors} v, {referrers_daily} r, pages p"))
+                .isEqualTo("SELECT * FROM page_hours_g2 h, page_totals_g2 t, page_visitors_g2 v, referrers_daily_g2 r, pages p");
+        g.legacyViews().values().forEach(sql -> assertThat(sql).doesNotContain("{").contains("_g2 "));
+    }
+
+    @Test
+    void aRangeReplayKeepsTheRowsBeforeItsDayAndSumsTheTotalsFromTheKeptHours() {
+        Generation a = Generation.FIRST;
+        Generation b = new Generation(2);
+        long day = 20_412L * 86_400_000L;
+        assertThat(Generation.AGGREGATES).extracting(Generation.AggregateTable::name)
+                .containsExactly("page_hours", "page_visitors", "referrers_daily", "page_totals");
+        assertThat(Generation.AGGREGATES.get(0).keepBefore().sql(a, b, day)).contains("FROM page_hours WHERE hour < " + 20_412 * 24);
+        assertThat(Generation.AGGREGATES.get(1).keepBefore().sql(a, b, day)).contains("FROM page_visitors WHERE day < 20412");
+        assertThat(Generation.AGGREGATES.get(2).keepBefore().sql(a, b, day)).contains("FROM referrers_daily WHERE day < " + day);
+        assertThat(Generation.AGGREGATES.get(3).keepBefore().sql(a, b, day))
+                .isEqualTo("INSERT INTO page_totals_g2 (page, views) SELECT page, SUM(views) FROM page_hours_g2 GROUP BY page");
+    }
+}
