@@ -104,7 +104,9 @@ public final class Aggregator implements AutoCloseable {
         String to = miscount.substring(miscount.indexOf('=') + 1);
         return record -> {
             PageView v = decoder.decode(record);
-            return v.path().equals(from) ? new PageView(to, v.timestamp(), v.site(), v.referrer(), v.visitor(), v.id()) : v;
+            return v.path().equals(from)
+                    ? new PageView(to, v.timestamp(), v.site(), v.referrer(), v.referrerHost(), v.visitor(), v.id(), v.dimensions(), v.event(), v.props())
+                    : v;
         };
     }
 
