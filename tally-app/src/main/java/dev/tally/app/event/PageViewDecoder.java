@@ -129,7 +129,8 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
         }
     }
 
-    private static String string(JsonParser p, JsonToken value, String field) throws IOException, InvalidEventException {
+    /** A string field's value, {@code null} when the value is null; any other type is refused. */
+    static String string(JsonParser p, JsonToken value, String field) throws IOException, InvalidEventException {
         if (value == JsonToken.VALUE_NULL) {
             return null;
         }

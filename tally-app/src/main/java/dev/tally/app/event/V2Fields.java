@@ -39,16 +39,16 @@ final class V2Fields {
     /** Reads the value of {@code field}, one of {@link #isField}'s. */
     void read(String field, JsonParser p, JsonToken value) throws IOException, InvalidEventException {
         switch (field) {
-            case "source" -> source = string(p, value, field);
-            case "medium" -> medium = string(p, value, field);
-            case "campaign" -> campaign = string(p, value, field);
-            case "browser" -> browser = string(p, value, field);
-            case "browser_version" -> browserVersion = string(p, value, field);
-            case "os" -> os = string(p, value, field);
-            case "os_version" -> osVersion = string(p, value, field);
-            case "device" -> device = string(p, value, field);
-            case "country" -> country = string(p, value, field);
-            case "event" -> event = string(p, value, field);
+            case "source" -> source = PageViewDecoder.string(p, value, field);
+            case "medium" -> medium = PageViewDecoder.string(p, value, field);
+            case "campaign" -> campaign = PageViewDecoder.string(p, value, field);
+            case "browser" -> browser = PageViewDecoder.string(p, value, field);
+            case "browser_version" -> browserVersion = PageViewDecoder.string(p, value, field);
+            case "os" -> os = PageViewDecoder.string(p, value, field);
+            case "os_version" -> osVersion = PageViewDecoder.string(p, value, field);
+            case "device" -> device = PageViewDecoder.string(p, value, field);
+            case "country" -> country = PageViewDecoder.string(p, value, field);
+            case "event" -> event = PageViewDecoder.string(p, value, field);
             case "props" -> props = props(p, value);
             default -> throw new IllegalArgumentException(field + " is not a field of v2");
         }
@@ -95,15 +95,5 @@ final class V2Fields {
             }
         }
         return Collections.unmodifiableMap(props);
-    }
-
-    private static String string(JsonParser p, JsonToken value, String field) throws IOException, InvalidEventException {
-        if (value == JsonToken.VALUE_NULL) {
-            return null;
-        }
-        if (value != JsonToken.VALUE_STRING) {
-            throw new InvalidEventException(field + " must be a string");
-        }
-        return p.getText();
     }
 }
