@@ -3,11 +3,13 @@ package dev.tally.app.http;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -21,8 +23,10 @@ import org.slf4j.LoggerFactory;
  * {@code readTimeout} of opening or of its previous answer's end, or it is closed; while its
  * answer is being prepared (a slow database) no deadline runs.
  *
- * <p>All the state of one connection lives on its event loop (Vert.x calls the connection, request,
- * response and timer handlers of a connection on the same one), so it needs no locking. A handler
+ * <p>All the state of one connection lives on its event loop (Vert.x calls the connection, request
+ * and response handlers of a connection on the same one), so it needs no locking; only the time
+ * its deadline is due is read by the sweep, which runs once every tenth of the timeout (a second
+ * at most) over all connections instead of a timer per request. A handler
  * must not replace the response's {@code endHandler}: it is how the deadline restarts.
  */
 final class ConnectionLimits {
@@ -30,9 +34,9 @@ final class ConnectionLimits {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionLimits.class);
     private static final long WARN_EVERY_MS = 60_000;
 
-    private final Vertx vertx;
     private final int max;
     private final long readTimeoutMs;
+    private final long readTimeoutNanos;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong lastWarned = new AtomicLong(-WARN_EVERY_MS);
     private final Map<HttpConnection, Deadline> deadlines = new ConcurrentHashMap<>();
@@ -44,15 +48,17 @@ final class ConnectionLimits {
      * @param listener the {@code listener} tag of this listener's meters ({@code front}, {@code admin})
      */
     ConnectionLimits(Vertx vertx, int max, long readTimeoutMs, MeterRegistry registry, String listener) {
-        this.vertx = vertx;
         this.max = max;
         this.readTimeoutMs = readTimeoutMs;
+        this.readTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(readTimeoutMs);
         Gauge.builder("tally.http.connections", open, AtomicInteger::get)
                 .description("open HTTP connections")
                 .tag("listener", listener)
                 .register(registry);
         this.overLimit = closed(registry, listener, "over_limit");
         this.timedOut = closed(registry, listener, "read_timeout");
+        // A deadline is closed at most a tenth of the timeout (at most a second) late.
+        vertx.setPeriodic(Math.max(10, Math.min(1_000, readTimeoutMs / 10)), id -> sweep());
     }
 
     private static Counter closed(MeterRegistry registry, String listener, String reason) {
@@ -66,7 +72,7 @@ final class ConnectionLimits {
     /** The server's connection handler. */
     void opened(HttpConnection connection) {
         int now = open.incrementAndGet();
-        Deadline deadline = new Deadline(connection);
+        Deadline deadline = new Deadline(connection, Vertx.currentContext());
         connection.closeHandler(v -> {
             open.decrementAndGet();
             deadline.cancel();
@@ -104,14 +110,30 @@ final class ConnectionLimits {
         }
     }
 
+    /** Asks every armed deadline whether it has passed; from the one periodic timer of this listener. */
+    private void sweep() {
+        long now = System.nanoTime();
+        for (Deadline d : deadlines.values()) {
+            d.sweep(now);
+        }
+    }
+
+    /**
+     * The read deadline of one connection. Arming it per request is two writes, not a timer: a
+     * Vert.x timer set and cancelled twice per request cost as much as a small answer. The
+     * listener's sweep finds deadlines that passed, and the connection's own event loop decides.
+     */
     private final class Deadline {
         private final HttpConnection connection;
-        private long timer = -1;
+        private final Context context;
+        private volatile long due;
+        private volatile boolean armed;
         private int answering;
         private HttpServerRequest last;
 
-        Deadline(HttpConnection connection) {
+        Deadline(HttpConnection connection, Context context) {
             this.connection = connection;
+            this.context = context;
         }
 
         void requested(HttpServerRequest request) {
@@ -126,23 +148,37 @@ final class ConnectionLimits {
         }
 
         void arm() {
-            cancel();
-            timer = vertx.setTimer(readTimeoutMs, id -> {
-                timer = -1;
-                // Waiting for a request (none yet, or the previous one answered), or for the rest of one.
-                if (answering == 0 || !last.isEnded()) {
-                    // Not a warning: idle keep-alive connections and browsers' speculative ones end so too.
-                    LOG.debug("closing {}: no whole request within {} ms", connection.remoteAddress(), readTimeoutMs);
-                    timedOut.increment();
-                    connection.close();
-                }
-            });
+            due = System.nanoTime() + readTimeoutNanos;
+            armed = true;
         }
 
         void cancel() {
-            if (timer >= 0) {
-                vertx.cancelTimer(timer);
-                timer = -1;
+            armed = false;
+        }
+
+        /** On the sweeper's thread: hands a passed deadline to the connection's event loop. */
+        void sweep(long now) {
+            if (armed && now - due >= 0) {
+                if (context == null) {
+                    expire();
+                } else {
+                    context.runOnContext(v -> expire());
+                }
+            }
+        }
+
+        /** On the connection's event loop: whether the deadline still stands (it may have been re-armed meanwhile). */
+        private void expire() {
+            if (!armed || System.nanoTime() - due < 0) {
+                return;
+            }
+            armed = false;
+            // Waiting for a request (none yet, or the previous one answered), or for the rest of one.
+            if (answering == 0 || !last.isEnded()) {
+                // Not a warning: idle keep-alive connections and browsers' speculative ones end so too.
+                LOG.debug("closing {}: no whole request within {} ms", connection.remoteAddress(), readTimeoutMs);
+                timedOut.increment();
+                connection.close();
             }
         }
     }
