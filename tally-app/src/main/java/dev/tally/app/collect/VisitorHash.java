@@ -20,6 +20,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +54,37 @@ public final class VisitorHash implements AutoCloseable {
     private volatile DailySalt current;
     private ScheduledExecutorService timer;
 
-    private record DailySalt(LocalDate day, SecretKeySpec key) {}
+    /**
+     * A day's salt, and the HMACs keyed with it that are not in use: finding the provider and
+     * hashing the key for every beacon cost more than the hash itself. The HMACs go with their
+     * salt: once the day is replaced, nothing refers to its key any longer.
+     */
+    private record DailySalt(LocalDate day, SecretKeySpec key, Queue<Mac> idle) {
+
+        DailySalt(LocalDate day, byte[] salt) {
+            this(day, new SecretKeySpec(salt, "HmacSHA256"), new ConcurrentLinkedQueue<>());
+        }
+
+        Mac take() {
+            Mac mac = idle.poll();
+            if (mac != null) {
+                return mac;
+            }
+            try {
+                mac = Mac.getInstance("HmacSHA256");
+                mac.init(key);
+                return mac;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+            }
+        }
+
+        /** Back for the next beacon, reset; at most as many are kept as threads hashed at once. */
+        void give(Mac mac) {
+            mac.reset();
+            idle.offer(mac);
+        }
+    }
 
     /**
      * @param saltFile the stem of the daily salt files, or {@code null} to keep the salt in memory only
@@ -65,18 +97,14 @@ public final class VisitorHash implements AutoCloseable {
     /** A 22-character opaque hash of the reader, stable for one UTC day. */
     public String hash(String ip, String userAgent, String site) {
         DailySalt salt = saltFor(today());
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(salt.key());
-            mac.update(ip.getBytes(UTF_8));
-            mac.update((byte) 0);
-            mac.update(userAgent.getBytes(UTF_8));
-            mac.update((byte) 0);
-            byte[] digest = mac.doFinal(site.getBytes(UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(digest, 16));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
-        }
+        Mac mac = salt.take();
+        mac.update(ip.getBytes(UTF_8));
+        mac.update((byte) 0);
+        mac.update(userAgent.getBytes(UTF_8));
+        mac.update((byte) 0);
+        byte[] digest = mac.doFinal(site.getBytes(UTF_8)); // and resets it
+        salt.give(mac);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(digest, 16));
     }
 
     /**
@@ -148,7 +176,7 @@ public final class VisitorHash implements AutoCloseable {
         synchronized (this) {
             s = current;
             if (s == null || !s.day().equals(today)) {
-                s = new DailySalt(today, new SecretKeySpec(loadOrCreate(today), "HmacSHA256"));
+                s = new DailySalt(today, loadOrCreate(today));
                 current = s;
             }
             return s;
