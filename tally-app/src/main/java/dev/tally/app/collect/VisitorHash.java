@@ -48,6 +48,7 @@ public final class VisitorHash implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VisitorHash.class);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final int SALT_BYTES = 32;
+    private static final long DAY_MS = 86_400_000L;
 
     private final Path saltFile;
     private final Clock clock;
@@ -96,7 +97,11 @@ public final class VisitorHash implements AutoCloseable {
 
     /** A 22-character opaque hash of the reader, stable for one UTC day. */
     public String hash(String ip, String userAgent, String site) {
-        DailySalt salt = saltFor(today());
+        // The day as a number: a LocalDate from an Instant for every beacon showed in its profile.
+        DailySalt salt = current;
+        if (salt == null || salt.day().toEpochDay() != Math.floorDiv(clock.millis(), DAY_MS)) {
+            salt = saltFor(today());
+        }
         Mac mac = salt.take();
         mac.update(ip.getBytes(UTF_8));
         mac.update((byte) 0);
