@@ -1,6 +1,7 @@
 package dev.tally.app.http;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,6 +14,14 @@ public final class Replies {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
     private static final AtomicLong lastFailureLogged = new AtomicLong();
     private static final AtomicLong unlogged = new AtomicLong();
+
+    // Header names and values encoded once, not for every answer.
+    private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
+    private static final CharSequence JSON = HttpHeaders.createOptimized("application/json; charset=utf-8");
+    private static final CharSequence ALLOW_ORIGIN = HttpHeaders.createOptimized("Access-Control-Allow-Origin");
+    private static final CharSequence ANY = HttpHeaders.createOptimized("*");
+    static final CharSequence NOSNIFF_NAME = HttpHeaders.createOptimized("X-Content-Type-Options");
+    static final CharSequence NOSNIFF = HttpHeaders.createOptimized("nosniff");
 
     private Replies() {}
 
@@ -30,7 +39,7 @@ public final class Replies {
         if (r.ended() || r.closed()) {
             return;
         }
-        r.setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8").end(json);
+        r.setStatusCode(status).putHeader(CONTENT_TYPE, JSON).end(json);
     }
 
     /** Answers {@code status} with {@code {"error": reason}}: every 4xx and 5xx says why. */
@@ -83,7 +92,7 @@ public final class Replies {
 
     /** Lets any origin read the answer (the view counter on a blog, a beacon from another site). */
     public static void allowAnyOrigin(HttpServerRequest request) {
-        request.response().putHeader("Access-Control-Allow-Origin", "*");
+        request.response().putHeader(ALLOW_ORIGIN, ANY);
     }
 
     /**

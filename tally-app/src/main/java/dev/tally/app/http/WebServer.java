@@ -214,7 +214,7 @@ public final class WebServer implements AutoCloseable {
 
     private static void dispatch(Map<String, Handler<HttpServerRequest>> table, HttpServerRequest request) {
         // Browsers must not guess another type than the one given (JSON read as HTML, say).
-        request.response().putHeader("X-Content-Type-Options", "nosniff");
+        request.response().putHeader(Replies.NOSNIFF_NAME, Replies.NOSNIFF);
         answering(request, () -> {
             Handler<HttpServerRequest> handler = table.get(request.path());
             if (handler == null) {
