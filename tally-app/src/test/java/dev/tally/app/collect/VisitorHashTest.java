@@ -113,4 +113,31 @@ class VisitorHashTest {
         // Two collectors without a shared salt file do not agree: the salt is random, not derived.
         assertThat(new VisitorHash(null, at("2026-11-25T08:00:00Z")).hash("203.0.113.7", "Firefox", "blog")).isNotEqualTo(base);
     }
+
+    @Test
+    void hashesFromManyThreadsAtOnceAreTheOnesComputedOneAtATime() throws Exception {
+        VisitorHash h = new VisitorHash(null, at("2026-11-25T08:00:00Z"));
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            expected.add(h.hash("203.0.113." + i, "Firefox/" + i, "blog"));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<List<String>>> runs = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                runs.add(pool.submit(() -> {
+                    List<String> got = new ArrayList<>();
+                    for (int i = 0; i < 200; i++) {
+                        got.add(h.hash("203.0.113." + i, "Firefox/" + i, "blog"));
+                    }
+                    return got;
+                }));
+            }
+            for (Future<List<String>> run : runs) {
+                assertThat(run.get(30, TimeUnit.SECONDS)).isEqualTo(expected);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
