@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tally.app.StoredOffsets;
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
@@ -47,11 +48,14 @@ class AggregatorIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void countsEveryTableExactlyAndSurvivesARestart(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
         String topic = KAFKA.uniqueTopic("pageviews");
         KAFKA.createTopic(topic, 4);
         String group = "aggregator-" + database;
@@ -93,6 +97,72 @@ class AggregatorIT {
                 assertThat(options).containsExactly("page_hours:fillfactor=70", "page_totals:fillfactor=70", "referrers_daily:fillfactor=70");
             }
         }
+    }
+
+    /**
+     * Whatever the decoder accepts fits every column and comes back as it went in: paths that
+     * differ only in case, in a trailing space or in their last character of 2048 bytes, 4-byte
+     * characters (emoji) in a path, a referrer and a visitor, the longest site. A path one byte
+     * too long is a dead letter, never a value the store cuts.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
+    void storesEveryAcceptedValueExactly(String database) throws Exception {
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        String topic = KAFKA.uniqueTopic("exact");
+        KAFKA.createTopic(topic, 1);
+        String emoji = "\uD83D\uDE00"; // 4 bytes of UTF-8
+        String longest = "/" + emoji.repeat(511) + "abc"; // 1 + 2044 + 3 = 2048 bytes
+        String site = "s".repeat(63) + "9";
+        List<String> paths = List.of("/A", "/a", "/a ", "/caf\u00e9", "/" + emoji, longest, longest.substring(0, longest.length() - 1) + "d");
+        List<String> events = new ArrayList<>();
+        Map<String, Long> expected = new TreeMap<>();
+        for (String path : paths) {
+            events.add("{\"path\":" + json(path) + ",\"ts\":" + BASE + ",\"site\":\"" + site + "\",\"visitor\":" + json(emoji.repeat(64))
+                    + ",\"referrer\":" + json("https://b\u00fccher.example/" + emoji) + "}");
+            expected.put(site + "|" + path, 1L);
+        }
+        String tooLong = longest + "x";
+        events.add("{\"path\":" + json(tooLong) + ",\"ts\":" + BASE + "}");
+        Properties p = new Properties();
+        p.put("bootstrap.servers", KAFKA.bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (String e : events) {
+                producer.send(new ProducerRecord<>(topic, e.getBytes(UTF_8))).get(30, TimeUnit.SECONDS);
+            }
+        }
+        Aggregator.migrate(url);
+        try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, "exact-" + database, url, 1, Map.of())) {
+            StoredOffsets.awaitCaughtUp(ds, "exact-" + database, KAFKA.bootstrapServers(), topic);
+            assertThat(a.failed()).isFalse();
+        }
+        Map<String, Long> stored = new TreeMap<>();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT site, path, views FROM views_total")) {
+            while (rs.next()) {
+                stored.put(rs.getString(1) + "|" + rs.getString(2), rs.getLong(3));
+            }
+        }
+        assertThat(stored).isEqualTo(expected);
+        assertThat(query(ds, "SELECT host, views FROM referrers_daily")).containsExactly(Map.entry("xn--bcher-kva.example", (long) paths.size()));
+        assertThat(query(ds, "SELECT path, COUNT(*) FROM visitors_daily GROUP BY path")).hasSize(paths.size()).containsValues(1L);
+        List<String> dead = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.readAll(topic + ".dlq")) {
+            dead.add(new String(r.value(), UTF_8));
+        }
+        assertThat(dead).containsExactly(events.get(events.size() - 1));
+    }
+
+    private static String json(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        s.codePoints().forEach(cp -> {
+            if (cp == '"' || cp == '\\') {
+                b.append('\\');
+            }
+            b.appendCodePoint(cp);
+        });
+        return b.append('"').toString();
     }
 
     private static boolean valid(int i) {
@@ -172,10 +242,10 @@ class AggregatorIT {
         Map<String, Long> uniques = new TreeMap<>();
         visitors.forEach((k, v) -> uniques.put(k, (long) v.size()));
 
-        assertThat(query(ds, "SELECT site || '|' || path || '|' || hour, views FROM views_hourly")).isEqualTo(hourly);
-        assertThat(query(ds, "SELECT site || '|' || path, views FROM views_total")).isEqualTo(totals);
-        assertThat(query(ds, "SELECT site || '|' || host || '|' || day, views FROM referrers_daily")).isEqualTo(referrers);
-        assertThat(query(ds, "SELECT site || '|' || path || '|' || day, COUNT(*) FROM visitors_daily GROUP BY site, path, day"))
+        assertThat(query(ds, "SELECT CONCAT(site, '|', path, '|', hour), views FROM views_hourly")).isEqualTo(hourly);
+        assertThat(query(ds, "SELECT CONCAT(site, '|', path), views FROM views_total")).isEqualTo(totals);
+        assertThat(query(ds, "SELECT CONCAT(site, '|', host, '|', day), views FROM referrers_daily")).isEqualTo(referrers);
+        assertThat(query(ds, "SELECT CONCAT(site, '|', path, '|', day), COUNT(*) FROM visitors_daily GROUP BY site, path, day"))
                 .isEqualTo(uniques);
     }
 
