@@ -255,7 +255,9 @@ final class Generations {
     /** Drops the generation being built (its tables, its replay group's offsets): {@code --restart}. */
     void abandon(Building b) throws SQLException {
         inTransaction(c -> {
-            laterIfDdlCommits(c, () -> dropTables(c, b.generation()));
+            // Where DROP commits by itself (MySQL), an interruption after it leaves the generation
+            // registered without its tables: running --restart again drops nothing and ends it.
+            dropTables(c, b.generation());
             offsets.forget(c, b.replayGroup());
             try (Statement s = c.createStatement()) {
                 s.executeUpdate("DELETE FROM tally_generation_offsets WHERE generation = " + b.generation().number());
@@ -274,7 +276,7 @@ final class Generations {
                 }
             }
             for (int n : dropped) {
-                laterIfDdlCommits(c, () -> dropTables(c, new Generation(n)));
+                dropTables(c, new Generation(n)); // as in abandon: running it again finishes it
                 try (Statement s = c.createStatement()) {
                     s.executeUpdate("UPDATE tally_generations SET state = 'dropped' WHERE generation = " + n);
                 }
@@ -297,42 +299,16 @@ final class Generations {
         void run(Connection c) throws SQLException;
     }
 
-    private interface Ddl {
-        void run() throws SQLException;
-    }
-
-    private final List<Ddl> afterCommit = new ArrayList<>();
-
-    /**
-     * Runs {@code ddl} now, in the transaction, or where DDL commits by itself, after the
-     * transaction has committed: the registry says "dropped" first, so an interruption leaves at
-     * worst unused tables, never a registered generation without its tables.
-     */
-    private void laterIfDdlCommits(Connection c, Ddl ddl) throws SQLException {
-        if (Store.of(c).ddlCommits()) {
-            afterCommit.add(ddl);
-        } else {
-            ddl.run();
-        }
-    }
-
     private void inTransaction(Work work) throws SQLException {
         try (Connection c = store.getConnection()) {
             c.setAutoCommit(false);
-            afterCommit.clear();
             try {
                 work.run(c);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
-                afterCommit.clear();
                 throw e;
             }
-            c.setAutoCommit(true);
-            for (Ddl d : afterCommit) {
-                d.run();
-            }
-            afterCommit.clear();
         }
     }
 
