@@ -21,7 +21,9 @@ import java.util.Map;
  * generations by one entry there (and its {@code CREATE TABLE} in a migration, for generation 1).
  * A later migration that creates or alters an aggregate table must do so for every generation
  * of {@code tally_generations} not in state {@code dropped} ({@link #table} gives the names):
- * after a replay the current one may be generation 2 or later.
+ * after a replay the current one may be generation 2 or later. MySQL and MariaDB have their own
+ * migrations ({@code db/mysql}, same version numbers; see {@link Store}): there a replay makes a
+ * generation's tables with {@code CREATE TABLE … LIKE} generation 1's.
  *
  * @param number 1, 2, …
  */
