@@ -2,6 +2,7 @@ package dev.tally.app;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.tally.app.aggregate.Store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,21 +17,24 @@ import picocli.CommandLine.ParameterException;
 public final class StoreOptions {
 
     @Option(names = "--db", paramLabel = "JDBC_URL",
-            description = "the store (default jdbc:sqlite:tally-data/tally.db); jdbc:postgresql://host/db?user=… beyond one machine")
+            description = "the store (default jdbc:sqlite:tally-data/tally.db); jdbc:postgresql://host/db?user=…"
+                    + " or jdbc:mysql:|jdbc:mariadb://host/db?user=… beyond one machine")
     public String db = "jdbc:sqlite:tally-data/tally.db";
 
     /**
-     * Refuses anything but an SQLite or PostgreSQL URL, creates an SQLite file's directory, and
-     * opens one connection to prove the store is reachable.
+     * Refuses anything but an SQLite, PostgreSQL, MySQL or MariaDB URL, puts it in the form every
+     * connection uses ({@link Store#url}), creates an SQLite file's directory, and opens one
+     * connection to prove the store is reachable.
      *
      * @throws ParameterException for a URL of another kind (bad usage, exit 2)
      * @throws StartupException when the store cannot be opened (exit 1)
      */
     public void validate(CommandSpec spec) {
-        if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
+        if (Store.of(db) == null) {
             throw new ParameterException(spec.commandLine(),
-                    "--db must be a jdbc:sqlite: or jdbc:postgresql: URL, not " + redacted());
+                    "--db must be a jdbc:sqlite:, jdbc:postgresql:, jdbc:mysql: or jdbc:mariadb: URL, not " + redacted());
         }
+        db = Store.url(db);
         if (db.startsWith("jdbc:sqlite:")) {
             String file = db.substring("jdbc:sqlite:".length()).replaceFirst("\\?.*$", "");
             if (!file.isEmpty() && !file.startsWith(":") && !file.startsWith("file:")) {
@@ -56,7 +60,7 @@ public final class StoreOptions {
     public HikariDataSource openPool(String name, int size) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(name);
-        config.setJdbcUrl(db);
+        config.setJdbcUrl(Store.url(db));
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(1);
         config.setConnectionTimeout(5_000);

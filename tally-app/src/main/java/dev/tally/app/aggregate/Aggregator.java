@@ -5,7 +5,10 @@ import dev.tally.app.event.PageViewDecoder;
 import dev.tally.consumer.FailurePolicy;
 import dev.tally.consumer.RecordDecoder;
 import dev.tally.consumer.TallyConsumer;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,24 +115,53 @@ public final class Aggregator implements AutoCloseable {
         };
     }
 
-    /** Brings the schema to the newest version (Flyway; the same migrations on PostgreSQL and SQLite). */
+    /**
+     * Brings the schema to the newest version (Flyway: the same migrations on PostgreSQL and
+     * SQLite, {@code db/mysql}'s on MySQL and MariaDB, with the same version numbers).
+     */
     public static void migrate(String jdbcUrl) {
+        Store store = Store.of(jdbcUrl);
+        String url = Store.url(jdbcUrl);
         Flyway.configure()
-                .dataSource(jdbcUrl, null, null)
-                .locations("classpath:db/migration")
+                .dataSource(url, null, null)
+                .locations(store == null ? Store.SQLITE.migrations() : store.migrations())
                 .load()
                 .migrate();
+        if (store != null && store.ddlCommits()) {
+            pointLegacyViews(url, store);
+        }
     }
 
     /**
-     * PostgreSQL's driver sends a batch of upserts as one multi-row statement only when asked;
-     * that is most of the speed of a batch.
+     * Where DDL commits by itself, a replay's switch re-points the schema-2 views after its
+     * transaction; a switch interrupted between the two is made good here, at the next start.
+     */
+    private static void pointLegacyViews(String url, Store store) {
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            for (Map.Entry<String, String> v : Generation.current(c).legacyViews().entrySet()) {
+                for (String sql : store.replaceView(v.getKey(), v.getValue())) {
+                    s.execute(sql);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot point the views of the store at its current generation: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The URL the members write through. PostgreSQL's driver sends a batch of upserts as one
+     * multi-row statement only when asked; that is most of the speed of a batch. MariaDB
+     * Connector/J sends a batch to a MariaDB server in one bulk command only when asked.
      */
     public static String writeUrl(String jdbcUrl) {
-        if (jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.contains("reWriteBatchedInserts")) {
-            return jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
+        String url = Store.url(jdbcUrl);
+        if (url.startsWith("jdbc:postgresql:") && !url.contains("reWriteBatchedInserts")) {
+            return url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
         }
-        return jdbcUrl;
+        if (Store.of(url) == Store.MYSQL && !url.contains("useBulkStmts")) {
+            return url + (url.contains("?") ? "&" : "?") + "useBulkStmts=true";
+        }
+        return url;
     }
 
     /** Runs {@code r} against {@code jdbcUrl} about every hour while the aggregator runs ({@code --retain}). */

@@ -7,7 +7,6 @@ import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.postgresql.PGConnection;
 
 /**
  * A generation of the aggregate tables: one complete set of counts. Generation 1 is the tables
@@ -22,7 +21,9 @@ import org.postgresql.PGConnection;
  * generations by one entry there (and its {@code CREATE TABLE} in a migration, for generation 1).
  * A later migration that creates or alters an aggregate table must do so for every generation
  * of {@code tally_generations} not in state {@code dropped} ({@link #table} gives the names):
- * after a replay the current one may be generation 2 or later.
+ * after a replay the current one may be generation 2 or later. MySQL and MariaDB have their own
+ * migrations ({@code db/mysql}, same version numbers; see {@link Store}): there a replay makes a
+ * generation's tables with {@code CREATE TABLE … LIKE} generation 1's.
  *
  * @param number 1, 2, …
  */
@@ -118,17 +119,11 @@ public record Generation(int number) {
     /**
      * The current generation, read first in a writer's transaction and locked until it ends, so
      * that a switch waits for the transaction and the transaction for a switch: on PostgreSQL
-     * {@code FOR SHARE} on the pointer row (the switch takes it {@code FOR UPDATE}); SQLite runs
-     * one writing transaction at a time anyway.
+     * and MySQL a shared lock on the pointer row (the switch takes it {@code FOR UPDATE}); SQLite
+     * runs one writing transaction at a time anyway.
      */
     public static Generation currentLocked(Connection c) throws SQLException {
-        return read(c, postgres(c)
-                ? "SELECT generation FROM tally_current_generation WHERE id = 1 FOR SHARE"
-                : "SELECT generation FROM tally_current_generation WHERE id = 1");
-    }
-
-    static boolean postgres(Connection c) throws SQLException {
-        return c.isWrapperFor(PGConnection.class);
+        return read(c, "SELECT generation FROM tally_current_generation WHERE id = 1" + Store.of(c).forShare());
     }
 
     private static Generation read(Connection c, String sql) throws SQLException {

@@ -19,8 +19,8 @@ import java.util.Map;
  * in a transaction is trusted only after a later transaction has seen its row: a rolled-back
  * batch may leave an id behind that the database gives to another page.
  *
- * <p>Two aggregators may create the same page at once on PostgreSQL: the insert is
- * {@code ON CONFLICT DO NOTHING} (the second waits for the first's commit on the unique index),
+ * <p>Two aggregators may create the same page at once on PostgreSQL or MySQL: the insert does
+ * nothing on a conflict (the second waits for the first's commit on the unique index),
  * and the id is read back afterwards. New pages are inserted in (site, path) order, so two
  * transactions never wait for each other in opposite orders.
  */
@@ -95,7 +95,7 @@ final class PageIds {
     Map<Page, Integer> resolve(Connection c, Collection<Page> pages) throws SQLException {
         List<Page> sorted = new ArrayList<>(pages);
         sorted.sort(Comparator.comparing(Page::site).thenComparing(Page::path));
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO pages (site, path) VALUES (?, ?) ON CONFLICT (site, path) DO NOTHING")) {
+        try (PreparedStatement ps = c.prepareStatement(Store.of(c).insertIfAbsent("pages", "site", "path"))) {
             for (Page p : sorted) {
                 ps.setString(1, p.site());
                 ps.setString(2, p.path());

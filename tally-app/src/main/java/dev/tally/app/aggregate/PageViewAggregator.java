@@ -58,7 +58,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     private final PageIds pages = new PageIds();
     private final Segments segments = new Segments();
     private final GenerationTarget target;
-    private Boolean postgres;
+    private Store store;
 
     /** An aggregator that counts into the current generation. */
     public PageViewAggregator() {
@@ -126,7 +126,8 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             days.view(page, (int) (ts / DAY), segmentIds[i - 1], v.site(), partitions[i - 1], visitor);
         }
 
-        boolean copy = postgres(connection);
+        Store store = store(connection);
+        boolean copy = store == Store.POSTGRESQL;
         if (copy) {
             prepareStaging(connection);
             StringBuilder rows = new StringBuilder(hourly.size() * 24);
@@ -139,9 +140,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                         + " ON CONFLICT (page, hour) DO UPDATE SET views = " + g.table("page_hours") + ".views + excluded.views");
             }
         } else {
-            try (PreparedStatement ps = connection.prepareStatement(
-                    "INSERT INTO " + g.table("page_hours") + " (page, hour, views) VALUES (?, ?, ?) "
-                            + "ON CONFLICT (page, hour) DO UPDATE SET views = " + g.table("page_hours") + ".views + excluded.views")) {
+            try (PreparedStatement ps = connection.prepareStatement(store.upsertAdd(g.table("page_hours"), "views", "page", "hour"))) {
                 for (long key : hourly.sortedKeys()) {
                     ps.setInt(1, (int) (key >>> 32));
                     ps.setInt(2, (int) key);
@@ -151,9 +150,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                 ps.executeBatch();
             }
         }
-        try (PreparedStatement ps = connection.prepareStatement(
-                "INSERT INTO " + g.table("page_totals") + " (page, views) VALUES (?, ?) "
-                        + "ON CONFLICT (page) DO UPDATE SET views = " + g.table("page_totals") + ".views + excluded.views")) {
+        try (PreparedStatement ps = connection.prepareStatement(store.upsertAdd(g.table("page_totals"), "views", "page"))) {
             for (long page : totals.sortedKeys()) {
                 ps.setInt(1, (int) page);
                 ps.setLong(2, totals.get(page));
@@ -162,9 +159,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             ps.executeBatch();
         }
         if (!referrers.isEmpty()) {
-            try (PreparedStatement ps = connection.prepareStatement(
-                    "INSERT INTO " + g.table("referrers_daily") + " (site, host, day, views) VALUES (?, ?, ?, ?) "
-                            + "ON CONFLICT (site, host, day) DO UPDATE SET views = " + g.table("referrers_daily") + ".views + excluded.views")) {
+            try (PreparedStatement ps = connection.prepareStatement(store.upsertAdd(g.table("referrers_daily"), "views", "site", "host", "day"))) {
                 for (Map.Entry<HostDay, long[]> e : referrers.entrySet()) {
                     ps.setString(1, e.getKey().site());
                     ps.setString(2, e.getKey().host());
@@ -189,8 +184,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                 // Inserted by the day tables' statement, which counts the rows gained into page_days.
                 copyIn(connection, "COPY staged_visitors (page, day, visitor) FROM STDIN", rows);
             } else {
-                try (PreparedStatement ps = connection.prepareStatement(
-                        "INSERT INTO " + g.table("page_visitors") + " (page, day, visitor) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                try (PreparedStatement ps = connection.prepareStatement(store.insertIfAbsent(g.table("page_visitors"), "page", "day", "visitor"))) {
                     for (Visit v : sorted) {
                         ps.setInt(1, v.page());
                         ps.setInt(2, v.day());
@@ -215,11 +209,11 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
      * The staging tables are temporary and emptied at commit; the rows reach the real tables
      * only through the same transaction.
      */
-    private boolean postgres(Connection c) throws SQLException {
-        if (postgres == null) {
-            postgres = c.isWrapperFor(PGConnection.class);
+    private Store store(Connection c) throws SQLException {
+        if (store == null) {
+            store = Store.of(c);
         }
-        return postgres;
+        return store;
     }
 
     private static void prepareStaging(Connection c) throws SQLException {

@@ -2,6 +2,7 @@ package dev.tally.app.operations;
 
 import dev.tally.app.aggregate.Generation;
 import dev.tally.app.aggregate.Generation.AggregateTable;
+import dev.tally.app.aggregate.Store;
 import dev.tally.consumer.OffsetStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -92,8 +93,8 @@ final class Generations {
     Building create(String topic, String liveGroup, Long fromTime, Map<TopicPartition, Long> timeOffsets,
             Map<TopicPartition, Long> logStarts) throws SQLException {
         try (Connection c = store.getConnection()) {
-            boolean postgres = postgres(c);
-            if (postgres) {
+            Store kind = Store.of(c);
+            if (kind == Store.POSTGRESQL) {
                 // One snapshot for the copied rows and the live group's offsets, without stopping it.
                 c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             }
@@ -107,7 +108,23 @@ final class Generations {
                 }
                 Generation next = new Generation(n);
                 String replayGroup = liveGroup + ".replay-" + n;
-                createTables(c, postgres, current, next);
+                if (kind.ddlCommits()) {
+                    // Each CREATE commits by itself here: the tables are made first (after a
+                    // leftover of an abandoned attempt with this number: no registry row names it
+                    // yet), then the rest is one transaction that holds the pointer exclusively.
+                    // No aggregator transaction runs during the copy (each takes the pointer
+                    // shared first), so the rows and the offsets are one state, as PostgreSQL's
+                    // snapshot gives without stopping the aggregator.
+                    dropTables(c, next);
+                    createTables(c, kind, current, next);
+                    c.commit();
+                    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                            "SELECT generation FROM tally_current_generation WHERE id = 1" + kind.forUpdate())) {
+                        rs.next();
+                    }
+                } else {
+                    createTables(c, kind, current, next);
+                }
                 Map<TopicPartition, Long> copiedTo = new HashMap<>();
                 offsets.positions(c, liveGroup).forEach((tp, p) -> {
                     if (tp.topic().equals(topic)) {
@@ -177,12 +194,12 @@ final class Generations {
      */
     Generation switchTo(Building b) throws SQLException {
         try (Connection c = store.getConnection()) {
-            boolean postgres = postgres(c);
+            Store kind = Store.of(c);
             c.setAutoCommit(false);
             try {
                 Generation old;
                 try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                        "SELECT generation FROM tally_current_generation WHERE id = 1" + (postgres ? " FOR UPDATE" : ""))) {
+                        "SELECT generation FROM tally_current_generation WHERE id = 1" + kind.forUpdate())) {
                     rs.next();
                     old = new Generation(rs.getInt(1));
                 }
@@ -205,17 +222,20 @@ final class Generations {
                     s.executeUpdate("UPDATE tally_generations SET state = 'old', switched_at = " + now + " WHERE generation = " + old.number());
                     s.executeUpdate("UPDATE tally_generations SET state = 'current', switched_at = " + now + " WHERE generation = " + b.generation().number());
                     s.executeUpdate("DELETE FROM tally_generation_offsets WHERE generation = " + b.generation().number());
-                    for (Map.Entry<String, String> v : b.generation().legacyViews().entrySet()) {
-                        if (postgres) {
-                            s.execute("CREATE OR REPLACE VIEW " + v.getKey() + " AS " + v.getValue());
-                        } else {
-                            s.execute("DROP VIEW IF EXISTS " + v.getKey());
-                            s.execute("CREATE VIEW " + v.getKey() + " AS " + v.getValue());
-                        }
+                    if (!kind.ddlCommits()) {
+                        pointViews(s, kind, b.generation());
                     }
                 }
                 offsets.forget(c, b.replayGroup());
                 c.commit();
+                if (kind.ddlCommits()) {
+                    // After the switch, not in it: a view's DDL would commit the switch half done.
+                    // Until then they show the old generation; the next start of the aggregator
+                    // re-points them if this process dies first.
+                    try (Statement s = c.createStatement()) {
+                        pointViews(s, kind, b.generation());
+                    }
+                }
                 return old;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -224,9 +244,19 @@ final class Generations {
         }
     }
 
+    private static void pointViews(Statement s, Store kind, Generation g) throws SQLException {
+        for (Map.Entry<String, String> v : g.legacyViews().entrySet()) {
+            for (String sql : kind.replaceView(v.getKey(), v.getValue())) {
+                s.execute(sql);
+            }
+        }
+    }
+
     /** Drops the generation being built (its tables, its replay group's offsets): {@code --restart}. */
     void abandon(Building b) throws SQLException {
         inTransaction(c -> {
+            // Where DROP commits by itself (MySQL), an interruption after it leaves the generation
+            // registered without its tables: running --restart again drops nothing and ends it.
             dropTables(c, b.generation());
             offsets.forget(c, b.replayGroup());
             try (Statement s = c.createStatement()) {
@@ -246,7 +276,7 @@ final class Generations {
                 }
             }
             for (int n : dropped) {
-                dropTables(c, new Generation(n));
+                dropTables(c, new Generation(n)); // as in abandon: running it again finishes it
                 try (Statement s = c.createStatement()) {
                     s.executeUpdate("UPDATE tally_generations SET state = 'dropped' WHERE generation = " + n);
                 }
@@ -283,12 +313,17 @@ final class Generations {
     }
 
     /** Each aggregate table of {@code to} with the structure (keys, indexes) of {@code from}'s. */
-    private static void createTables(Connection c, boolean postgres, Generation from, Generation to) throws SQLException {
+    private static void createTables(Connection c, Store kind, Generation from, Generation to) throws SQLException {
         try (Statement s = c.createStatement()) {
             for (AggregateTable t : Generation.AGGREGATES) {
                 String source = from.table(t.name());
                 String target = to.table(t.name());
-                if (postgres) {
+                if (kind == Store.MYSQL) {
+                    // Columns, keys, indexes, engine and collations; index names are per table there.
+                    s.execute("CREATE TABLE " + target + " LIKE " + source);
+                    continue;
+                }
+                if (kind == Store.POSTGRESQL) {
                     s.execute("CREATE TABLE " + target + " (LIKE " + source + " INCLUDING ALL)");
                     // LIKE copies keys and indexes, not the storage parameters (the fill factor of migration 5).
                     String options = null;
@@ -345,9 +380,5 @@ final class Generations {
                 s.execute("DROP TABLE IF EXISTS " + g.table(t.name()));
             }
         }
-    }
-
-    private static boolean postgres(Connection c) throws SQLException {
-        return c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
     }
 }

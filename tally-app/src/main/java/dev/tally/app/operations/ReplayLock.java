@@ -5,6 +5,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import dev.tally.app.aggregate.Store;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -13,8 +14,9 @@ import java.sql.Statement;
 
 /**
  * At most one replay per store. The lock dies with its holder, so that a replay killed with
- * {@code kill -9} can be run again at once: on PostgreSQL a session advisory lock, held by a
- * connection of its own; on SQLite, whose store is a file on this machine, an operating-system
+ * {@code kill -9} can be run again at once: on PostgreSQL a session advisory lock, on MySQL and
+ * MariaDB a named lock ({@code GET_LOCK}) for the database, each held by a connection of its own;
+ * on SQLite, whose store is a file on this machine, an operating-system
  * lock on {@code <database file>.replay-lock}.
  */
 final class ReplayLock implements AutoCloseable {
@@ -30,9 +32,14 @@ final class ReplayLock implements AutoCloseable {
 
     /** The lock, or {@code null} when another replay holds it. */
     static ReplayLock tryAcquire(String jdbcUrl) throws SQLException, IOException {
-        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
-            Connection c = DriverManager.getConnection(jdbcUrl);
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + KEY + ")")) {
+        Store kind = Store.of(jdbcUrl);
+        if (kind == Store.POSTGRESQL || kind == Store.MYSQL) {
+            Connection c = DriverManager.getConnection(Store.url(jdbcUrl));
+            // Named locks are per server there, not per database: the name says which database.
+            String sql = kind == Store.POSTGRESQL
+                    ? "SELECT pg_try_advisory_lock(" + KEY + ")"
+                    : "SELECT GET_LOCK(CONCAT('tally-replay-', LEFT(SHA2(DATABASE(), 256), 40)), 0)";
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
                 rs.next();
                 if (rs.getBoolean(1)) {
                     return new ReplayLock(c);

@@ -1,6 +1,7 @@
 package dev.tally.app.serve;
 
 import dev.tally.app.aggregate.Generation;
+import dev.tally.app.aggregate.Store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,8 +14,9 @@ import javax.sql.DataSource;
 
 /**
  * Every read of the stats API, in one place. The statements are fixed text with parameters (no
- * input is ever concatenated into SQL) and run unchanged on SQLite and PostgreSQL: sums are cast
- * back to {@code BIGINT} because PostgreSQL widens a sum of {@code BIGINT} to {@code NUMERIC}.
+ * input is ever concatenated into SQL) and run unchanged on SQLite and PostgreSQL, and on MySQL
+ * with its spelling of a cast ({@link Store#sql}): sums are cast back to {@code BIGINT} because
+ * PostgreSQL and MySQL widen a sum of {@code BIGINT} to a decimal.
  * Methods block; call them from a worker thread.
  */
 final class StatsQueries {
@@ -51,13 +53,13 @@ final class StatsQueries {
                     + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY h.hour";
 
     // Days are summed in the database (one row per day, not 24); hours are never negative, so
-    // integer division is a floor.
+    // taking off the remainder is a floor (and needs no integer division, which MySQL spells DIV).
     private static final String DAYS_OF_PAGE =
-            "SELECT CAST(h.hour / 24 AS BIGINT) * 86400000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
+            "SELECT CAST(h.hour - h.hour % 24 AS BIGINT) * 3600000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
                     + " WHERE p.site = ? AND p.path = ? AND h.hour >= ? AND h.hour < ? GROUP BY 1";
 
     private static final String DAYS_OF_SITE =
-            "SELECT CAST(h.hour / 24 AS BIGINT) * 86400000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
+            "SELECT CAST(h.hour - h.hour % 24 AS BIGINT) * 3600000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
                     + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY 1";
 
     private static final String REFERRERS_ALL_TIME =
@@ -136,7 +138,7 @@ final class StatsQueries {
     }
 
     private static PreparedStatement prepare(Connection c, String sql, Object... parameters) throws SQLException {
-        PreparedStatement ps = c.prepareStatement(Generation.current(c).sql(sql));
+        PreparedStatement ps = c.prepareStatement(Store.of(c).sql(Generation.current(c).sql(sql)));
         try {
             ps.setQueryTimeout(TIMEOUT_SECONDS);
             for (int i = 0; i < parameters.length; i++) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tally.app.StoredOffsets;
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
@@ -47,11 +48,14 @@ class AggregatorIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void countsEveryTableExactlyAndSurvivesARestart(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
         String topic = KAFKA.uniqueTopic("pageviews");
         KAFKA.createTopic(topic, 4);
         String group = "aggregator-" + database;
@@ -172,10 +176,10 @@ class AggregatorIT {
         Map<String, Long> uniques = new TreeMap<>();
         visitors.forEach((k, v) -> uniques.put(k, (long) v.size()));
 
-        assertThat(query(ds, "SELECT site || '|' || path || '|' || hour, views FROM views_hourly")).isEqualTo(hourly);
-        assertThat(query(ds, "SELECT site || '|' || path, views FROM views_total")).isEqualTo(totals);
-        assertThat(query(ds, "SELECT site || '|' || host || '|' || day, views FROM referrers_daily")).isEqualTo(referrers);
-        assertThat(query(ds, "SELECT site || '|' || path || '|' || day, COUNT(*) FROM visitors_daily GROUP BY site, path, day"))
+        assertThat(query(ds, "SELECT CONCAT(site, '|', path, '|', hour), views FROM views_hourly")).isEqualTo(hourly);
+        assertThat(query(ds, "SELECT CONCAT(site, '|', path), views FROM views_total")).isEqualTo(totals);
+        assertThat(query(ds, "SELECT CONCAT(site, '|', host, '|', day), views FROM referrers_daily")).isEqualTo(referrers);
+        assertThat(query(ds, "SELECT CONCAT(site, '|', path, '|', day), COUNT(*) FROM visitors_daily GROUP BY site, path, day"))
                 .isEqualTo(uniques);
     }
 

@@ -10,6 +10,7 @@ import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.aggregate.Generation;
 import dev.tally.consumer.OffsetStore;
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.net.URI;
@@ -56,19 +57,22 @@ class ReplayIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     @TempDir
     Path dir;
 
     private String url(String database) {
-        return database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        return database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
     }
 
     private DataSource ds(String database) {
-        return database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
+        return database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void aReplayRecountsAMiscountWhileTheApiAnswersAndCountsViewsDuringItOnce(String database) throws Exception {
         String topic = KAFKA.uniqueTopic("replay");
         KAFKA.createTopic(topic, 4);
@@ -117,7 +121,7 @@ class ReplayIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void aReplayKilledMidwayResumesToExactCountsAndASecondOneIsRefused(String database) throws Exception {
         String topic = KAFKA.uniqueTopic("replay-kill");
         KAFKA.createTopic(topic, 4);
@@ -169,7 +173,7 @@ class ReplayIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void aRangeReplayKeepsTheDaysBeforeItAndRecountsTheRest(String database) throws Exception {
         String topic = KAFKA.uniqueTopic("replay-range");
         KAFKA.createTopic(topic, 2);
@@ -191,7 +195,7 @@ class ReplayIT {
         }
         try (Aggregator live = Aggregator.start(kafka, topic, group, url(database), 1, Map.of())) {
             StoredOffsets.awaitCaughtUp(ds, group, kafka, topic);
-            Map<String, Long> right = query(ds, "SELECT path || '@' || hour, views FROM views_hourly");
+            Map<String, Long> right = query(ds, "SELECT CONCAT(path, '@', hour), views FROM views_hourly");
             // A miscount on each day: the replay from day 2 keeps day 1's rows as they are and recounts day 2.
             long h1 = day1 / 3_600_000L;
             long h2 = day2 / 3_600_000L;
@@ -208,7 +212,7 @@ class ReplayIT {
             assertThat(replay.exitCode()).as(replay.stdout() + replay.stderr()).isZero();
             assertThat(replay.stdout()).contains("from " + Instant.ofEpochMilli(day2));
             StoredOffsets.awaitCaughtUp(ds, group, kafka, topic);
-            assertThat(query(ds, "SELECT path || '@' || hour, views FROM views_hourly")).isEqualTo(expected);
+            assertThat(query(ds, "SELECT CONCAT(path, '@', hour), views FROM views_hourly")).isEqualTo(expected);
             Map<String, Long> totals = new TreeMap<>();
             expected.forEach((k, v) -> totals.merge(k.substring(0, k.indexOf('@')), v, Long::sum));
             assertThat(query(ds, "SELECT path, views FROM views_total")).isEqualTo(totals);

@@ -9,6 +9,7 @@ import dev.tally.app.TallyProcess;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.StoredOffsets;
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.net.URI;
@@ -64,6 +65,9 @@ class HostileInputIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     /** A beacon: its body, its headers, and the status it must get (202 for a valid one). */
     private record Beacon(byte[] body, List<String> headers, int status) {}
 
@@ -72,10 +76,10 @@ class HostileInputIT {
     private int clients;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"postgresql", "sqlite"})
+    @ValueSource(strings = {"postgresql", "sqlite", "mariadb"})
     void hostileBeaconsAndRecordsAreRefusedAndTheValidOnesCountedExactly(String database, @TempDir Path dir) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
         String topic = KAFKA.uniqueTopic("hostile");
         String group = "hostile-" + database;
         String kafka = KAFKA.bootstrapServers();
@@ -146,7 +150,7 @@ class HostileInputIT {
             assertThat(limited).as("beacons refused once the spoofing client's burst ran out").isGreaterThanOrEqualTo(5);
 
             StoredOffsets.awaitCaughtUp(ds, group, KAFKA.bootstrapServers(), topic);
-            assertThat(query(ds, "SELECT site || '|' || path, views FROM views_total")).isEqualTo(truth);
+            assertThat(query(ds, "SELECT CONCAT(site, '|', path), views FROM views_total")).isEqualTo(truth);
             Set<String> dead = new HashSet<>();
             for (ConsumerRecord<byte[], byte[]> r : KAFKA.readAll(topic + ".dlq")) {
                 dead.add(Base64.getEncoder().encodeToString(r.value()));

@@ -11,10 +11,12 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tally.app.StoreOptions;
 import dev.tally.app.aggregate.Aggregator;
+import dev.tally.app.aggregate.VisitorId;
 import dev.tally.app.http.Health;
 import dev.tally.app.http.Metrics;
 import dev.tally.app.http.RawHttp;
 import dev.tally.app.http.WebServer;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.io.IOException;
@@ -72,6 +74,9 @@ class ServeIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     private final List<WebServer> servers = new ArrayList<>();
     private final List<HikariDataSource> pools = new ArrayList<>();
 
@@ -82,7 +87,7 @@ class ServeIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void answersTheCountersRankingsAndSeriesExactly(String database) throws Exception {
         String base = serve(fill(database));
 
@@ -142,7 +147,7 @@ class ServeIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void answersCsvCorsAndCacheHeaders(String database) throws Exception {
         String base = serve(fill(database));
 
@@ -228,7 +233,7 @@ class ServeIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void refusesHostileQueryStringsOnEveryEndpointNamingTheParameter(String database) throws Exception {
         String base = serve(fill(database));
         int port = URI.create(base).getPort();
@@ -385,7 +390,7 @@ class ServeIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void answersAGeneric503WhenAQueryFails(String database) throws Exception {
         DataSource store = fill(database);
         String base = serve(store);
@@ -446,6 +451,9 @@ class ServeIT {
      * migration carried the rows over.
      */
     private DataSource fill(String database) throws Exception {
+        if (database.equals("mariadb")) {
+            return fillNarrow(mariadb.dataSource(), mariadb.jdbcUrl());
+        }
         DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
         String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
         Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").target("2").load().migrate();
@@ -480,7 +488,48 @@ class ServeIT {
         return ds;
     }
 
+    /**
+     * The rows of {@link #fill} written into the narrow tables of the newest schema: MySQL and
+     * MariaDB never had the tables of schema version 2 (db/mysql).
+     */
+    private static DataSource fillNarrow(DataSource ds, String url) throws Exception {
+        Aggregator.migrate(url);
+        try (Connection c = ds.getConnection()) {
+            insert(c, "INSERT INTO pages (site, path) VALUES (?, ?)",
+                    new Object[] {"default", "/a"}, new Object[] {"default", "/b"}, new Object[] {"default", "/d"},
+                    new Object[] {"default", SNAPPED_PATH}, new Object[] {"other", "/a"});
+            String page = "(SELECT id FROM pages WHERE site = ? AND path = ?)";
+            insert(c, "INSERT INTO page_hours (page, hour, views) VALUES (" + page + ", ?, ?)",
+                    new Object[] {"default", "/a", (D + 10 * HOUR) / HOUR, 5L},
+                    new Object[] {"default", "/a", (D + 11 * HOUR) / HOUR, 3L},
+                    new Object[] {"default", "/a", (D + DAY + 2 * HOUR) / HOUR, 4L},
+                    new Object[] {"default", "/b", (D + 10 * HOUR) / HOUR, 7L},
+                    new Object[] {"default", "/d", (D + 2 * DAY + HOUR) / HOUR, 7L},
+                    new Object[] {"default", SNAPPED_PATH, (D + DAY + 5 * HOUR) / HOUR, 2L},
+                    new Object[] {"other", "/a", (D + 10 * HOUR) / HOUR, 100L});
+            insert(c, "INSERT INTO page_totals (page, views) SELECT page, SUM(views) FROM page_hours GROUP BY page");
+            insert(c, "INSERT INTO page_visitors (page, day, visitor) VALUES (" + page + ", ?, ?)",
+                    new Object[] {"default", "/a", D / DAY, VisitorId.of("v1").bytes()},
+                    new Object[] {"default", "/a", D / DAY, VisitorId.of("v2").bytes()},
+                    new Object[] {"default", "/a", D / DAY + 1, VisitorId.of("v1").bytes()},
+                    new Object[] {"default", "/b", D / DAY, VisitorId.of("v3").bytes()},
+                    new Object[] {"other", "/a", D / DAY, VisitorId.of("v9").bytes()});
+            insert(c, "INSERT INTO referrers_daily (site, host, day, views) VALUES (?, ?, ?, ?)",
+                    new Object[] {"default", "news.ycombinator.com", D, 3L},
+                    new Object[] {"default", "news.ycombinator.com", D + DAY, 2L},
+                    new Object[] {"default", "example.com", D + DAY, 4L},
+                    new Object[] {"other", "x.com", D, 9L});
+        }
+        return ds;
+    }
+
     private static void insert(Connection c, String sql, Object[]... rows) throws Exception {
+        if (rows.length == 0) {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate(sql);
+            }
+            return;
+        }
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (Object[] row : rows) {
                 for (int i = 0; i < row.length; i++) {

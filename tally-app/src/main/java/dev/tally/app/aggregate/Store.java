@@ -1,0 +1,136 @@
+package dev.tally.app.aggregate;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The kinds of store the application runs on, and the little SQL in which they differ. Every
+ * statement of the application is written once, in the spelling SQLite and PostgreSQL share;
+ * what MySQL and MariaDB spell differently (upserts, shared locks, integer casts, copying a
+ * table's structure, replacing a view, which statements commit by themselves) is asked of this
+ * one type, so that no other class branches on the database.
+ */
+public enum Store {
+    SQLITE,
+    POSTGRESQL,
+    /** MySQL 8 and later, and MariaDB 10.6 and later, both through MariaDB Connector/J. */
+    MYSQL;
+
+    /** The kind of store a live connection is to. */
+    public static Store of(Connection c) throws SQLException {
+        String product = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT);
+        if (product.contains("postgres")) {
+            return POSTGRESQL;
+        }
+        if (product.contains("mysql") || product.contains("mariadb")) {
+            return MYSQL;
+        }
+        if (product.contains("sqlite")) {
+            return SQLITE;
+        }
+        throw new SQLException("unsupported database " + product + ": tally runs on SQLite, PostgreSQL, MySQL and MariaDB");
+    }
+
+    /** The kind of store a JDBC URL names, or {@code null} for any other URL. */
+    public static Store of(String jdbcUrl) {
+        String url = jdbcUrl.toLowerCase(Locale.ROOT);
+        if (url.startsWith("jdbc:sqlite:")) {
+            return SQLITE;
+        }
+        if (url.startsWith("jdbc:postgresql:")) {
+            return POSTGRESQL;
+        }
+        if (url.startsWith("jdbc:mysql:") || url.startsWith("jdbc:mariadb:")) {
+            return MYSQL;
+        }
+        return null;
+    }
+
+    /**
+     * The URL every connection of the application opens. For MySQL and MariaDB: MariaDB
+     * Connector/J takes {@code jdbc:mysql:} only when told to, so it is spelt
+     * {@code jdbc:mariadb:} (it speaks to MySQL all the same), and the session runs in strict SQL
+     * mode ({@code jdbcCompliantTruncation}), whatever the server's default: a value that does not
+     * fit a column is then refused (and its record dead-lettered), never silently cut.
+     */
+    public static String url(String jdbcUrl) {
+        if (of(jdbcUrl) != MYSQL) {
+            return jdbcUrl;
+        }
+        String url = jdbcUrl.regionMatches(true, 0, "jdbc:mysql:", 0, 11) ? "jdbc:mariadb:" + jdbcUrl.substring(11) : jdbcUrl;
+        if (!url.contains("jdbcCompliantTruncation")) {
+            url += (url.contains("?") ? "&" : "?") + "jdbcCompliantTruncation=true";
+        }
+        return url;
+    }
+
+    /** Where Flyway finds this store's migrations: MySQL's keys need their own (see {@code db/mysql}). */
+    public String migrations() {
+        return this == MYSQL ? "classpath:db/mysql" : "classpath:db/migration";
+    }
+
+    /**
+     * An insert of one row that adds {@code counter} to the row's count when a row with the same
+     * {@code keys} is there already. Parameters: the keys in order, then the count.
+     */
+    public String upsertAdd(String table, String counter, String... keys) {
+        String columns = String.join(", ", keys) + ", " + counter;
+        String insert = "INSERT INTO " + table + " (" + columns + ") VALUES (?" + ", ?".repeat(keys.length) + ")";
+        // VALUES() rather than a row alias: MariaDB has no row alias, and MySQL 8 still takes VALUES().
+        return this == MYSQL
+                ? insert + " ON DUPLICATE KEY UPDATE " + counter + " = " + counter + " + VALUES(" + counter + ")"
+                : insert + " ON CONFLICT (" + String.join(", ", keys) + ") DO UPDATE SET " + counter + " = " + table + "." + counter
+                        + " + excluded." + counter;
+    }
+
+    /**
+     * An insert of one row that does nothing when the row's key is there already. On MySQL not
+     * {@code INSERT IGNORE}, which would also turn a value that does not fit into a warning.
+     */
+    public String insertIfAbsent(String table, String... columns) {
+        String insert = "INSERT INTO " + table + " (" + String.join(", ", columns) + ") VALUES (?" + ", ?".repeat(columns.length - 1) + ")";
+        return this == MYSQL
+                ? insert + " ON DUPLICATE KEY UPDATE " + columns[0] + " = " + columns[0]
+                : insert + " ON CONFLICT DO NOTHING";
+    }
+
+    /** What ends a {@code SELECT} that locks its rows against writers until the transaction ends ({@code ""} on SQLite, which has one writer at a time). */
+    public String forShare() {
+        return switch (this) {
+            case POSTGRESQL -> " FOR SHARE";
+            case MYSQL -> " LOCK IN SHARE MODE"; // MariaDB has no FOR SHARE
+            case SQLITE -> "";
+        };
+    }
+
+    /** What ends a {@code SELECT} that locks its rows against everyone until the transaction ends. */
+    public String forUpdate() {
+        return this == SQLITE ? "" : " FOR UPDATE";
+    }
+
+    /**
+     * {@code sql} in this store's spelling: MySQL casts to {@code SIGNED}, not {@code BIGINT}
+     * (the result is a {@code BIGINT} all the same).
+     */
+    public String sql(String sql) {
+        return this == MYSQL ? sql.replace(" AS BIGINT)", " AS SIGNED)") : sql;
+    }
+
+    /**
+     * Whether DDL commits the transaction it runs in (MySQL and MariaDB): there, tables are created
+     * and views replaced outside the transactions that must be atomic.
+     */
+    public boolean ddlCommits() {
+        return this == MYSQL;
+    }
+
+    /** The statements that make view {@code name} show {@code select}, whether or not it exists. */
+    public List<String> replaceView(String name, String select) {
+        return switch (this) {
+            case SQLITE -> List.of("DROP VIEW IF EXISTS " + name, "CREATE VIEW " + name + " AS " + select);
+            default -> List.of("CREATE OR REPLACE VIEW " + name + " AS " + sql(select));
+        };
+    }
+}

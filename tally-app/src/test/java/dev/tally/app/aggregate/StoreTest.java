@@ -1,0 +1,41 @@
+package dev.tally.app.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class StoreTest {
+
+    @Test
+    void mysqlUrlsGoThroughMariaDbConnectorJInStrictMode() {
+        assertThat(Store.url("jdbc:mysql://db:3306/tally?user=t")).isEqualTo("jdbc:mariadb://db:3306/tally?user=t&jdbcCompliantTruncation=true");
+        assertThat(Store.url("jdbc:mariadb://db/tally")).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true");
+        assertThat(Store.url(Store.url("jdbc:MySQL://db/tally"))).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true");
+        assertThat(Store.url("jdbc:postgresql://db/tally")).isEqualTo("jdbc:postgresql://db/tally");
+        assertThat(Store.url("jdbc:sqlite:x.db")).isEqualTo("jdbc:sqlite:x.db");
+        assertThat(Store.of("jdbc:oracle:thin:@x")).isNull();
+        assertThat(Aggregator.writeUrl("jdbc:mysql://db/tally")).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true&useBulkStmts=true");
+    }
+
+    @Test
+    void upsertsAddTheCountOnEveryStore() {
+        assertThat(Store.MYSQL.upsertAdd("page_hours_g2", "views", "page", "hour"))
+                .isEqualTo("INSERT INTO page_hours_g2 (page, hour, views) VALUES (?, ?, ?)"
+                        + " ON DUPLICATE KEY UPDATE views = views + VALUES(views)");
+        assertThat(Store.POSTGRESQL.upsertAdd("page_totals", "views", "page"))
+                .isEqualTo("INSERT INTO page_totals (page, views) VALUES (?, ?)"
+                        + " ON CONFLICT (page) DO UPDATE SET views = page_totals.views + excluded.views");
+        assertThat(Store.MYSQL.insertIfAbsent("pages", "site", "path"))
+                .isEqualTo("INSERT INTO pages (site, path) VALUES (?, ?) ON DUPLICATE KEY UPDATE site = site");
+        assertThat(Store.SQLITE.insertIfAbsent("pages", "site", "path"))
+                .isEqualTo("INSERT INTO pages (site, path) VALUES (?, ?) ON CONFLICT DO NOTHING");
+    }
+
+    @Test
+    void mysqlCastsToSigned() {
+        assertThat(Store.MYSQL.sql("SELECT CAST(SUM(views) AS BIGINT) FROM t")).isEqualTo("SELECT CAST(SUM(views) AS SIGNED) FROM t");
+        assertThat(Store.POSTGRESQL.sql("SELECT CAST(SUM(views) AS BIGINT) FROM t")).isEqualTo("SELECT CAST(SUM(views) AS BIGINT) FROM t");
+        assertThat(Store.MYSQL.forShare()).isEqualTo(" LOCK IN SHARE MODE");
+        assertThat(Store.MYSQL.migrations()).isEqualTo("classpath:db/mysql");
+    }
+}
