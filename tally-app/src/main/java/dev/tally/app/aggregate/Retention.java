@@ -51,7 +51,7 @@ public final class Retention {
      */
     public long run(Connection c, long nowMillis) throws SQLException {
         int cutoff = (int) (nowMillis / DAY) - days;
-        boolean postgres = Generation.postgres(c);
+        boolean postgres = Store.of(c) == Store.POSTGRESQL;
         c.setAutoCommit(false);
         try {
             int done;
