@@ -58,7 +58,15 @@ public record Generation(int number) {
                     + " (site, host, day, views) SELECT site, host, day, views FROM " + a.table("referrers_daily") + " WHERE day < " + t),
             // A total is the sum of the page's hours: those kept, then the replay adds its own.
             new AggregateTable("page_totals", (a, b, t) -> "INSERT INTO " + b.table("page_totals")
-                    + " (page, views) SELECT page, SUM(views) FROM " + b.table("page_hours") + " GROUP BY page"));
+                    + " (page, views) SELECT page, SUM(views) FROM " + b.table("page_hours") + " GROUP BY page"),
+            new AggregateTable("event_days", (a, b, t) -> "INSERT INTO " + b.table("event_days")
+                    + " (page, day, segment, name, events) SELECT page, day, segment, name, events FROM " + a.table("event_days")
+                    + " WHERE day < " + t / DAY),
+            new AggregateTable("event_props", (a, b, t) -> "INSERT INTO " + b.table("event_props")
+                    + " (site, day, partition_id, name, prop, value, events) SELECT site, day, partition_id, name, prop, value, events FROM "
+                    + a.table("event_props") + " WHERE day < " + t / DAY),
+            new AggregateTable("event_visitors", (a, b, t) -> "INSERT INTO " + b.table("event_visitors")
+                    + " (site, day, name, visitor) SELECT site, day, name, visitor FROM " + a.table("event_visitors") + " WHERE day < " + t / DAY));
 
     /** The first generation: the tables as the migrations made them. */
     public static final Generation FIRST = new Generation(1);
