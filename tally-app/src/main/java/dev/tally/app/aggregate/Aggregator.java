@@ -14,7 +14,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,6 +47,9 @@ public final class Aggregator implements AutoCloseable {
 
     /** The consumer group of {@code aggregate} and {@code run}, and the one {@code lag} and {@code audit} look at, unless told otherwise. */
     public static final String DEFAULT_GROUP = "tally-aggregator";
+
+    private static final String AUTO_CREATE = "allow.auto.create.topics";
+    private static final String CONSUMER_PREFIX = "consumer.";
 
     private final List<TallyConsumer<?>> members = new ArrayList<>();
     private volatile ScheduledExecutorService retention;
@@ -81,6 +84,12 @@ public final class Aggregator implements AutoCloseable {
     public static Aggregator start(String bootstrapServers, String topic, String group, String jdbcUrl, int threads,
             Map<String, String> kafka, MeterRegistry registry, GenerationTarget target, int batchRecords) throws SQLException {
         Aggregator a = new Aggregator();
+        Map<String, String> properties = new LinkedHashMap<>(kafka);
+        if (!kafka.containsKey(CONSUMER_PREFIX + AUTO_CREATE)) {
+            // Subscribing creates no topic: an events topic made by a consumer's metadata request
+            // would get the broker's default partitions and replication, not the topic's.
+            properties.putIfAbsent(AUTO_CREATE, "false");
+        }
         try {
             for (int i = 0; i < threads; i++) {
                 TallyConsumer.Builder<PageView> builder = TallyConsumer.builder(decoder(), new ByTopic(topic, target));
@@ -94,7 +103,7 @@ public final class Aggregator implements AutoCloseable {
                         // One dead-letter topic for both, the one that exists wherever the page-view topic does.
                         .deadLetterTopic(topic + ".dlq")
                         .jdbcUrl(writeUrl(jdbcUrl))
-                        .kafkaProperties(kafka)
+                        .kafkaProperties(properties)
                         .closeTimeout(Duration.ofSeconds(20))
                         // What an event contains must never stop counting: a value the store
                         // refuses is isolated and dead-lettered, the events around it counted.
@@ -230,37 +239,62 @@ public final class Aggregator implements AutoCloseable {
 
         @Override
         public void handle(Batch<PageView> batch, Connection connection) throws Exception {
-            Set<TopicPartition> viewPartitions = new LinkedHashSet<>();
-            Set<TopicPartition> eventPartitions = new LinkedHashSet<>();
+            Map<TopicPartition, List<Message<PageView>>> viewParts = new LinkedHashMap<>();
+            Map<TopicPartition, List<Message<PageView>>> eventParts = new LinkedHashMap<>();
+            boolean misrouted = false;
             for (TopicPartition tp : batch.partitions()) {
-                (tp.topic().equals(eventsTopic) ? eventPartitions : viewPartitions).add(tp);
+                List<Message<PageView>> messages = batch.messages(tp);
+                if (tp.topic().equals(eventsTopic)) {
+                    eventParts.put(tp, messages);
+                    continue;
+                }
+                List<Message<PageView>> kept = messages;
+                for (int i = 0; i < messages.size(); i++) {
+                    Message<PageView> m = messages.get(i);
+                    if (m.value().event() != null) {
+                        // A custom event sent to the page-view topic by some producer: never a view.
+                        if (kept == messages) {
+                            kept = new ArrayList<>(messages.subList(0, i));
+                        }
+                        batch.reject(m, "a custom event on the page-view topic; it belongs on " + eventsTopic);
+                    } else if (kept != messages) {
+                        kept.add(m);
+                    }
+                }
+                misrouted |= kept != messages;
+                viewParts.put(tp, kept);
             }
-            if (!viewPartitions.isEmpty()) {
-                Batch<PageView> part = eventPartitions.isEmpty() ? batch : new Part(batch, viewPartitions);
+            if (!viewParts.isEmpty()) {
+                Batch<PageView> part = eventParts.isEmpty() && !misrouted ? batch : new Part(batch, viewParts);
                 views.handle(part, connection);
                 if (recent != null) {
                     recent.write(part, connection);
                 }
             }
-            if (!eventPartitions.isEmpty()) {
-                events.handle(viewPartitions.isEmpty() ? batch : new Part(batch, eventPartitions), connection);
+            if (!eventParts.isEmpty()) {
+                events.handle(viewParts.isEmpty() ? batch : new Part(batch, eventParts), connection);
             }
         }
     }
 
-    /** The records of some of a batch's partitions; a rejection is the batch's. */
-    private record Part(Batch<PageView> batch, Set<TopicPartition> partitions) implements Batch<PageView> {
+    /** Some of a batch's records, by partition; a rejection is the batch's. */
+    private record Part(Batch<PageView> batch, Map<TopicPartition, List<Message<PageView>>> records) implements Batch<PageView> {
+
+        @Override
+        public Set<TopicPartition> partitions() {
+            return records.keySet();
+        }
 
         @Override
         public List<Message<PageView>> messages(TopicPartition partition) {
-            return partitions.contains(partition) ? batch.messages(partition) : List.of();
+            return records.getOrDefault(partition, List.of());
         }
 
         @Override
         public int size() {
             int n = 0;
-            for (TopicPartition tp : partitions) {
-                n += batch.messages(tp).size();
+            for (List<Message<PageView>> m : records.values()) {
+                n += m.size();
             }
             return n;
         }
@@ -272,7 +306,7 @@ public final class Aggregator implements AutoCloseable {
 
         @Override
         public Iterator<Message<PageView>> iterator() {
-            return partitions.stream().flatMap(tp -> batch.messages(tp).stream()).iterator();
+            return records.values().stream().flatMap(List::stream).iterator();
         }
     }
 }
