@@ -195,6 +195,8 @@ final class DayTables {
         }
         PageViewAggregator.copyIn(c, "COPY staged_site_days (site, day, partition_id, views) FROM STDIN", rows);
 
+        // The staged rows were copied in key order, and a scan of a fresh temporary table returns
+        // them so: no sort of the big ones.
         String pd = g.table("page_days");
         String sd = g.table("site_days");
         try (Statement st = c.createStatement()) {
@@ -205,14 +207,14 @@ final class DayTables {
                     + " FROM staged_days d LEFT JOIN n ON n.page = d.page AND n.day = d.day ORDER BY d.page, d.day"
                     + " ON CONFLICT (page, day) DO UPDATE SET views = " + pd + ".views + excluded.views, visitors = " + pd + ".visitors + excluded.visitors");
             st.executeUpdate("INSERT INTO " + g.table("segment_days") + " (page, day, segment, views)"
-                    + " SELECT page, day, segment, views FROM staged_segment_days ORDER BY page, day, segment"
+                    + " SELECT page, day, segment, views FROM staged_segment_days"
                     + " ON CONFLICT (page, day, segment) DO UPDATE SET views = " + g.table("segment_days") + ".views + excluded.views");
             if (!segmentVisits.isEmpty()) {
                 st.executeUpdate("INSERT INTO " + g.table("segment_visitors") + " (day, visitor, segment)"
-                        + " SELECT day, visitor, segment FROM staged_segment_visitors ORDER BY day, visitor, segment ON CONFLICT DO NOTHING");
+                        + " SELECT day, visitor, segment FROM staged_segment_visitors ON CONFLICT DO NOTHING");
             }
             st.executeUpdate("WITH ins AS (INSERT INTO " + g.table("site_visitors") + " (site, day, visitor)"
-                    + " SELECT site, day, visitor FROM staged_site_visitors ORDER BY site, day, visitor ON CONFLICT DO NOTHING RETURNING site, day, visitor),"
+                    + " SELECT site, day, visitor FROM staged_site_visitors ON CONFLICT DO NOTHING RETURNING site, day, visitor),"
                     + " n AS (SELECT s.site, s.day, s.partition_id, COUNT(*) AS visitors FROM ins"
                     + " JOIN staged_site_visitors s ON s.site = ins.site AND s.day = ins.day AND s.visitor = ins.visitor"
                     + " GROUP BY s.site, s.day, s.partition_id)"
