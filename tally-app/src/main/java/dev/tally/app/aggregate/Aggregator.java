@@ -29,12 +29,13 @@ import org.flywaydb.core.Flyway;
  * ({@code <topic>.events}) and writes {@link PageViewAggregator}'s and {@link EventAggregator}'s
  * tables exactly once: the records of both topics and the offsets of their partitions commit in
  * one transaction. The live aggregator also keeps {@link RecentVisitors}. Undecodable records of
- * either topic go to {@code <topic>.dlq}.
+ * either topic, and records on the wrong one (a custom event among the page views, a page view
+ * among the events), go to {@code <topic>.dlq}.
  *
  * <p>An events topic that does not exist is no failure: Kafka assigns the page-view topic's
  * partitions alone, and the events topic's once it exists (the consumer notices within
- * {@code metadata.max.age.ms}, 5 minutes by default). {@code aggregate} and {@code run} create it
- * at start, as the collector does.
+ * {@code metadata.max.age.ms}, 5 minutes by default). {@code aggregate}, {@code run} and
+ * {@code replay} create it at start, as the collector does; the members themselves create no topic.
  */
 public final class Aggregator implements AutoCloseable {
 
