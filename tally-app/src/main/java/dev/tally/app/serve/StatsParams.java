@@ -10,7 +10,10 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -77,6 +80,91 @@ final class StatsParams {
         } catch (InvalidFieldException e) {
             throw new BadParameterException(e.getMessage());
         }
+    }
+
+    /**
+     * The filters of the request: {@code page}, {@code referrer}, {@code source}, {@code medium},
+     * {@code campaign}, {@code browser}, {@code os}, {@code device}, {@code country} and
+     * {@code event}, each absent or empty for no filter, {@code (none)} for unknown. A value that
+     * no stored one could equal (too long for its column, a device or country that does not exist)
+     * is a 400 naming it. {@code path}, the old name of the page filter, is the same filter.
+     */
+    Filters filters() {
+        String page = value("page");
+        String path = value("path");
+        if (page != null && path != null && !page(page).equals(page(path))) {
+            throw new BadParameterException("page and path name the same filter; give one of them");
+        }
+        page = page != null ? page(page) : path != null ? page(path) : null;
+        Map<Dimension, String> segment = new EnumMap<>(Dimension.class);
+        for (Dimension d : Dimension.values()) {
+            if (d.inSegment()) {
+                String v = value(d.label());
+                if (v != null) {
+                    segment.put(d, stored(d, v));
+                }
+            }
+        }
+        String event = value("event");
+        if (event != null) {
+            if (event.getBytes(StandardCharsets.UTF_8).length > Dimension.EVENT.size) {
+                throw new BadParameterException("event must be at most " + Dimension.EVENT.size + " bytes of UTF-8");
+            }
+        }
+        return new Filters(page, segment, event);
+    }
+
+    /** A segment filter's value as stored: {@code ''} for {@code (none)}, else checked against the column. */
+    private static String stored(Dimension d, String v) {
+        if (v.equals(Dimension.NONE)) {
+            return "";
+        }
+        String name = d.label();
+        if (v.codePointCount(0, v.length()) > d.size) {
+            throw new BadParameterException(name + " must be at most " + d.size + " characters, or " + Dimension.NONE);
+        }
+        if (d == Dimension.DEVICE && !EventFields.DEVICES.contains(v)) {
+            throw new BadParameterException("device must be desktop, mobile, tablet, other or " + Dimension.NONE + ", not " + cut(v));
+        }
+        if (d == Dimension.COUNTRY && !EventFields.isCountry(v)) {
+            throw new BadParameterException("country must be an ISO 3166-1 alpha-2 code in upper case (DE) or "
+                    + Dimension.NONE + ", not " + cut(v));
+        }
+        return v;
+    }
+
+    /** The dimension of {@code /api/breakdown}: required, one of {@link Dimension}. */
+    Dimension dimension() {
+        String d = value("dimension");
+        if (d != null) {
+            for (Dimension each : Dimension.values()) {
+                if (each.label().equals(d)) {
+                    return each;
+                }
+            }
+        }
+        throw new BadParameterException("dimension must be one of page, referrer, source, medium, campaign, browser, os,"
+                + " device, country, event" + (d == null ? "" : ", not " + cut(d)));
+    }
+
+    /**
+     * The whole UTC days of a period ({@code /api/summary}, {@code /api/breakdown}, {@code /api/goals}):
+     * the days that {@code [from, to)} touches. {@code to} defaults to now (today counts),
+     * {@code from} to 30 days before {@code to}; at most {@link #MAX_BUCKETS} days, so that the
+     * previous period of the same length still begins after the epoch or at it.
+     */
+    DayRange days() {
+        long to = instantOr("to", now);
+        Long given = instant("from");
+        long from = given != null ? given : Math.max(0, to - 30 * Bucket.DAY.millis);
+        range(from, to);
+        long first = Math.floorDiv(from, Bucket.DAY.millis);
+        long end = Math.max(first + 1, -Math.floorDiv(-to, Bucket.DAY.millis));
+        if (end - first > MAX_BUCKETS) {
+            throw new BadParameterException("from and to span " + (end - first) + " days, more than " + MAX_BUCKETS
+                    + "; narrow the range");
+        }
+        return new DayRange(first, end);
     }
 
     /** How many rows to answer: 10 unless said, 1 to 1000. */
