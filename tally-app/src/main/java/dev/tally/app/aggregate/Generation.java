@@ -58,7 +58,19 @@ public record Generation(int number) {
                     + " (site, host, day, views) SELECT site, host, day, views FROM " + a.table("referrers_daily") + " WHERE day < " + t),
             // A total is the sum of the page's hours: those kept, then the replay adds its own.
             new AggregateTable("page_totals", (a, b, t) -> "INSERT INTO " + b.table("page_totals")
-                    + " (page, views) SELECT page, SUM(views) FROM " + b.table("page_hours") + " GROUP BY page"));
+                    + " (page, views) SELECT page, SUM(views) FROM " + b.table("page_hours") + " GROUP BY page"),
+            // Migration 6: event format v2's dimensions, by day.
+            new AggregateTable("page_days", (a, b, t) -> "INSERT INTO " + b.table("page_days")
+                    + " (page, day, views, visitors) SELECT page, day, views, visitors FROM " + a.table("page_days") + " WHERE day < " + t / DAY),
+            new AggregateTable("segment_days", (a, b, t) -> "INSERT INTO " + b.table("segment_days")
+                    + " (page, day, segment, views) SELECT page, day, segment, views FROM " + a.table("segment_days") + " WHERE day < " + t / DAY),
+            new AggregateTable("segment_visitors", (a, b, t) -> "INSERT INTO " + b.table("segment_visitors")
+                    + " (day, visitor, segment) SELECT day, visitor, segment FROM " + a.table("segment_visitors") + " WHERE day < " + t / DAY),
+            new AggregateTable("site_days", (a, b, t) -> "INSERT INTO " + b.table("site_days")
+                    + " (site, day, partition_id, views, visitors) SELECT site, day, partition_id, views, visitors FROM "
+                    + a.table("site_days") + " WHERE day < " + t / DAY),
+            new AggregateTable("site_visitors", (a, b, t) -> "INSERT INTO " + b.table("site_visitors")
+                    + " (site, day, visitor) SELECT site, day, visitor FROM " + a.table("site_visitors") + " WHERE day < " + t / DAY));
 
     /** The first generation: the tables as the migrations made them. */
     public static final Generation FIRST = new Generation(1);
