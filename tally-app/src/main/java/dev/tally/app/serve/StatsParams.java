@@ -92,10 +92,20 @@ final class StatsParams {
     Filters filters() {
         String page = value("page");
         String path = value("path");
-        if (page != null && path != null && !page(page).equals(page(path))) {
-            throw new BadParameterException("page and path name the same filter; give one of them");
+        if (page != null) {
+            try {
+                page = page(page);
+            } catch (BadParameterException e) {
+                throw new BadParameterException(e.getMessage().replaceFirst("^path", "page"));
+            }
         }
-        page = page != null ? page(page) : path != null ? page(path) : null;
+        if (path != null) {
+            path = page(path);
+            if (page != null && !page.equals(path)) {
+                throw new BadParameterException("page and path name the same filter; give one of them");
+            }
+            page = path;
+        }
         Map<Dimension, String> segment = new EnumMap<>(Dimension.class);
         for (Dimension d : Dimension.values()) {
             if (d.inSegment()) {
@@ -150,16 +160,19 @@ final class StatsParams {
     /**
      * The whole UTC days of a period ({@code /api/summary}, {@code /api/breakdown}, {@code /api/goals}):
      * the days that {@code [from, to)} touches. {@code to} defaults to now (today counts),
-     * {@code from} to 30 days before {@code to}; at most {@link #MAX_BUCKETS} days, so that the
+     * {@code from} to the 30 days that end with {@code to}'s; at most {@link #MAX_BUCKETS} days, so that the
      * previous period of the same length still begins after the epoch or at it.
      */
     DayRange days() {
         long to = instantOr("to", now);
         Long given = instant("from");
-        long from = given != null ? given : Math.max(0, to - 30 * Bucket.DAY.millis);
-        range(from, to);
-        long first = Math.floorDiv(from, Bucket.DAY.millis);
-        long end = Math.max(first + 1, -Math.floorDiv(-to, Bucket.DAY.millis));
+        long end = -Math.floorDiv(-to, Bucket.DAY.millis);
+        if (given == null) {
+            return new DayRange(Math.max(0, end - 30), Math.max(1, end));
+        }
+        range(given, to);
+        long first = Math.floorDiv(given, Bucket.DAY.millis);
+        end = Math.max(first + 1, end);
         if (end - first > MAX_BUCKETS) {
             throw new BadParameterException("from and to span " + (end - first) + " days, more than " + MAX_BUCKETS
                     + "; narrow the range");

@@ -108,16 +108,18 @@ class ServeIT {
         assertJson(get(base, "/api/top?to=2026-11-25"), "{\"from\":0,\"to\":" + D + ",\"pages\":[]}");
         assertJson(get(base, "/api/top?site=other"), "{\"from\":null,\"to\":null,\"pages\":[{\"path\":\"/a\",\"views\":100}]}");
 
-        // Series: every bucket starting in [from, to), zeros included; days are sums of hours.
+        // Series: every bucket starting in [from, to), zeros included; days are sums of hours and
+        // carry the day's visitors (site_days, page_days).
         assertJson(get(base, "/api/series?path=/a&bucket=hour&from=2026-11-25T09:00:00Z&to=2026-11-25T13:00:00Z"),
                 "{\"path\":\"/a\",\"bucket\":\"hour\",\"points\":[{\"t\":" + (D + 9 * HOUR) + ",\"views\":0},{\"t\":"
                         + (D + 10 * HOUR) + ",\"views\":5},{\"t\":" + (D + 11 * HOUR) + ",\"views\":3},{\"t\":"
                         + (D + 12 * HOUR) + ",\"views\":0}]}");
         assertJson(get(base, "/api/series?bucket=day&from=2026-11-24&to=2026-11-28"),
-                "{\"path\":null,\"bucket\":\"day\",\"points\":[{\"t\":" + (D - DAY) + ",\"views\":0},{\"t\":" + D
-                        + ",\"views\":15},{\"t\":" + (D + DAY) + ",\"views\":6},{\"t\":" + (D + 2 * DAY) + ",\"views\":7}]}");
+                "{\"path\":null,\"bucket\":\"day\",\"points\":[{\"t\":" + (D - DAY) + ",\"views\":0,\"visitors\":0},{\"t\":" + D
+                        + ",\"views\":15,\"visitors\":3},{\"t\":" + (D + DAY) + ",\"views\":6,\"visitors\":1},{\"t\":" + (D + 2 * DAY)
+                        + ",\"views\":7,\"visitors\":0}]}");
         assertJson(get(base, "/api/series?bucket=day&path=/a&from=2026-11-26&to=2026-11-27&site=default"),
-                "{\"path\":\"/a\",\"bucket\":\"day\",\"points\":[{\"t\":" + (D + DAY) + ",\"views\":4}]}");
+                "{\"path\":\"/a\",\"bucket\":\"day\",\"points\":[{\"t\":" + (D + DAY) + ",\"views\":4,\"visitors\":1}]}");
         assertJson(get(base, "/api/series?from=2026-11-25&to=2026-11-25"), "{\"path\":null,\"bucket\":\"hour\",\"points\":[]}");
 
         // Defaults: the 48 hours up to now (the hour in progress last), the 30 days up to today.
@@ -150,7 +152,7 @@ class ServeIT {
         assertCsv(get(base, "/api/series?path=/a&from=2026-11-25T10:00:00Z&to=2026-11-25T12:00:00Z&format=csv"),
                 "t,views\r\n2026-11-25T10:00:00Z,5\r\n2026-11-25T11:00:00Z,3\r\n");
         assertCsv(get(base, "/api/series?bucket=day&from=2026-11-24&to=2026-11-26&format=csv"),
-                "t,views\r\n2026-11-24T00:00:00Z,0\r\n2026-11-25T00:00:00Z,15\r\n");
+                "t,views,visitors\r\n2026-11-24T00:00:00Z,0,0\r\n2026-11-25T00:00:00Z,15,3\r\n");
         assertCsv(get(base, "/api/referrers?format=csv"), "host,views\r\nnews.ycombinator.com,5\r\nexample.com,4\r\n");
         assertCsv(get(base, "/api/top?format=csv&to=2026-11-25"), "path,views\r\n");
         assertJson(get(base, "/api/top?format=json&limit=1"),
