@@ -36,7 +36,8 @@ class AccessIT {
     private static final String TOKEN = "tok-3f9a1c";
     private static final List<String> PRIVATE = List.of("/", "/?site=default", "/api/top", "/api/top?site=default",
             "/api/series", "/api/series?path=/a&bucket=day", "/api/referrers", "/api/top?site=%C3", "/api/top?limit=0",
-            "/api/top?site=blog&site=news");
+            "/api/top?site=blog&site=news", "/api/summary", "/api/breakdown?dimension=browser", "/api/goals", "/api/now",
+            "/api/series?bucket=day&country=DE");
 
     @RegisterExtension
     final SqliteDatabase sqlite = new SqliteDatabase();

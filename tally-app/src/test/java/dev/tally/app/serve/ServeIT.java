@@ -336,8 +336,9 @@ class ServeIT {
             assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
             assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
             assertThat(page.body()).isEqualTo(resource("/web/index.html"))
-                    .contains("id=\"chart\"", "id=\"total-views\"", "id=\"top-pages\"", "id=\"top-referrers\"",
-                            "id=\"range\"", "id=\"site\"", "id=\"status\"", "dataset.loaded")
+                    .contains("id=\"chart\"", "id=\"total-views\"", "id=\"total-visitors\"", "id=\"now\"", "id=\"top-pages\"",
+                            "id=\"t-referrer\"", "id=\"t-country\"", "id=\"t-goals\"", "id=\"filters\"", "id=\"period\"",
+                            "id=\"site\"", "id=\"status\"", "dataset.loaded")
                     .doesNotContain("innerHTML", "@import")
                     .doesNotContainPattern("(src|href)=\"(?!data:)");
         }
