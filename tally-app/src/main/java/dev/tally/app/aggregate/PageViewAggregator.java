@@ -23,7 +23,8 @@ import org.postgresql.PGConnection;
 /**
  * Turns a batch of page views into the aggregate tables: views per page and hour
  * ({@code page_hours}), total views per page ({@code page_totals}), referrer hosts per day
- * ({@code referrers_daily}), and exact unique visitors per page and day ({@code page_visitors}).
+ * ({@code referrers_daily}), and exact unique visitors per page and day ({@code page_visitors});
+ * and the day tables of event format v2's dimensions ({@link DayTables}, by {@link Segments}).
  * Pages are integers from the {@code pages} dictionary ({@link PageIds}), hours and days are
  * integers since the epoch, visitors are 16 bytes ({@link VisitorId}): narrow keys are most of
  * the store's speed. The batch is reduced in memory first, so the database sees one write per
@@ -55,6 +56,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     }
 
     private final PageIds pages = new PageIds();
+    private final Segments segments = new Segments();
     private final GenerationTarget target;
     private Boolean postgres;
 
@@ -72,14 +74,16 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     public void handle(Batch<PageView> batch, Connection connection) throws SQLException {
         Generation generation = target.begin(connection);
         List<PageView> views = new ArrayList<>(batch.size());
+        int[] partitions = new int[batch.size()];
         for (Message<PageView> m : batch) {
             if (m.value().timestamp() >= MAX_TIMESTAMP) {
                 batch.reject(m, "ts is too far in the future");
             } else if (target.counts(m)) {
+                partitions[views.size()] = m.partition();
                 views.add(m.value());
             }
         }
-        write(views, connection, generation);
+        write(views, partitions, connection, generation);
     }
 
     /**
@@ -88,12 +92,16 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
      * {@link #MAX_TIMESTAMP}.
      */
     public void write(Collection<PageView> views, Connection connection) throws SQLException {
-        write(views, connection, Generation.currentLocked(connection));
+        write(views, new int[views.size()], connection, Generation.currentLocked(connection));
     }
 
-    private void write(Collection<PageView> views, Connection connection, Generation g) throws SQLException {
+    /** As {@link #write(Collection, Connection)}; {@code partitions[i]} is the Kafka partition of the i-th view's record. */
+    private void write(Collection<PageView> views, int[] partitions, Connection connection, Generation g) throws SQLException {
         pages.confirm(connection);
+        segments.confirm(connection);
         int[] ids = pageIds(views, connection);
+        int[] segmentIds = segmentIds(views, connection);
+        DayTables days = new DayTables();
 
         LongCounts hourly = new LongCounts();
         LongCounts totals = new LongCounts();
@@ -110,9 +118,12 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             if (host != null) {
                 referrers.computeIfAbsent(new HostDay(v.site(), host, ts / DAY * DAY), k -> new long[1])[0]++;
             }
+            VisitorId visitor = null;
             if (v.visitor() != null && !v.visitor().isEmpty()) {
-                visits.add(new Visit(page, (int) (ts / DAY), VisitorId.of(v.visitor())));
+                visitor = VisitorId.of(v.visitor());
+                visits.add(new Visit(page, (int) (ts / DAY), visitor));
             }
+            days.view(page, (int) (ts / DAY), segmentIds[i - 1], v.site(), partitions[i - 1], visitor);
         }
 
         boolean copy = postgres(connection);
@@ -175,11 +186,8 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                     hex(rows, v.visitor().low());
                     rows.append('\n');
                 }
+                // Inserted by the day tables' statement, which counts the rows gained into page_days.
                 copyIn(connection, "COPY staged_visitors (page, day, visitor) FROM STDIN", rows);
-                try (Statement st = connection.createStatement()) {
-                    st.executeUpdate("INSERT INTO " + g.table("page_visitors") + " (page, day, visitor) SELECT page, day, visitor FROM staged_visitors"
-                            + " ON CONFLICT DO NOTHING");
-                }
             } else {
                 try (PreparedStatement ps = connection.prepareStatement(
                         "INSERT INTO " + g.table("page_visitors") + " (page, day, visitor) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
@@ -189,10 +197,16 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                         ps.setBytes(3, v.visitor().bytes());
                         ps.addBatch();
                     }
-                    ps.executeBatch();
+                    int[] added = ps.executeBatch();
+                    for (int j = 0; j < sorted.length; j++) {
+                        if (added[j] > 0) {
+                            days.pageVisitorAdded(sorted[j].page(), sorted[j].day());
+                        }
+                    }
                 }
             }
         }
+        days.write(connection, g, copy);
     }
 
     /**
@@ -215,7 +229,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         }
     }
 
-    private static void copyIn(Connection c, String sql, CharSequence rows) throws SQLException {
+    static void copyIn(Connection c, String sql, CharSequence rows) throws SQLException {
         try {
             c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, new StringReader(rows.toString()));
         } catch (IOException e) {
@@ -225,7 +239,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
-    private static void hex(StringBuilder out, long v) {
+    static void hex(StringBuilder out, long v) {
         for (int shift = 60; shift >= 0; shift -= 4) {
             out.append(HEX[(int) (v >>> shift) & 0xF]);
         }
@@ -261,4 +275,47 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         return ids;
     }
 
+    /**
+     * The segment id of each view, in order, creating the segments not seen before. Consecutive
+     * views with the same site, referrer host and dimensions instances (every v1 view of a site
+     * without a referrer) reuse the previous id without a lookup.
+     */
+    private int[] segmentIds(Collection<PageView> views, Connection connection) throws SQLException {
+        int[] ids = new int[views.size()];
+        Segments.Segment[] unknown = null;
+        Set<Segments.Segment> missing = null;
+        PageView previous = null;
+        int previousId = 0;
+        int i = 0;
+        for (PageView v : views) {
+            int id;
+            if (previousId != 0 && v.site() == previous.site() && v.referrerHost() == previous.referrerHost()
+                    && v.dimensions() == previous.dimensions()) {
+                id = previousId;
+            } else {
+                Segments.Segment s = Segments.of(v);
+                id = segments.cached(s);
+                if (id == 0) {
+                    if (unknown == null) {
+                        unknown = new Segments.Segment[ids.length];
+                        missing = new HashSet<>();
+                    }
+                    unknown[i] = s;
+                    missing.add(s);
+                }
+            }
+            previous = v;
+            previousId = id;
+            ids[i++] = id;
+        }
+        if (missing != null) {
+            Map<Segments.Segment, Integer> created = segments.resolve(connection, missing);
+            for (int j = 0; j < ids.length; j++) {
+                if (unknown[j] != null) {
+                    ids[j] = created.get(unknown[j]);
+                }
+            }
+        }
+        return ids;
+    }
 }

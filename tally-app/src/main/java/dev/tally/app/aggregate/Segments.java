@@ -1,0 +1,185 @@
+package dev.tally.app.aggregate;
+
+import dev.tally.app.event.Dimensions;
+import dev.tally.app.event.PageView;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The segment dictionary ({@code segments}, migration 6): one integer id per combination of
+ * site, referrer host and event format v2's {@link Dimensions} that views arrive with, so that
+ * the day tables key on an integer. {@code ''} stands for an unknown value. A segment's row is
+ * found by its hash, the first 16 bytes of SHA-256 over its values, each as its UTF-8 length
+ * (four bytes) and bytes, in column order: no two tuples share an encoding.
+ *
+ * <p>As in {@link PageIds}: a new segment's row is created in the batch's own transaction, its id
+ * trusted from cache only once a later transaction has seen the row, and two aggregators creating
+ * the same segment at once both get its one id (insert {@code ON CONFLICT DO NOTHING} in hash
+ * order, then read back).
+ */
+final class Segments {
+
+    /**
+     * A segment as the views name it ({@code null} values allowed: they mean {@code ''}). The
+     * equality takes the identity shortcut: the decoder hands out the same instances for repeated
+     * values, and every v1 view has {@link Dimensions#NONE}.
+     */
+    record Segment(String site, String referrer, Dimensions dimensions) {
+        @Override
+        public int hashCode() {
+            return (31 * site.hashCode() + (referrer == null ? 0 : referrer.hashCode())) * 31
+                    + dimensions.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Segment s && (s.site == site || s.site.equals(site))
+                    && (s.referrer == referrer || (referrer != null && referrer.equals(s.referrer)))
+                    && (s.dimensions == dimensions || dimensions.equals(s.dimensions));
+        }
+
+        /** The eleven column values, in column order, {@code ''} for unknown. */
+        String[] values() {
+            Dimensions d = dimensions;
+            return new String[] {site, or(referrer), or(d.source()), or(d.medium()), or(d.campaign()), or(d.browser()),
+                or(d.browserVersion()), or(d.os()), or(d.osVersion()), or(d.device()), or(d.country())};
+        }
+
+        /** The first 16 bytes of SHA-256 over {@link #values}, each prefixed by its UTF-8 length. */
+        byte[] hash() {
+            MessageDigest sha;
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every Java runtime has SHA-256", e);
+            }
+            for (String v : values()) {
+                byte[] b = v.getBytes(StandardCharsets.UTF_8);
+                sha.update(ByteBuffer.allocate(4).putInt(b.length).array());
+                sha.update(b);
+            }
+            return Arrays.copyOf(sha.digest(), 16);
+        }
+
+        private static String or(String v) {
+            return v == null ? "" : v;
+        }
+    }
+
+    static final int MAX_CACHED = 100_000;
+    private static final int CHUNK = 200;
+
+    private final Map<Segment, Integer> confirmed = new HashMap<>();
+    private final Map<Segment, Integer> unconfirmed = new HashMap<>();
+
+    /** The segment of a view. */
+    static Segment of(PageView v) {
+        return new Segment(v.site(), v.referrerHost(), v.dimensions() == null ? Dimensions.NONE : v.dimensions());
+    }
+
+    /** The id of a segment known from an earlier batch or this one, or 0. */
+    int cached(Segment s) {
+        Integer id = confirmed.get(s);
+        if (id == null) {
+            id = unconfirmed.get(s);
+        }
+        return id == null ? 0 : id;
+    }
+
+    /**
+     * Called first in each transaction: the ids learnt in the previous one are kept if their rows
+     * are there with the same hash (that transaction committed, or the rows were there before it).
+     */
+    void confirm(Connection c) throws SQLException {
+        if (unconfirmed.isEmpty()) {
+            return;
+        }
+        Map<Integer, Segment> byId = new HashMap<>();
+        unconfirmed.forEach((segment, id) -> byId.put(id, segment));
+        unconfirmed.clear();
+        if (confirmed.size() + byId.size() > MAX_CACHED) {
+            confirmed.clear(); // bounded memory; the ids are read again when needed
+        }
+        List<Integer> ids = new ArrayList<>(byId.keySet());
+        for (int from = 0; from < ids.size(); from += CHUNK) {
+            List<Integer> chunk = ids.subList(from, Math.min(ids.size(), from + CHUNK));
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, hash FROM segments WHERE id IN (" + marks(chunk.size()) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setInt(i + 1, chunk.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Segment expected = byId.get(rs.getInt(1));
+                        if (expected != null && Arrays.equals(expected.hash(), rs.getBytes(2))) {
+                            confirmed.put(expected, rs.getInt(1));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Creates the segments that do not exist yet and returns the id of each, in this transaction. */
+    Map<Segment, Integer> resolve(Connection c, Collection<Segment> segments) throws SQLException {
+        Map<ByteBuffer, Segment> byHash = new HashMap<>(segments.size() * 2);
+        for (Segment s : segments) {
+            byHash.put(ByteBuffer.wrap(s.hash()), s);
+        }
+        List<ByteBuffer> sorted = new ArrayList<>(byHash.keySet());
+        sorted.sort(null); // one order for every process: no two inserters wait for each other crosswise
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO segments (hash, site, referrer, source, medium, campaign,"
+                + " browser, browser_version, os, os_version, device, country) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (hash) DO NOTHING")) {
+            for (ByteBuffer h : sorted) {
+                ps.setBytes(1, h.array());
+                String[] values = byHash.get(h).values();
+                for (int i = 0; i < values.length; i++) {
+                    ps.setString(i + 2, values[i]);
+                }
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        Map<ByteBuffer, Integer> idByHash = new HashMap<>(sorted.size() * 2);
+        for (int from = 0; from < sorted.size(); from += CHUNK) {
+            List<ByteBuffer> chunk = sorted.subList(from, Math.min(sorted.size(), from + CHUNK));
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, hash FROM segments WHERE hash IN (" + marks(chunk.size()) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setBytes(i + 1, chunk.get(i).array());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        idByHash.put(ByteBuffer.wrap(rs.getBytes(2)), rs.getInt(1));
+                    }
+                }
+            }
+        }
+        // By hash, not by the representative: a null and an '' value are one segment.
+        Map<Segment, Integer> ids = new HashMap<>(segments.size() * 2);
+        for (Segment s : segments) {
+            Integer id = idByHash.get(ByteBuffer.wrap(s.hash()));
+            if (id == null) {
+                throw new SQLException("segment " + s + " is neither inserted nor found");
+            }
+            ids.put(s, id);
+        }
+        unconfirmed.putAll(ids);
+        return ids;
+    }
+
+    private static String marks(int n) {
+        return "?" + ",?".repeat(n - 1);
+    }
+}
