@@ -34,6 +34,8 @@ public class V7__Custom_events extends BaseJavaMigration {
         boolean sqlite = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT).contains("sqlite");
         String withoutRowid = sqlite ? " WITHOUT ROWID" : "";
         String bytes = sqlite ? "BLOB" : "BYTEA";
+        // Counters are upserts that change only the count: room for heap-only updates, as migration 5 explains.
+        String counters = sqlite ? withoutRowid : " WITH (fillfactor = " + V5__Room_for_updates.FILL_FACTOR + ")";
         List<Generation> generations = new ArrayList<>();
         try (Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT generation FROM tally_generations WHERE state <> 'dropped' ORDER BY generation")) {
@@ -46,13 +48,13 @@ public class V7__Custom_events extends BaseJavaMigration {
                 String suffix = g.number() == 1 ? "" : "_g" + g.number();
                 s.execute("CREATE TABLE " + g.table("event_days") + " (page INTEGER NOT NULL, day INTEGER NOT NULL,"
                         + " segment INTEGER NOT NULL, name VARCHAR(64) NOT NULL, events BIGINT NOT NULL,"
-                        + " PRIMARY KEY (page, day, segment, name))" + withoutRowid);
+                        + " PRIMARY KEY (page, day, segment, name))" + counters);
                 // Site-wide ranges (events over time, breakdowns) read by day.
                 s.execute("CREATE INDEX event_days_day" + suffix + " ON " + g.table("event_days") + " (day)");
                 s.execute("CREATE TABLE " + g.table("event_props") + " (site VARCHAR(64) NOT NULL, day INTEGER NOT NULL,"
                         + " partition_id INTEGER NOT NULL, name VARCHAR(64) NOT NULL, prop VARCHAR(64) NOT NULL,"
                         + " value VARCHAR(256) NOT NULL, events BIGINT NOT NULL,"
-                        + " PRIMARY KEY (site, day, name, prop, value, partition_id))" + withoutRowid);
+                        + " PRIMARY KEY (site, day, name, prop, value, partition_id))" + counters);
                 s.execute("CREATE TABLE " + g.table("event_visitors") + " (site VARCHAR(64) NOT NULL, day INTEGER NOT NULL,"
                         + " name VARCHAR(64) NOT NULL, visitor " + bytes + " NOT NULL,"
                         + " PRIMARY KEY (site, day, name, visitor))" + withoutRowid);

@@ -1,22 +1,39 @@
 package dev.tally.app.aggregate;
 
+import dev.tally.app.KafkaOptions;
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
+import dev.tally.consumer.Batch;
+import dev.tally.consumer.BatchHandler;
 import dev.tally.consumer.FailurePolicy;
+import dev.tally.consumer.Message;
 import dev.tally.consumer.RecordDecoder;
 import dev.tally.consumer.TallyConsumer;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.TopicPartition;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.flywaydb.core.Flyway;
 
 /**
  * The aggregator: migrates the store's schema, then runs {@code threads} members of the consumer
- * group, each a {@link TallyConsumer} writing {@link PageViewAggregator}'s tables exactly once.
- * Undecodable events go to {@code <topic>.dlq}.
+ * group, each a {@link TallyConsumer} that reads the page-view topic and its custom events topic
+ * ({@code <topic>.events}) and writes {@link PageViewAggregator}'s and {@link EventAggregator}'s
+ * tables exactly once: the records of both topics and the offsets of their partitions commit in
+ * one transaction. The live aggregator also keeps {@link RecentVisitors}. Undecodable records of
+ * either topic go to {@code <topic>.dlq}.
+ *
+ * <p>An events topic that does not exist is no failure: Kafka assigns the page-view topic's
+ * partitions alone, and the events topic's once it exists (the consumer notices within
+ * {@code metadata.max.age.ms}, 5 minutes by default). {@code aggregate} and {@code run} create it
+ * at start, as the collector does.
  */
 public final class Aggregator implements AutoCloseable {
 
@@ -64,14 +81,16 @@ public final class Aggregator implements AutoCloseable {
         Aggregator a = new Aggregator();
         try {
             for (int i = 0; i < threads; i++) {
-                TallyConsumer.Builder<PageView> builder = TallyConsumer.builder(decoder(), new PageViewAggregator(target));
+                TallyConsumer.Builder<PageView> builder = TallyConsumer.builder(decoder(), new ByTopic(topic, target));
                 if (registry != null) {
                     builder.meterRegistry(registry);
                 }
                 a.members.add(builder
                         .bootstrapServers(bootstrapServers)
                         .groupId(group)
-                        .topics(topic)
+                        .topics(topic, KafkaOptions.eventsTopic(topic))
+                        // One dead-letter topic for both, the one that exists wherever the page-view topic does.
+                        .deadLetterTopic(topic + ".dlq")
                         .jdbcUrl(writeUrl(jdbcUrl))
                         .kafkaProperties(kafka)
                         .closeTimeout(Duration.ofSeconds(20))
@@ -174,5 +193,72 @@ public final class Aggregator implements AutoCloseable {
     @Override
     public void close() {
         close(Duration.ofSeconds(20));
+    }
+
+    /**
+     * A member's handler: the page views of a batch to {@link PageViewAggregator} (and, for the
+     * live aggregator, {@link RecentVisitors}), its custom events to {@link EventAggregator}, in
+     * the batch's one transaction.
+     */
+    private static final class ByTopic implements BatchHandler<PageView> {
+        private final String eventsTopic;
+        private final PageViewAggregator views;
+        private final EventAggregator events;
+        private final RecentVisitors recent;
+
+        ByTopic(String topic, GenerationTarget target) {
+            this.eventsTopic = KafkaOptions.eventsTopic(topic);
+            this.views = new PageViewAggregator(target);
+            this.events = new EventAggregator(target);
+            // "Now" is the live count's: a replay recounts the past, not the last hour.
+            this.recent = target == GenerationTarget.CURRENT ? new RecentVisitors(System::currentTimeMillis) : null;
+        }
+
+        @Override
+        public void handle(Batch<PageView> batch, Connection connection) throws Exception {
+            Set<TopicPartition> viewPartitions = new LinkedHashSet<>();
+            Set<TopicPartition> eventPartitions = new LinkedHashSet<>();
+            for (TopicPartition tp : batch.partitions()) {
+                (tp.topic().equals(eventsTopic) ? eventPartitions : viewPartitions).add(tp);
+            }
+            if (!viewPartitions.isEmpty()) {
+                Batch<PageView> part = eventPartitions.isEmpty() ? batch : new Part(batch, viewPartitions);
+                views.handle(part, connection);
+                if (recent != null) {
+                    recent.write(part, connection);
+                }
+            }
+            if (!eventPartitions.isEmpty()) {
+                events.handle(viewPartitions.isEmpty() ? batch : new Part(batch, eventPartitions), connection);
+            }
+        }
+    }
+
+    /** The records of some of a batch's partitions; a rejection is the batch's. */
+    private record Part(Batch<PageView> batch, Set<TopicPartition> partitions) implements Batch<PageView> {
+
+        @Override
+        public List<Message<PageView>> messages(TopicPartition partition) {
+            return partitions.contains(partition) ? batch.messages(partition) : List.of();
+        }
+
+        @Override
+        public int size() {
+            int n = 0;
+            for (TopicPartition tp : partitions) {
+                n += batch.messages(tp).size();
+            }
+            return n;
+        }
+
+        @Override
+        public void reject(Message<PageView> message, String reason) {
+            batch.reject(message, reason);
+        }
+
+        @Override
+        public Iterator<Message<PageView>> iterator() {
+            return partitions.stream().flatMap(tp -> batch.messages(tp).stream()).iterator();
+        }
     }
 }
