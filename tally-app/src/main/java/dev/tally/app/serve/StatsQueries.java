@@ -225,10 +225,19 @@ final class StatsQueries {
                 + " AND x.day >= ? AND x.day < ?" + group, site, days.first(), days.end());
     }
 
+    /**
+     * {@code FROM event_days … WHERE} the site and the days, and the segment filters: the site
+     * comes from the page, so that events are found by site whatever their segment.
+     */
+    private static Sql eventsOf(String site, DayRange days, Filters f) {
+        return new Sql().add(" FROM {event_days} ed JOIN pages p ON p.id = ed.page"
+                + (f.bySegment() ? " JOIN segments s ON s.id = ed.segment" : "")
+                + " WHERE p.site = ? AND ed.day >= ? AND ed.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
+    }
+
     /** The custom events of the period, narrowed by every filter, the event's name included. */
     private static Sql events(String site, DayRange days, Filters f) {
-        Sql sql = new Sql().add("SELECT CAST(SUM(ed.events) AS BIGINT) FROM {event_days} ed JOIN segments s ON s.id = ed.segment"
-                + " WHERE s.site = ? AND ed.day >= ? AND ed.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
+        Sql sql = new Sql().add("SELECT CAST(SUM(ed.events) AS BIGINT)").add(eventsOf(site, days, f));
         if (f.page() != null) {
             sql.add(" AND ed.page = " + PAGE_ID, site, f.page());
         }
@@ -271,9 +280,7 @@ final class StatsQueries {
         String key;
         if (d == Dimension.EVENT) {
             key = "ed.name";
-            top = new Sql().add("SELECT ed.name, CAST(SUM(ed.events) AS BIGINT) AS n FROM {event_days} ed"
-                    + " JOIN segments s ON s.id = ed.segment WHERE s.site = ? AND ed.day >= ? AND ed.day < ?",
-                    site, days.first(), days.end()).add(segmentMatch(f));
+            top = new Sql().add("SELECT ed.name, CAST(SUM(ed.events) AS BIGINT) AS n").add(eventsOf(site, days, f));
             if (f.page() != null) {
                 top.add(" AND ed.page = " + PAGE_ID, site, f.page());
             }
