@@ -253,7 +253,7 @@ class BrowserIT {
             Path desktop = target.resolve("dashboard-desktop.png");
             Path phone = target.resolve("dashboard-phone.png");
             browse(dashboard, "--screenshot=" + desktop, "--window-size=1280,1900", "--hide-scrollbars");
-            browse(dashboard, "--screenshot=" + phone, "--window-size=390,3400", "--hide-scrollbars");
+            browse(dashboard, "--screenshot=" + phone, "--window-size=390,3000", "--hide-scrollbars");
             assertThat(Files.size(desktop)).isGreaterThan(20_000);
             assertThat(Files.size(phone)).isGreaterThan(20_000);
         }
