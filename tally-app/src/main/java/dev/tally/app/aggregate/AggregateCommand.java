@@ -28,6 +28,9 @@ public final class AggregateCommand implements Callable<Integer> {
     @Mixin
     StoreOptions store;
 
+    @Mixin
+    RetainOptions retain;
+
     @Option(names = "--group", description = "consumer group (default ${DEFAULT-VALUE})")
     String group = Aggregator.DEFAULT_GROUP;
 
@@ -43,11 +46,13 @@ public final class AggregateCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--threads must be at least 1");
         }
         store.validate(spec);
+        retain.validate(spec);
         try (Admin admin = kafka.connect(partitions)) {
             // Connected once to fail fast with a clear reason; the consumers keep their own clients.
         }
         Lifecycle life = new Lifecycle("aggregate");
         Aggregator aggregator = Aggregator.start(kafka.bootstrapServers, kafka.topic, group, store.db, threads, kafka.kafka);
+        retain.applyTo(aggregator, store.db);
         life.started(aggregator, () -> aggregator.close(Duration.ofSeconds(20)));
         return life.awaitStop(
                 () -> aggregator.failed() ? "a consumer stopped after a failure it would not skip; see the log above" : null,

@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
 import org.apache.kafka.common.TopicPartition;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.flywaydb.core.Flyway;
@@ -48,6 +49,7 @@ public final class Aggregator implements AutoCloseable {
     public static final String DEFAULT_GROUP = "tally-aggregator";
 
     private final List<TallyConsumer<?>> members = new ArrayList<>();
+    private volatile ScheduledExecutorService retention;
 
     private Aggregator() {}
 
@@ -149,6 +151,14 @@ public final class Aggregator implements AutoCloseable {
         return jdbcUrl;
     }
 
+    /** Runs {@code r} against {@code jdbcUrl} about every hour while the aggregator runs ({@code --retain}). */
+    public void retain(Retention r, String jdbcUrl) {
+        if (retention != null) {
+            throw new IllegalStateException("a retention already runs");
+        }
+        retention = r.schedule(writeUrl(jdbcUrl));
+    }
+
     /** The members, for health and metrics. */
     public List<TallyConsumer<?>> members() {
         return List.copyOf(members);
@@ -174,6 +184,10 @@ public final class Aggregator implements AutoCloseable {
 
     /** Closes every member, in parallel, within {@code timeout}. */
     public void close(Duration timeout) {
+        ScheduledExecutorService r = retention;
+        if (r != null) {
+            r.shutdownNow(); // an interrupted delete rolls back; the next start does it
+        }
         List<Thread> closers = new ArrayList<>();
         for (TallyConsumer<?> m : members) {
             Thread t = new Thread(() -> m.close(timeout), "close-" + m.clientId());

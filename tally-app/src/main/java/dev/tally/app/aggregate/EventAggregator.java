@@ -19,7 +19,8 @@ import java.util.TreeSet;
 
 /**
  * Turns a batch of custom events ({@code <topic>.events}) into the event tables of a generation:
- * events per page, day, segment and name ({@code event_days}), events per site, day, name,
+ * events per page, day, segment ({@link Segments}: site, referrer host and event format v2's
+ * dimensions) and name ({@code event_days}), events per site, day, name,
  * property and value, a row per partition of the topic ({@code event_props}), and who sent an
  * event of a name on a site that day ({@code event_visitors}, for goal conversions). Reduced in
  * memory first and written in key order, one row per distinct key, as {@link PageViewAggregator}
@@ -61,6 +62,7 @@ public final class EventAggregator implements BatchHandler<PageView> {
     }
 
     private final PageIds pages = new PageIds();
+    private final Segments segments = new Segments();
     private final GenerationTarget target;
 
     /** An aggregator that counts into {@code target}'s generation. */
@@ -86,6 +88,7 @@ public final class EventAggregator implements BatchHandler<PageView> {
             return;
         }
         pages.confirm(connection);
+        segments.confirm(connection);
         int[] ids = pageIds(events, connection);
         int[] segments = segmentIds(events, connection);
 
@@ -152,9 +155,27 @@ public final class EventAggregator implements BatchHandler<PageView> {
         }
     }
 
-    /** The segment id of each event, in order. */
-    private int[] segmentIds(List<Message<PageView>> events, Connection connection) {
-        return new int[events.size()];
+    /** The segment id of each event (its site, referrer host and dimensions), in order, creating the segments not seen before. */
+    private int[] segmentIds(List<Message<PageView>> events, Connection connection) throws SQLException {
+        int[] ids = new int[events.size()];
+        Segments.Segment[] keys = new Segments.Segment[ids.length];
+        Set<Segments.Segment> missing = new LinkedHashSet<>();
+        for (int i = 0; i < ids.length; i++) {
+            keys[i] = Segments.of(events.get(i).value());
+            ids[i] = segments.cached(keys[i]);
+            if (ids[i] == 0) {
+                missing.add(keys[i]);
+            }
+        }
+        if (!missing.isEmpty()) {
+            Map<Segments.Segment, Integer> created = segments.resolve(connection, missing);
+            for (int i = 0; i < ids.length; i++) {
+                if (ids[i] == 0) {
+                    ids[i] = created.get(keys[i]);
+                }
+            }
+        }
+        return ids;
     }
 
     /** The page id of each event, in order, creating the pages not seen before. */

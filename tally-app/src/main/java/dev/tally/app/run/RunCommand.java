@@ -7,6 +7,7 @@ import dev.tally.app.Lifecycle;
 import dev.tally.app.StartupException;
 import dev.tally.app.StoreOptions;
 import dev.tally.app.aggregate.Aggregator;
+import dev.tally.app.aggregate.RetainOptions;
 import dev.tally.app.collect.CollectorOptions;
 import dev.tally.app.collect.EventPublisher;
 import dev.tally.app.http.Health;
@@ -75,6 +76,9 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     GoalOptions goals;
 
+    @Mixin
+    RetainOptions retain;
+
     @Override
     public Integer call() throws Exception {
         if (kafkaPort < 1 || kafkaPort > 65534) {
@@ -89,6 +93,7 @@ public final class RunCommand implements Callable<Integer> {
         StoreOptions store = new StoreOptions();
         store.db = db != null ? db : "jdbc:sqlite:" + dataDir.resolve("tally.db");
         store.validate(spec);
+        retain.validate(spec);
         collector.defaultSaltFile(dataDir.resolve("visitor-salt"));
         // Fail in a second, not after the broker started, when the HTTP port is taken.
         requireFree(http.bind, http.port, "--port");
@@ -117,6 +122,7 @@ public final class RunCommand implements Callable<Integer> {
             Aggregator aggregator = Aggregator.start(kafka.bootstrapServers, topic, Aggregator.DEFAULT_GROUP, store.db, 1,
                     kafka.kafka, metrics.registry());
             life.started(aggregator, () -> aggregator.close(Duration.ofSeconds(20)));
+            retain.applyTo(aggregator, store.db);
 
             EventPublisher publisher = collector.publisher(kafka, spec);
             life.started(publisher, () -> publisher.close(EventPublisher.DELIVERY_TIMEOUT));

@@ -78,6 +78,7 @@ class EventsIT {
         final Map<String, Long> props = new TreeMap<>();
         final Map<String, Set<String>> senders = new TreeMap<>();
         final Map<String, Long> views = new TreeMap<>();
+        final Map<String, Long> segments = new TreeMap<>();
 
         void event(String site, String path, long ts, String name, Map<String, String> props, String visitor) {
             long day = ts / DAY;
@@ -101,6 +102,9 @@ class EventsIT {
         void assertStore(DataSource ds, Generation g) throws Exception {
             assertThat(query(ds, g.sql("SELECT p.site || '|' || p.path || '|' || e.day || '|' || e.name, SUM(e.events) FROM {event_days} e"
                     + " JOIN pages p ON p.id = e.page GROUP BY p.site, p.path, e.day, e.name"))).isEqualTo(days);
+            assertThat(query(ds, g.sql("SELECT s.site || '|' || s.referrer || '|' || s.browser || '|' || s.browser_version || '|' || s.country,"
+                    + " SUM(e.events) FROM {event_days} e JOIN segments s ON s.id = e.segment"
+                    + " GROUP BY s.site, s.referrer, s.browser, s.browser_version, s.country"))).isEqualTo(segments);
             assertThat(query(ds, g.sql("SELECT site || '|' || day || '|' || name || '|' || prop || '|' || value, SUM(events) FROM {event_props}"
                     + " GROUP BY site, day, name, prop, value"))).isEqualTo(props);
             assertThat(query(ds, g.sql("SELECT site || '|' || day || '|' || name, COUNT(*) FROM {event_visitors} GROUP BY site, day, name")))
@@ -344,6 +348,18 @@ class EventsIT {
         json.put("event", name);
         ObjectNode p = json.putObject("props");
         props.forEach(p::put);
+        // Dimensions and a referrer on some: the event's segment.
+        int h = Math.floorMod((path + ts).hashCode(), 3);
+        String referrer = h == 1 ? "news.example.com" : "";
+        if (h == 1) {
+            json.put("referrer", "https://news.example.com/a?b=" + ts);
+        }
+        if (h != 0) {
+            json.put("browser", "Firefox");
+            json.put("browser_version", "132");
+            json.put("country", "DE");
+        }
+        truth.segments.merge(site + "|" + referrer + "|" + (h != 0 ? "Firefox|132|DE" : "||"), 1L, Long::sum);
         truth.event(site, path, ts, name, props, visitor);
         return record(topic + ".events", path, JSON.writeValueAsString(json));
     }

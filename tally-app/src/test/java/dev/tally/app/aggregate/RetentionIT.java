@@ -1,0 +1,116 @@
+package dev.tally.app.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.testkit.PostgresDatabase;
+import dev.tally.testkit.SqliteDatabase;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code --retain}: the per-visitor rows of days before the cut-off are deleted in every visitor
+ * table there is ({@code event_visitors} included when it exists), the counters stay, and a second
+ * run, or a run of another process at the same time, deletes nothing more.
+ */
+class RetentionIT {
+
+    private static final long DAY = 86_400_000L;
+
+    @RegisterExtension
+    final SqliteDatabase sqlite = new SqliteDatabase();
+
+    @RegisterExtension
+    final PostgresDatabase postgres = new PostgresDatabase();
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void deletesTheOldVisitorRowsOnceAndKeepsTheCounters(String database) throws Exception {
+        boolean pg = database.equals("postgresql");
+        DataSource ds = pg ? postgres.dataSource() : sqlite.dataSource();
+        Aggregator.migrate(pg ? postgres.jdbcUrl() : sqlite.jdbcUrl());
+        long now = 20_500L * DAY + 3_600_000L;
+        int today = 20_500;
+        String x = pg ? "'\\x" : "X'";
+        String v1 = x + "01010101010101010101010101010101'";
+        String v2 = x + "02020202020202020202020202020202'";
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            // As migration 7 of custom events creates it: deleted from too.
+            s.execute("CREATE TABLE event_visitors (site VARCHAR(64) NOT NULL, day INTEGER NOT NULL, name VARCHAR(64) NOT NULL, visitor "
+                    + (pg ? "BYTEA" : "BLOB") + " NOT NULL, PRIMARY KEY (site, day, name, visitor))");
+            s.execute("INSERT INTO pages (id, site, path) VALUES (1, 'default', '/a')");
+            for (int day : new int[] {today - 40, today - 31, today - 30, today}) {
+                s.execute("INSERT INTO page_visitors (page, day, visitor) VALUES (1, " + day + ", " + v1 + "), (1, " + day + ", " + v2 + ")");
+                s.execute("INSERT INTO segment_visitors (day, visitor, segment) VALUES (" + day + ", " + v1 + ", 1)");
+                s.execute("INSERT INTO site_visitors (site, day, visitor) VALUES ('default', " + day + ", " + v1 + ")");
+                s.execute("INSERT INTO event_visitors (site, day, name, visitor) VALUES ('default', " + day + ", 'signup', " + v2 + ")");
+                s.execute("INSERT INTO page_days (page, day, views, visitors) VALUES (1, " + day + ", 5, 2)");
+                s.execute("INSERT INTO site_days (site, day, partition_id, views, visitors) VALUES ('default', " + day + ", 0, 5, 1)");
+            }
+        }
+
+        List<Long> results = new ArrayList<>();
+        if (pg) {
+            // Two processes at the same moment: one deletes, the other finds it done.
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                Callable<Long> run = () -> {
+                    try (Connection c = ds.getConnection()) {
+                        return new Retention(30).run(c, now);
+                    }
+                };
+                List<Future<Long>> runs = List.of(pool.submit(run), pool.submit(run));
+                for (Future<Long> f : runs) {
+                    results.add(f.get());
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        } else {
+            try (Connection c = ds.getConnection()) {
+                results.add(new Retention(30).run(c, now));
+            }
+        }
+        // Days 40 and 31 before today go: 2 + 1 + 1 + 1 rows each.
+        assertThat(results).contains(10L);
+        assertThat(results.stream().filter(r -> r >= 0)).hasSize(1);
+
+        for (String table : new String[] {"page_visitors", "segment_visitors", "site_visitors", "event_visitors"}) {
+            assertThat(query(ds, "SELECT CAST(day AS VARCHAR(16)), COUNT(*) FROM " + table + " GROUP BY day").keySet())
+                    .as(table).containsExactly(String.valueOf(today - 30), String.valueOf(today));
+        }
+        assertThat(query(ds, "SELECT 'page', SUM(visitors) FROM page_days")).isEqualTo(Map.of("page", 8L));
+        assertThat(query(ds, "SELECT 'site', SUM(visitors) FROM site_days")).isEqualTo(Map.of("site", 4L));
+        assertThat(query(ds, "SELECT 'done', done_before_day FROM tally_retention")).isEqualTo(Map.of("done", (long) today - 30));
+
+        try (Connection c = ds.getConnection()) {
+            assertThat(new Retention(30).run(c, now)).isEqualTo(-1L);
+            // The next day, the next day's rows: only those.
+            assertThat(new Retention(30).run(c, now + DAY)).isEqualTo(5L);
+            assertThat(new Retention(30).run(c, now + DAY + 3_600_000L)).isEqualTo(-1L);
+        }
+        assertThat(query(ds, "SELECT 'page', SUM(visitors) FROM page_days")).isEqualTo(Map.of("page", 8L));
+    }
+
+    private static Map<String, Long> query(DataSource ds, String sql) throws Exception {
+        Map<String, Long> rows = new TreeMap<>();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                rows.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return rows;
+    }
+}
