@@ -138,12 +138,13 @@ final class DayTables {
 
     private void writePostgres(Connection c, Generation g) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_days (page INTEGER, day INTEGER, views BIGINT) ON COMMIT DELETE ROWS");
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_segment_days (page INTEGER, day INTEGER, segment INTEGER, views BIGINT) ON COMMIT DELETE ROWS");
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_segment_visitors (day INTEGER, visitor BYTEA, segment INTEGER) ON COMMIT DELETE ROWS");
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_site_visitors (site VARCHAR(64), day INTEGER, visitor BYTEA, partition_id INTEGER)"
-                    + " ON COMMIT DELETE ROWS");
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_site_days (site VARCHAR(64), day INTEGER, partition_id INTEGER, views BIGINT)"
+            // One round trip for the five.
+            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_days (page INTEGER, day INTEGER, views BIGINT) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_days (page INTEGER, day INTEGER, segment INTEGER, views BIGINT) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visitors (day INTEGER, visitor BYTEA, segment INTEGER) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_visitors (site VARCHAR(64), day INTEGER, visitor BYTEA, partition_id INTEGER)"
+                    + " ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_days (site VARCHAR(64), day INTEGER, partition_id INTEGER, views BIGINT)"
                     + " ON COMMIT DELETE ROWS");
         }
         StringBuilder rows = new StringBuilder(pageDays.size() * 20);
