@@ -203,6 +203,8 @@ class BrowserIT {
             assertThat(page.text("location.search")).contains("browser=Firefox").contains("site=dash");
             assertFiltered(page, hits, firefox);
             assertThat(page.text("document.getElementById('filters').textContent")).contains("Browser: Firefox");
+            assertThat(number(page.text("document.getElementById('total-events').textContent"))).isEqualTo(hits.stream()
+                    .filter(h -> h.event != null && h.day >= today - 6 && h.browser.equals("Firefox")).count());
 
             // A reload restores the filter from the address.
             page.reload();
@@ -224,9 +226,10 @@ class BrowserIT {
                     l -> Long.parseLong(l.split(",")[1])))).isEqualTo(byCountry);
 
             // A second filter combines; the chip removes it; back goes to the unfiltered page.
-            page.eval("document.querySelector('#t-device button[data-value=\"desktop\"]').click()");
-            awaitFigure(page, "total-views", hits.stream().filter(firefox.and(h -> h.device.equals("desktop"))).count());
-            page.eval("document.querySelector('#filters button[data-filter=device]').click()");
+            page.eval("document.querySelector('#t-country button[data-value=\"DE\"]').click()");
+            awaitFigure(page, "total-views", hits.stream().filter(firefox.and(h -> h.country.equals("DE"))).count());
+            assertThat(page.text("location.search")).contains("browser=Firefox").contains("country=DE");
+            page.eval("document.querySelector('#filters button[data-filter=country]').click()");
             awaitFigure(page, "total-views", hits.stream().filter(firefox).count());
             page.eval("history.go(-3)");
             awaitFigure(page, "total-views", weekViews);
