@@ -235,6 +235,19 @@ class BrowserIT {
             awaitFigure(page, "total-views", weekViews);
             assertThat(page.text("location.search")).doesNotContain("browser=");
 
+            // The period picker: today by hour, then custom days (the week before), in the address too.
+            page.eval("(() => { const s = document.getElementById('period'); s.value = 'today'; s.dispatchEvent(new Event('change')); })()");
+            awaitFigure(page, "total-views", hits.stream().filter(h -> h.event == null && h.day == today).count());
+            assertThat(page.text("location.search")).contains("period=today");
+            assertThat(page.text("document.querySelector('#chart svg').getAttribute('aria-label')")).isEqualTo("views per hour");
+            page.eval("(() => { const s = document.getElementById('period'); s.value = 'custom'; s.dispatchEvent(new Event('change')); })()");
+            String from = java.time.LocalDate.ofEpochDay(today - 13).toString();
+            String to = java.time.LocalDate.ofEpochDay(today - 7).toString();
+            page.eval("document.getElementById('from').value = '" + from + "'; document.getElementById('to').value = '" + to + "';"
+                    + " document.getElementById('apply').click()");
+            awaitFigure(page, "total-views", before);
+            assertThat(page.text("location.search")).contains("period=custom").contains("from=" + from).contains("to=" + to);
+
             // Screenshots of the dashboard with this data: desktop, and a phone (one column).
             page.navigate(base + "/?site=dash");
             awaitLoaded(page);
