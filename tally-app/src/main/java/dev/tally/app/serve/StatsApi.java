@@ -205,7 +205,7 @@ public final class StatsApi {
             Map<Long, Long> visitors = new HashMap<>();
             if (days) {
                 DayRange range = new DayRange(series.first() / Bucket.DAY.millis, series.end() / Bucket.DAY.millis);
-                queries.daily(site, range, filters).forEach((day, n) -> {
+                queries.daily(site, range, filters, filters.bySegment()).forEach((day, n) -> {
                     long t = day * Bucket.DAY.millis;
                     if (filters.bySegment()) {
                         views.put(t, n[0]);

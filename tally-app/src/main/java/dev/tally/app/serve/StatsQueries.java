@@ -254,11 +254,14 @@ final class StatsQueries {
         }
     }
 
-    /** Views and visitors per day (by day since the epoch) of the filtered period. */
-    Map<Long, long[]> daily(String site, DayRange days, Filters f) throws SQLException {
+    /**
+     * Views and visitors per day (by day since the epoch) of the filtered period; without
+     * {@code withViews} only the visitors (the views are then 0).
+     */
+    Map<Long, long[]> daily(String site, DayRange days, Filters f, boolean withViews) throws SQLException {
         Map<Long, long[]> byDay = new HashMap<>();
         try (Connection c = store.getConnection()) {
-            for (int column = 0; column < 2; column++) {
+            for (int column = withViews ? 0 : 1; column < 2; column++) {
                 Sql sql = column == 0 ? views(site, days, f, true) : visitors(site, days, f, true);
                 try (PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray());
                         ResultSet rs = ps.executeQuery()) {
