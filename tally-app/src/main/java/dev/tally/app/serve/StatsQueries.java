@@ -160,6 +160,12 @@ final class StatsQueries {
         return sql;
     }
 
+    /** {@code AND} the visitor {@code sv} (of {@code segment_visitors}) viewed {@code page} that day. */
+    private static Sql viewedPage(String site, String page) {
+        return new Sql().add(" AND EXISTS (SELECT 1 FROM {page_visitors} pv WHERE pv.page = " + PAGE_ID
+                + " AND pv.day = sv.day AND pv.visitor = sv.visitor)", site, page);
+    }
+
     /**
      * The (day, visitor) pairs that the filters let through, each once, as a subquery with
      * columns {@code day, visitor}: every visitor of the site without filters, the page's with
@@ -171,8 +177,7 @@ final class StatsQueries {
                     + " JOIN segments s ON s.id = sv.segment WHERE s.site = ? AND sv.day >= ? AND sv.day < ?",
                     site, days.first(), days.end()).add(segmentMatch(f));
             if (f.page() != null) {
-                sql.add(" AND EXISTS (SELECT 1 FROM {page_visitors} pv WHERE pv.page = " + PAGE_ID
-                        + " AND pv.day = sv.day AND pv.visitor = sv.visitor)", site, f.page());
+                sql.add(viewedPage(site, f.page()));
             }
             return sql;
         }
@@ -353,8 +358,7 @@ final class StatsQueries {
                     + " FROM {segment_visitors} sv JOIN segments s ON s.id = sv.segment"
                     + " WHERE s.site = ? AND sv.day >= ? AND sv.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
             if (f.page() != null) {
-                sql.add(" AND EXISTS (SELECT 1 FROM {page_visitors} pv WHERE pv.page = " + PAGE_ID
-                        + " AND pv.day = sv.day AND pv.visitor = sv.visitor)", site, f.page());
+                sql.add(viewedPage(site, f.page()));
             }
             sql.add(" AND " + col + in, values.toArray()).add(") x GROUP BY x.value");
         }
