@@ -68,10 +68,6 @@ final class StatsQueries {
             "SELECT host, CAST(SUM(views) AS BIGINT) AS total FROM {referrers_daily}"
                     + " WHERE site = ? AND day >= ? AND day < ? GROUP BY host ORDER BY total DESC, host LIMIT ?";
 
-    /** The per-generation tables of the dimensions and events, named by {@link Generation#table}. */
-    private static final List<String> DIMENSION_TABLES = List.of("page_days", "segment_days", "segment_visitors",
-            "site_days", "site_visitors", "event_days", "event_visitors", "event_props");
-
     /** The id of a page of a site: {@code NULL} (nothing matches) for a page never seen. */
     private static final String PAGE_ID = "(SELECT id FROM pages WHERE site = ? AND path = ?)";
 
@@ -438,12 +434,7 @@ final class StatsQueries {
     }
 
     private static PreparedStatement prepare(Connection c, String sql, Object... parameters) throws SQLException {
-        Generation g = Generation.current(c);
-        String text = g.sql(sql);
-        for (String table : DIMENSION_TABLES) {
-            text = text.replace("{" + table + "}", g.table(table));
-        }
-        PreparedStatement ps = c.prepareStatement(text);
+        PreparedStatement ps = c.prepareStatement(Generation.current(c).sql(sql));
         try {
             ps.setQueryTimeout(TIMEOUT_SECONDS);
             for (int i = 0; i < parameters.length; i++) {
