@@ -6,6 +6,7 @@ import dev.tally.app.http.Replies;
 import dev.tally.app.http.WebServer;
 import dev.tally.app.serve.StatsQueries.Conversions;
 import dev.tally.app.serve.StatsQueries.PageStats;
+import dev.tally.app.serve.StatsQueries.PropValue;
 import dev.tally.app.serve.StatsQueries.Ranked;
 import dev.tally.app.serve.StatsQueries.Row;
 import dev.tally.app.serve.StatsQueries.Totals;
@@ -122,6 +123,8 @@ public final class StatsApi {
         web.route("/api/breakdown", api(web, this::breakdown, true));
         web.route("/api/goals", api(web, this::goals, true));
         web.route("/api/now", api(web, this::now, true));
+        web.route("/api/props", api(web, this::props, true));
+        web.route("/api/sites", sites(web));
         web.route("/tally.js", file(snippet, "application/javascript; charset=utf-8", "public, max-age=3600", false));
         web.route("/", file(dashboard, "text/html; charset=utf-8", "no-cache", true));
     }
@@ -359,6 +362,90 @@ public final class StatsApi {
         };
     }
 
+    /** At most this many rows in a {@code /api/props} answer, whatever the properties. */
+    static final int MAX_PROP_ROWS = 10_000;
+
+    /**
+     * {@code /api/props?event=&prop=&site=&from=&to=&limit=&format=}: the properties of one custom
+     * event and, per property, its values with most events (at most {@code limit} each) over the
+     * whole UTC days of the period. Properties are counted per site, day and event only, so a page
+     * or segment filter is a 400 rather than an answer that ignores it.
+     */
+    private Callable<Answer> props(StatsParams p) {
+        String site = p.site();
+        String event = p.event();
+        String prop = p.prop();
+        p.unfiltered("event properties");
+        DayRange days = p.days();
+        int limit = p.limit();
+        boolean csv = p.csv();
+        return () -> {
+            List<PropValue> rows = queries.props(site, days, event, prop, limit, MAX_PROP_ROWS);
+            if (csv) {
+                Csv table = new Csv("prop", "value", "events");
+                for (PropValue r : rows) {
+                    table.row(r.prop(), r.value(), r.events());
+                }
+                return new Answer(CSV_TYPE, table.toString());
+            }
+            return json(g -> {
+                g.writeStringField("event", event);
+                g.writeNumberField("from", days.fromMillis());
+                g.writeNumberField("to", days.toMillis());
+                g.writeStringField("granularity", "day");
+                g.writeArrayFieldStart("props");
+                String open = null;
+                for (PropValue r : rows) {
+                    if (!r.prop().equals(open)) {
+                        if (open != null) {
+                            g.writeEndArray();
+                            g.writeEndObject();
+                        }
+                        open = r.prop();
+                        g.writeStartObject();
+                        g.writeStringField("prop", r.prop());
+                        g.writeNumberField("events", r.propEvents());
+                        g.writeArrayFieldStart("values");
+                    }
+                    g.writeStartObject();
+                    g.writeStringField("value", r.value());
+                    g.writeNumberField("events", r.events());
+                    g.writeEndObject();
+                }
+                if (open != null) {
+                    g.writeEndArray();
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+                g.writeBooleanField("truncated", rows.size() >= MAX_PROP_ROWS);
+            });
+        };
+    }
+
+    /**
+     * {@code /api/sites}: the sites with data, for the dashboard's site picker. The list names
+     * every site, so it is the owner's: with a secret configured, a request without it gets only
+     * the {@code --public-sites} among them, and a 401 when there are none (a dashboard open to
+     * all because its site is public must not make the browser ask for a password).
+     */
+    private Handler<HttpServerRequest> sites(WebServer web) {
+        return request -> {
+            boolean owner = access.owner(request.getHeader("Authorization"));
+            api(web, p -> () -> {
+                List<String> all = queries.sites(StatsParams.MAX_LIMIT);
+                List<String> sites = owner ? all : all.stream().filter(access::isPublic).toList();
+                return json(g -> {
+                    g.writeArrayFieldStart("sites");
+                    for (String site : sites) {
+                        g.writeString(site);
+                    }
+                    g.writeEndArray();
+                });
+            }, owner || access.hasPublicSites() ? Guard.OPEN : Guard.SITE,
+                    access.isOpen() ? API_CACHE : PRIVATE_CACHE).handle(request);
+        };
+    }
+
     /** A share rounded to four places: 0.1234. */
     private static double rate(Conversions r) {
         return r.of() == 0 ? 0 : Math.round(10_000.0 * r.visitors() / r.of()) / 10_000.0;
@@ -389,7 +476,21 @@ public final class StatsApi {
         };
     }
 
+    /** Who may call an endpoint. */
+    private enum Guard {
+        /** Everyone: the widget's counter. */
+        OPEN,
+        /** Whoever may read the {@code site} asked for ({@link Access#allows}). */
+        SITE
+    }
+
     private Handler<HttpServerRequest> api(WebServer web, Endpoint endpoint, boolean guarded) {
+        return api(web, endpoint, guarded ? Guard.SITE : Guard.OPEN, null);
+    }
+
+    /** @param cacheControl the answer's, {@code null} for the endpoint's own (private behind a secret) */
+    private Handler<HttpServerRequest> api(WebServer web, Endpoint endpoint, Guard guard, String cacheControl) {
+        boolean guarded = guard == Guard.SITE;
         return request -> {
             Replies.allowAnyOrigin(request);
             if (request.method() == HttpMethod.OPTIONS) {
@@ -403,7 +504,7 @@ public final class StatsApi {
             if (guarded && !admitted(request)) {
                 return;
             }
-            String cache = guarded && !access.isOpen() ? PRIVATE_CACHE : API_CACHE;
+            String cache = cacheControl != null ? cacheControl : guarded && !access.isOpen() ? PRIVATE_CACHE : API_CACHE;
             Callable<Answer> read;
             try {
                 read = endpoint.prepare(new StatsParams(QueryString.parse(request.query())::get, clock.millis()));

@@ -124,6 +124,46 @@ final class StatsParams {
         return new Filters(page, segment, event);
     }
 
+    /** The event whose properties {@code /api/props} answers: required, at most 64 bytes of UTF-8. */
+    String event() {
+        String event = value("event");
+        if (event == null) {
+            throw new BadParameterException("event is required, for example ?event=signup");
+        }
+        return bytes("event", event, EventFields.MAX_EVENT_BYTES);
+    }
+
+    /** The one property {@code /api/props} answers, {@code null} for all: at most 64 bytes of UTF-8. */
+    String prop() {
+        String prop = value("prop");
+        return prop == null ? null : bytes("prop", prop, EventFields.MAX_PROP_NAME_BYTES);
+    }
+
+    /**
+     * Refuses the filters that cannot narrow {@code what}, counted per site, day and event only:
+     * the page ({@code page}, {@code path}) and every segment column. Answering unfiltered figures
+     * to a filtered question would look like an answer to it.
+     */
+    void unfiltered(String what) {
+        if (value("page") != null || value("path") != null) {
+            throw new BadParameterException((value("page") != null ? "page" : "path") + " cannot filter " + what
+                    + ": they are counted per site, day and event, not per page");
+        }
+        for (Dimension d : Dimension.values()) {
+            if (d.inSegment() && value(d.label()) != null) {
+                throw new BadParameterException(d.label() + " cannot filter " + what
+                        + ": they are counted per site, day and event, not per referrer, campaign, browser, os, device or country");
+            }
+        }
+    }
+
+    private static String bytes(String name, String value, int max) {
+        if (value.getBytes(StandardCharsets.UTF_8).length > max) {
+            throw new BadParameterException(name + " must be at most " + max + " bytes of UTF-8");
+        }
+        return value;
+    }
+
     /** A segment filter's value as stored: {@code ''} for {@code (none)}, else checked against the column. */
     private static String stored(Dimension d, String v) {
         if (v.equals(Dimension.NONE)) {

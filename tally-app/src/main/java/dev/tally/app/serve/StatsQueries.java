@@ -399,6 +399,52 @@ final class StatsQueries {
         return answer;
     }
 
+    /** One value of a custom event's property: its events, and all the events of the property. */
+    record PropValue(String prop, String value, long events, long propEvents) {}
+
+    /**
+     * The values of each property of {@code event} (of {@code prop} only, unless {@code null})
+     * with most events in {@code days}, at most {@code limit} per property, at most
+     * {@code maxRows} in all; ordered by property, then most events first. Summed over the
+     * partitions' rows and the days.
+     */
+    List<PropValue> props(String site, DayRange days, String event, String prop, int limit, int maxRows) throws SQLException {
+        Sql sql = new Sql().add("SELECT prop, value, n, total FROM (SELECT prop, value, n,"
+                + " ROW_NUMBER() OVER (PARTITION BY prop ORDER BY n DESC, value) AS r,"
+                + " CAST(SUM(n) OVER (PARTITION BY prop) AS BIGINT) AS total"
+                + " FROM (SELECT prop, value, CAST(SUM(events) AS BIGINT) AS n FROM {event_props}"
+                + " WHERE site = ? AND name = ? AND day >= ? AND day < ?", site, event, days.first(), days.end());
+        if (prop != null) {
+            sql.add(" AND prop = ?", prop);
+        }
+        sql.add(" GROUP BY prop, value) v) ranked WHERE r <= ? ORDER BY prop, r LIMIT ?", limit, maxRows);
+        List<PropValue> rows = new ArrayList<>();
+        try (Connection c = store.getConnection(); PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray());
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(new PropValue(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4)));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * The sites with data, sorted: those of the current generation's {@code site_days} and those
+     * of the pages dictionary; at most {@code max}.
+     */
+    List<String> sites(int max) throws SQLException {
+        List<String> sites = new ArrayList<>();
+        try (Connection c = store.getConnection();
+                PreparedStatement ps = prepare(c, "SELECT site FROM {site_days} UNION SELECT site FROM pages ORDER BY 1 LIMIT ?", max);
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                sites.add(rs.getString(1));
+            }
+        }
+        sites.sort(null); // the same order whatever the database's collation
+        return sites;
+    }
+
     /** The distinct visitors of the site in the minutes {@code [fromMinute, toMinute]} since the epoch. */
     long recentVisitors(String site, long fromMinute, long toMinute) throws SQLException {
         try (Connection c = store.getConnection()) {

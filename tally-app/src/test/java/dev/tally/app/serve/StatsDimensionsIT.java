@@ -41,7 +41,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The dashboard's endpoints ({@code /api/summary}, {@code /api/breakdown}, {@code /api/series} by
- * day, {@code /api/goals}, {@code /api/now}) over a real store (SQLite and PostgreSQL): random but
+ * day, {@code /api/goals}, {@code /api/now}, {@code /api/props}, {@code /api/sites}) over a real store (SQLite and PostgreSQL): random but
  * seeded views and events are written into the day tables with plain SQL, as the aggregator
  * would, and every answer, under every filter alone and in combination, is compared with the
  * truth counted here from the same views.
@@ -243,6 +243,100 @@ class StatsDimensionsIT {
         refusals.put("/api/summary?format=xml", "format must be json or csv");
         refusals.put("/api/now?site=no%20site", "site must be");
         refusals.put("/api/breakdown?dimension=event&event=" + "e".repeat(65), "event must be at most 64 bytes");
+        for (var r : refusals.entrySet()) {
+            HttpResponse<String> answer = send(base, r.getKey());
+            assertThat(answer.statusCode()).as("%s: %s", r.getKey(), answer.body()).isEqualTo(400);
+            assertThat(answer.body()).as(r.getKey()).contains(r.getValue());
+        }
+    }
+
+    /** One custom event's property as the aggregator counts it: a row of event_props. */
+    record PropHit(String site, long day, int partition, String event, String prop, String value) {}
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void eventPropertiesAndSitesAreTheTruth(String database) throws Exception {
+        DataSource store = fill(database);
+        Random random = new Random(17);
+        List<PropHit> props = new ArrayList<>();
+        for (int i = 0; i < 700; i++) {
+            String event = pick(random, "signup", "download", "outbound");
+            String prop = pick(random, "plan", "source", "file,\"x\"");
+            props.add(new PropHit(random.nextInt(8) == 0 ? "other" : "default", TODAY - random.nextInt(14), random.nextInt(3), event,
+                    prop, pick(random, "free", "pro", "team", "é \"quoted\", comma", "")));
+        }
+        try (Connection c = store.getConnection()) {
+            group(props.stream().map(h -> new Hit(h.site(), h.prop() + "\n" + h.value(), h.day(), null, h.partition(), h.event())).toList(),
+                    h -> List.of(h.site(), h.day(), h.visitor(), h.event(), h.page()), (k, hits) -> {
+                        String[] pv = ((String) k.get(4)).split("\n", -1);
+                        insert(c, "INSERT INTO event_props (site, day, partition_id, name, prop, value, events) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                k.get(0), k.get(1), k.get(2), k.get(3), pv[0], pv[1], (long) hits.size());
+                    });
+            insert(c, "INSERT INTO pages (id, site, path) VALUES (?, ?, ?)", 999, "archive", "/old");
+        }
+        String base = serve(store);
+        String week = "from=" + (TODAY - 6) * DAY + "&to=" + NOW.toEpochMilli();
+        for (String site : List.of("default", "other")) {
+            for (String event : List.of("signup", "download", "outbound", "nothing")) {
+                Map<String, Map<String, Long>> truth = new HashMap<>();
+                props.stream().filter(h -> h.site().equals(site) && h.event().equals(event) && h.day() >= TODAY - 6)
+                        .forEach(h -> truth.computeIfAbsent(h.prop(), k -> new HashMap<>()).merge(h.value(), 1L, Long::sum));
+                JsonNode answer = get(base, "/api/props?site=" + site + "&event=" + event + "&limit=1000&" + week);
+                assertThat(answer.get("event").asText()).isEqualTo(event);
+                assertThat(answer.get("from").asLong()).isEqualTo((TODAY - 6) * DAY);
+                assertThat(answer.get("truncated").asBoolean()).isFalse();
+                Map<String, Map<String, Long>> answered = new HashMap<>();
+                for (JsonNode p : answer.get("props")) {
+                    Map<String, Long> values = new HashMap<>();
+                    long last = Long.MAX_VALUE;
+                    for (JsonNode v : p.get("values")) {
+                        values.put(v.get("value").asText(), v.get("events").asLong());
+                        assertThat(v.get("events").asLong()).as("most events first").isLessThanOrEqualTo(last);
+                        last = v.get("events").asLong();
+                    }
+                    assertThat(p.get("events").asLong()).isEqualTo(values.values().stream().mapToLong(Long::longValue).sum());
+                    answered.put(p.get("prop").asText(), values);
+                }
+                assertThat(answered).as("%s %s", site, event).isEqualTo(truth);
+
+                // One property; the top value of each.
+                JsonNode plan = get(base, "/api/props?site=" + site + "&event=" + event + "&prop=plan&" + week).get("props");
+                assertThat(plan.size()).isEqualTo(truth.containsKey("plan") ? 1 : 0);
+                for (JsonNode p : get(base, "/api/props?site=" + site + "&event=" + event + "&limit=1&" + week).get("props")) {
+                    Map<String, Long> values = truth.get(p.get("prop").asText());
+                    assertThat(p.get("values").size()).isEqualTo(1);
+                    assertThat(p.get("values").get(0).get("events").asLong()).isEqualTo(values.values().stream().max(Long::compare).get());
+                    assertThat(p.get("events").asLong()).as("all the property's events, not just the shown")
+                            .isEqualTo(values.values().stream().mapToLong(Long::longValue).sum());
+                }
+            }
+        }
+        // CSV: a row per property and value, quoted where it must be.
+        String csv = text(base, "/api/props?event=signup&limit=1000&format=csv&" + week);
+        assertThat(csv).startsWith("prop,value,events\r\n").contains("\"file,\"\"x\"\"\",\"é \"\"quoted\"\", comma\",");
+        assertThat(csv.split("\r\n")).hasSize(1 + (int) props.stream().filter(h -> h.site().equals("default")
+                && h.event().equals("signup") && h.day() >= TODAY - 6).map(h -> List.of(h.prop(), h.value())).distinct().count());
+
+        // Sites: those with data in site_days, and those of the pages dictionary.
+        JsonNode sites = get(base, "/api/sites").get("sites");
+        assertThat(sites.toString()).isEqualTo("[\"archive\",\"default\",\"other\"]");
+
+        // Hostile parameters, and filters that cannot apply.
+        Map<String, String> refusals = new LinkedHashMap<>();
+        refusals.put("/api/props", "event is required");
+        refusals.put("/api/props?event=", "event is required");
+        refusals.put("/api/props?event=" + "é".repeat(33), "event must be at most 64 bytes");
+        refusals.put("/api/props?event=signup&prop=" + "p".repeat(65), "prop must be at most 64 bytes");
+        refusals.put("/api/props?event=signup&browser=firefox", "browser cannot filter event properties");
+        refusals.put("/api/props?event=signup&country=DE", "country cannot filter event properties");
+        refusals.put("/api/props?event=signup&page=/a", "page cannot filter event properties");
+        refusals.put("/api/props?event=signup&path=/a", "path cannot filter event properties");
+        refusals.put("/api/props?event=signup&limit=1001", "limit must be");
+        refusals.put("/api/props?event=signup&format=xml", "format must be json or csv");
+        refusals.put("/api/props?event=signup&from=2026-11-28&to=2026-11-27", "from must not be after to");
+        refusals.put("/api/props?event=signup&from=1970-01-01", "narrow the range");
+        refusals.put("/api/props?event=signup&site=a%20b", "site must be");
+        refusals.put("/api/props?event=signup&prop=a&prop=b", "prop");
         for (var r : refusals.entrySet()) {
             HttpResponse<String> answer = send(base, r.getKey());
             assertThat(answer.statusCode()).as("%s: %s", r.getKey(), answer.body()).isEqualTo(400);

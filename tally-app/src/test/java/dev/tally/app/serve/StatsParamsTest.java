@@ -191,6 +191,28 @@ class StatsParamsTest {
     }
 
     @Test
+    void eventPropertiesNeedTheEventAndRefuseFiltersTheyCannotHonour() {
+        assertThat(params("event", "signup").event()).isEqualTo("signup");
+        assertThat(params("event", "\u00e9".repeat(32)).event()).as("64 bytes").hasSize(32);
+        bad(() -> params().event(), "event is required");
+        bad(() -> params("event", "").event(), "event is required");
+        bad(() -> params("event", "\u00e9".repeat(33)).event(), "event must be at most 64 bytes");
+        assertThat(params().prop()).isNull();
+        assertThat(params("prop", "").prop()).isNull();
+        assertThat(params("prop", "p".repeat(64)).prop()).hasSize(64);
+        bad(() -> params("prop", "p".repeat(65)).prop(), "prop must be at most 64 bytes");
+
+        params("event", "signup", "prop", "plan", "site", "blog", "browser", "", "page", "").unfiltered("event properties");
+        bad(() -> params("page", "/a").unfiltered("event properties"), "page cannot filter event properties");
+        bad(() -> params("path", "/a").unfiltered("event properties"), "path cannot filter event properties");
+        for (Dimension d : Dimension.values()) {
+            if (d.inSegment()) {
+                bad(() -> params(d.label(), "(none)").unfiltered("event properties"), d.label() + " cannot filter event properties");
+            }
+        }
+    }
+
+    @Test
     void aDimensionIsOneOfTheList() {
         for (Dimension d : Dimension.values()) {
             assertThat(params("dimension", d.label()).dimension()).isEqualTo(d);
