@@ -235,6 +235,48 @@ class BrowserIT {
             awaitFigure(page, "total-views", weekViews);
             assertThat(page.text("location.search")).doesNotContain("browser=");
 
+            // The site picker lists the sites with data, this one chosen.
+            JsonNode sites = PageViewTruth.get(base + "/api/sites").get("sites");
+            assertThat(sites.toString()).contains("\"dash\"");
+            JsonNode options = page.eval("Array.from(document.querySelectorAll('#sites option')).map(o => o.value)");
+            List<String> listed = new ArrayList<>();
+            options.forEach(o -> listed.add(o.asText()));
+            List<String> expected = new ArrayList<>();
+            sites.forEach(o -> expected.add(o.asText()));
+            expected.add("*other");
+            assertThat(listed).isEqualTo(expected);
+            assertThat(page.text("document.getElementById('sites').value")).isEqualTo("dash");
+            assertThat(page.eval("document.getElementById('sites').hidden || document.getElementById('site').hidden === false").asBoolean())
+                    .as("the select shows, the text box waits for Other").isFalse();
+
+            // A click on an event filters by it and shows its properties, with the focus on them.
+            assertThat(page.eval("document.getElementById('props-card').hidden").asBoolean()).isTrue();
+            page.eval("document.querySelector('#t-event button[data-value=\"signup\"]').click()");
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+                    assertThat(page.eval("document.getElementById('props-card').hidden").asBoolean()).isFalse());
+            assertThat(page.text("document.getElementById('h-props').textContent")).isEqualTo("Properties of signup");
+            assertThat(page.text("document.activeElement.id")).isEqualTo("h-props");
+            Map<String, Long> plans = hits.stream().filter(h -> "signup".equals(h.event) && h.day >= today - 6)
+                    .collect(Collectors.groupingBy(h -> propsOf(h).get("plan"), Collectors.counting()));
+            Map<String, Long> shownPlans = new java.util.HashMap<>();
+            page.eval("Array.from(document.querySelectorAll('#t-props tbody[data-prop=plan] tr')).slice(1)"
+                    + ".map(tr => [tr.cells[0].textContent, tr.cells[2].textContent])")
+                    .forEach(r -> shownPlans.put(r.get(0).asText(), number(r.get(1).asText())));
+            assertThat(shownPlans).as("the plans of this week's signups").isEqualTo(plans);
+            assertThat(page.eval("document.querySelectorAll('#t-props tbody').length").asInt()).as("only the plan").isEqualTo(1);
+            String propsCsv = page.text("document.getElementById('csv-props').href");
+            assertThat(propsCsv).contains("/api/props?").contains("event=signup").contains("format=csv").contains("site=dash");
+            HttpResponse<String> propsTable = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(propsCsv)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(propsTable.body().lines().toList()).startsWith("prop,value,events").hasSize(1 + plans.size());
+            page.eval("document.getElementById('t-event').scrollIntoView()");
+            JsonNode shot = page.call("Page.captureScreenshot", new ObjectMapper().createObjectNode().put("format", "png"));
+            Files.createDirectories(Path.of("target", "browser"));
+            Files.write(Path.of("target", "browser", "dashboard-props.png"), java.util.Base64.getDecoder().decode(shot.path("data").asText()));
+            page.eval("history.back()");
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+                    assertThat(page.eval("document.getElementById('props-card').hidden").asBoolean()).isTrue());
+
             // The period picker: today by hour, then custom days (the week before), in the address too.
             page.eval("(() => { const s = document.getElementById('period'); s.value = 'today'; s.dispatchEvent(new Event('change')); })()");
             awaitFigure(page, "total-views", hits.stream().filter(h -> h.event == null && h.day == today).count());
@@ -339,6 +381,8 @@ class BrowserIT {
                 }
                 if (h.event != null) {
                     record.put("event", h.event);
+                    var props = record.putObject("props");
+                    propsOf(h).forEach(props::put);
                 }
                 producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(h.event == null ? "pageviews" : "pageviews.events",
                         h.path.getBytes(UTF_8), json.writeValueAsBytes(record)));
@@ -346,6 +390,13 @@ class BrowserIT {
             producer.flush();
         }
         return hits;
+    }
+
+    /** The properties a demo event is sent with: a signup's plan, a download's file. */
+    private static Map<String, String> propsOf(Hit h) {
+        return h.event.equals("signup")
+                ? Map.of("plan", Math.floorMod(h.ts, 3) == 0 ? "pro" : "free")
+                : Map.of("file", Math.floorMod(h.ts, 2) == 0 ? "guide.pdf" : "tally.zip");
     }
 
     private static long visitors(List<Hit> hits, java.util.function.Predicate<Hit> which) {
