@@ -146,7 +146,7 @@ final class ApiBench {
             "INSERT INTO page_totals (page, views) SELECT page, SUM(views) FROM page_days GROUP BY page",
             "INSERT INTO segment_days (page, day, segment, views) SELECT page, day, 1 + (page * 31 + k * 97) % " + SEGMENTS + ","
                 + " greatest(1, views / least(views, 300)) FROM page_days, generate_series(1, least(views, 300)::int) k",
-            "INSERT INTO page_visitors (page, day, visitor) SELECT page, day, decode(md5(day || ':' || ((page * 7919 + k * 104729) % "
+            "INSERT INTO page_visitors (page, day, visitor) SELECT page, day, decode(md5(day || ':' || ((page::bigint * 7919 + k::bigint * 104729) % "
                 + visitorsPerDay + ")), 'hex') FROM page_days, generate_series(1, visitors::int) k",
             "INSERT INTO segment_visitors (day, visitor, segment) SELECT d, decode(md5(d || ':' || v), 'hex'), 1 + v % " + SEGMENTS
                 + " FROM " + days + ", generate_series(0, " + (visitorsPerDay - 1) + ") v",
@@ -154,7 +154,7 @@ final class ApiBench {
                 + " FROM " + days + ", generate_series(0, " + (visitorsPerDay - 1) + ") v",
             "INSERT INTO site_days (site, day, partition_id, views, visitors) SELECT 'blog', d, q, " + viewsPerDay / 4 + ", "
                 + visitorsPerDay / 4 + " FROM " + days + ", generate_series(0, 3) q",
-            "INSERT INTO referrers_daily (site, host, day, views) SELECT 'blog', 'ref-' || r || '.example', d * " + Workload.DAY
+            "INSERT INTO referrers_daily (site, host, day, views) SELECT 'blog', 'ref-' || r || '.example', d::bigint * " + Workload.DAY
                 + ", " + viewsPerDay / 300 + " FROM " + days + ", generate_series(0, 199) r",
             "INSERT INTO event_days (page, day, segment, name, events) SELECT 1 + (d * 7 + k) % 50, d, 1 + k * 11, 'signup', 20 + k"
                 + " FROM " + days + ", generate_series(1, 40) k",
