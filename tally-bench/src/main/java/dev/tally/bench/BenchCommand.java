@@ -90,6 +90,15 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--collector-seconds", description = "length of the end-to-end run of --collector (default ${DEFAULT-VALUE}; --quick: 10)")
     int collectorSeconds = 30;
 
+    @Option(names = "--api", description = "instead: the stats API's answer times over --api-days days of --api-views-per-day views, on PostgreSQL")
+    boolean api;
+
+    @Option(names = "--api-days", description = "(default ${DEFAULT-VALUE}; --quick: 3)")
+    int apiDays = 30;
+
+    @Option(names = "--api-views-per-day", description = "(default ${DEFAULT-VALUE}; --quick: 100000)")
+    long apiViewsPerDay = 1_000_000;
+
     @Option(names = "--collector-rate", description = "beacons a second of the end-to-end run of --collector (default ${DEFAULT-VALUE})")
     int collectorRate = 1_000;
 
@@ -106,9 +115,22 @@ public final class BenchCommand implements Callable<Integer> {
             memoryPaths = Math.min(memoryPaths, 50_000);
             wrkSeconds = Math.min(wrkSeconds, 5);
             collectorSeconds = Math.min(collectorSeconds, 10);
+            apiDays = Math.min(apiDays, 3);
+            apiViewsPerDay = Math.min(apiViewsPerDay, 100_000);
         }
         if (collector) {
             return collector();
+        }
+        if (api) {
+            if (apiDays < 1 || apiViewsPerDay < 300) {
+                throw new ParameterException(spec.commandLine(), "--api-days must be positive and --api-views-per-day at least 300");
+            }
+            Path dir = Files.createTempDirectory("tally-bench-");
+            try {
+                return new ApiBench(out, dir).run(postgres, apiDays, apiViewsPerDay);
+            } finally {
+                deleteTree(dir);
+            }
         }
         if (runs < 1 || events < 1 || beaconEvents < 1 || paths < 1) {
             throw new ParameterException(spec.commandLine(), "--runs, --events, --beacon-events and --paths must be positive");
@@ -188,17 +210,17 @@ public final class BenchCommand implements Callable<Integer> {
     private Trial write(KafkaCluster broker, String topic, Workload w, Path dir) throws Exception {
         broker.createTopic(topic, 4);
         Aggregates reference = new Aggregates();
-        long[] withHostAndVisitor = new long[2];
+        long[] streamKeys = new long[1];
         long start = System.nanoTime();
         w.produce(broker.bootstrapServers(), topic, e -> {
             reference.add(e.view(), e.host());
-            withHostAndVisitor[0] += e.host() == null ? 0 : 1;
-            withHostAndVisitor[1] += e.view().visitor() == null ? 0 : 1;
+            streamKeys[0] += Aggregates.streamKeys(e.view()).size();
         });
-        out.printf("  wrote the topic in %.1f s; reference: %,d page-hours, %,d pages, %,d host-days, %,d visitor rows%n",
+        out.printf("  wrote the topic in %.1f s; reference: %,d page-hours, %,d pages, %,d host-days, %,d page-segment-days,"
+                + " %,d visitor rows (page), %,d (segment), %,d (site)%n",
                 (System.nanoTime() - start) / 1e9, reference.hourly.size(), reference.totals.size(), reference.referrers.size(),
-                reference.visits.size());
-        return new Trial(broker.bootstrapServers(), topic, w, reference, w.events(), 2 * w.events() + withHostAndVisitor[0] + withHostAndVisitor[1],
+                reference.segments.size(), reference.visits.size(), reference.segmentVisits.size(), reference.siteVisits.size());
+        return new Trial(broker.bootstrapServers(), topic, w, reference, w.events(), streamKeys[0],
                 postgres, dir, naiveRecords);
     }
 

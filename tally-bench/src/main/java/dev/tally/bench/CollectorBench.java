@@ -191,6 +191,15 @@ final class CollectorBench {
                 "--rate-limit", "0", "--salt-file", data.resolve("visitor-salt").toString());
     }
 
+    /** {@code bin/tally serve} in a child JVM on the store {@code jdbcUrl}, ready. */
+    Server startServe(String jdbcUrl, String... more) throws Exception {
+        int port = freePort(false);
+        Path data = Files.createDirectories(dir.resolve("serve-" + port));
+        List<String> args = new ArrayList<>(List.of("serve", "--db", jdbcUrl, "--port", Integer.toString(port)));
+        args.addAll(List.of(more));
+        return start("serve", port, data, List.of(), args.toArray(String[]::new));
+    }
+
     private Server start(String name, int port, Path data, List<Long> alsoCounted, String... args) throws Exception {
         // The JVM's own choice of collector on a server-class machine, as bin/tally gets it; room for a broker inside run.
         ChildJvm jvm = ChildJvm.builder("dev.tally.app.TallyMain").name("tally-" + name).jvmArgs("-Xmx1g", "-XX:+UseG1GC")

@@ -34,8 +34,51 @@ final class StoreReader {
                     Aggregates.add(a.visitorCounts, new Aggregates.PageDay(rs.getString(1), rs.getString(2), rs.getLong(3)), rs.getLong(4));
                 }
             }
+            try (ResultSet rs = s.executeQuery("SELECT p.site, p.path, d.day, d.views, d.visitors FROM page_days d JOIN pages p ON p.id = d.page")) {
+                while (rs.next()) {
+                    Aggregates.PageDay k = new Aggregates.PageDay(rs.getString(1), rs.getString(2), rs.getLong(3) * Workload.DAY);
+                    Aggregates.add(a.daily, k, rs.getLong(4));
+                    if (rs.getLong(5) != 0) {
+                        Aggregates.add(a.dailyVisitors, k, rs.getLong(5));
+                    }
+                }
+            }
+            try (ResultSet rs = s.executeQuery("SELECT p.path, d.day, d.views, " + SEGMENT + " FROM segment_days d"
+                    + " JOIN pages p ON p.id = d.page JOIN segments g ON g.id = d.segment")) {
+                while (rs.next()) {
+                    Aggregates.Segment g = segment(rs, 4);
+                    Aggregates.add(a.segments, new Aggregates.SegmentView(g.site(), rs.getString(1), rs.getLong(2) * Workload.DAY, g), rs.getLong(3));
+                }
+            }
+            try (ResultSet rs = s.executeQuery("SELECT v.day, COUNT(*), " + SEGMENT + " FROM segment_visitors v"
+                    + " JOIN segments g ON g.id = v.segment GROUP BY v.day, g.id, " + SEGMENT)) {
+                while (rs.next()) {
+                    Aggregates.add(a.segmentVisitorCounts, new Aggregates.SegmentDay(segment(rs, 3), rs.getLong(1) * Workload.DAY), rs.getLong(2));
+                }
+            }
+            try (ResultSet rs = s.executeQuery("SELECT site, day, SUM(views), SUM(visitors) FROM site_days GROUP BY site, day")) {
+                while (rs.next()) {
+                    Aggregates.SiteDay k = new Aggregates.SiteDay(rs.getString(1), rs.getLong(2) * Workload.DAY);
+                    Aggregates.add(a.sites, k, rs.getLong(3));
+                    if (rs.getLong(4) != 0) {
+                        Aggregates.add(a.siteVisitorCounts, k, rs.getLong(4));
+                    }
+                }
+            }
         }
+        a.fromStore = true;
         return a;
+    }
+
+    private static final String SEGMENT = "g.site, g.referrer, g.source, g.medium, g.campaign, g.browser, g.browser_version,"
+            + " g.os, g.os_version, g.device, g.country";
+
+    private static Aggregates.Segment segment(ResultSet rs, int from) throws SQLException {
+        String[] f = new String[Aggregates.Segment.FIELDS];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = rs.getString(from + i);
+        }
+        return Aggregates.Segment.parse(f, 0);
     }
 
     /** The views of every page, summed. */

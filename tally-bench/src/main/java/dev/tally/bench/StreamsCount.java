@@ -83,18 +83,11 @@ final class StreamsCount implements Contender {
                     } catch (PageViewDecoder.InvalidEventException e) {
                         return List.of();
                     }
-                    long hour = v.timestamp() / Workload.HOUR * Workload.HOUR;
-                    long day = v.timestamp() / Workload.DAY * Workload.DAY;
-                    List<KeyValue<String, byte[]>> keys = new ArrayList<>(4);
+                    List<String> names = Aggregates.streamKeys(v);
+                    List<KeyValue<String, byte[]>> keys = new ArrayList<>(names.size());
                     byte[] none = new byte[0];
-                    keys.add(KeyValue.pair("h\t" + v.site() + "\t" + v.path() + "\t" + hour, none));
-                    keys.add(KeyValue.pair("t\t" + v.site() + "\t" + v.path(), none));
-                    String host = v.referrerHost();
-                    if (host != null) {
-                        keys.add(KeyValue.pair("r\t" + v.site() + "\t" + host + "\t" + day, none));
-                    }
-                    if (v.visitor() != null && !v.visitor().isEmpty()) {
-                        keys.add(KeyValue.pair("v\t" + v.site() + "\t" + v.path() + "\t" + day + "\t" + v.visitor(), none));
+                    for (String name : names) {
+                        keys.add(KeyValue.pair(name, none));
                     }
                     return keys;
                 })
@@ -181,14 +174,7 @@ final class StreamsCount implements Contender {
         try (KeyValueIterator<String, Long> all = store.all()) {
             while (all.hasNext()) {
                 KeyValue<String, Long> kv = all.next();
-                String[] f = kv.key.split("\t", -1);
-                switch (f[0]) {
-                    case "h" -> Aggregates.add(a.hourly, new Aggregates.PageHour(f[1], f[2], Long.parseLong(f[3])), kv.value);
-                    case "t" -> Aggregates.add(a.totals, new Aggregates.Page(f[1], f[2]), kv.value);
-                    case "r" -> Aggregates.add(a.referrers, new Aggregates.HostDay(f[1], f[2], Long.parseLong(f[3])), kv.value);
-                    case "v" -> Aggregates.add(a.visitorCounts, new Aggregates.PageDay(f[1], f[2], Long.parseLong(f[3])), 1);
-                    default -> throw new IllegalStateException("unexpected key " + kv.key);
-                }
+                a.addStreamCount(kv.key, kv.value);
             }
         }
         return a;

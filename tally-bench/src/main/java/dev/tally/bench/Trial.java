@@ -12,8 +12,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * aggregates of its events.
  *
  * @param records the events in the topic
- * @param streamKeys the keys the Kafka Streams contender counts: two per event, one more per
- *     referrer host, one more per visitor
+ * @param streamKeys the keys the Kafka Streams contender counts ({@link Aggregates#streamKeys})
  * @param postgres a database on the PostgreSQL server, for creating each run's own
  * @param dir where SQLite files and Kafka Streams state go
  * @param naiveRecords how many records the per-record contender processes before it is extrapolated

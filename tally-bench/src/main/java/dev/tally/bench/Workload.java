@@ -2,7 +2,9 @@ package dev.tally.bench;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.tally.app.event.Dimensions;
 import dev.tally.app.event.PageView;
+import dev.tally.app.event.ReferrerHost;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -29,7 +31,8 @@ import java.util.SplittableRandom;
  * <p>{@code views}: page views keyed by path, Zipf-skewed over the paths, a referrer on each,
  * over one day, one site. {@code beacons}: events as the collector writes them — a visitor hash
  * on each (16 bytes, base64url, as {@code VisitorHash} makes), most visitors new, some returning
- * — referrers with query strings from a few hundred hosts (and direct visits without one), times
+ * — event format v2's dimensions (a visitor's browser, system, device and country; a campaign on
+ * some links), referrers with query strings from a few hundred hosts (and direct visits without one), times
  * over a week, three sites. Times rise with the topic's offsets as a collector writes them, give
  * or take two minutes, unless {@linkplain #withShuffledTimes shuffled}.
  */
@@ -41,6 +44,23 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
     static final long DAY = 24 * HOUR;
 
     private static final String[] SITES = {"blog", "docs", "shop"};
+    /** Browser, major version, operating system, major version, device: what the collector reduces a user agent to. */
+    private static final String[][] AGENTS = {
+        {"Chrome", "131", "Windows", "10", "desktop"}, {"Chrome", "130", "Windows", "10", "desktop"},
+        {"Firefox", "133", "Windows", "10", "desktop"}, {"Edge", "131", "Windows", "10", "desktop"},
+        {"Chrome", "131", "Mac OS X", "10", "desktop"}, {"Safari", "18", "Mac OS X", "10", "desktop"},
+        {"Firefox", "133", "Linux", "", "desktop"}, {"Chrome", "131", "Linux", "", "desktop"},
+        {"Chrome Mobile", "131", "Android", "14", "mobile"}, {"Chrome Mobile", "130", "Android", "13", "mobile"},
+        {"Samsung Internet", "26", "Android", "14", "mobile"}, {"Mobile Safari", "18", "iOS", "18", "mobile"},
+        {"Mobile Safari", "17", "iOS", "17", "mobile"}, {"Mobile Safari", "18", "iOS", "18", "tablet"},
+        {"Chrome", "131", "Chrome OS", "", "desktop"}, {"Firefox Mobile", "133", "Android", "14", "mobile"}};
+    private static final String[] COUNTRIES = {"US", "DE", "GB", "FR", "IN", "CA", "NL", "BR", "JP", "SE", "ES", "IT", "PL", "AU", ""};
+    /** Source, medium and campaign of the links that carry a campaign. */
+    private static final String[][] CAMPAIGNS = {
+        {"newsletter", "email", "Winter Sale"}, {"newsletter", "email", "Weekly"}, {"mastodon", "social", ""},
+        {"twitter", "social", "Launch"}, {"hn", "", ""}};
+    /** Of the beacons, the share whose page URL carries a campaign. */
+    private static final double WITH_CAMPAIGN = 0.08;
     private static final int VIEW_REFERRER_HOSTS = 200;
     private static final int BEACON_REFERRER_HOSTS = 300;
     /** Of the beacons, the share from a visitor seen shortly before (a reader reading on). */
@@ -125,6 +145,8 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
         private final double[] cdf = zipf(paths, skew);
         private final String[] pathNames = new String[paths];
         private final String[] recent = new String[1024];
+        /** The agent and country of each recent visitor: a visitor's hash covers its address and user agent. */
+        private final int[] recentProfile = new int[1024];
         private final byte[] visitorBytes = new byte[16];
         private long made;
 
@@ -149,6 +171,7 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
             String referrer;
             String host;
             String visitor = null;
+            Dimensions dimensions = Dimensions.NONE;
             if (beacons) {
                 site = SITES[random.nextInt(10) < 6 ? 0 : random.nextInt(1, 3)];
                 ts = time(7 * DAY);
@@ -172,7 +195,13 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
                         }
                     }
                     visitor = recent[slot] = Base64.getUrlEncoder().withoutPadding().encodeToString(visitorBytes);
+                    recentProfile[slot] = random.nextInt(AGENTS.length * COUNTRIES.length);
                 }
+                String[] agent = AGENTS[recentProfile[slot] % AGENTS.length];
+                String country = COUNTRIES[recentProfile[slot] / AGENTS.length];
+                String[] campaign = random.nextDouble() < WITH_CAMPAIGN ? CAMPAIGNS[random.nextInt(CAMPAIGNS.length)] : null;
+                dimensions = new Dimensions(campaign == null ? null : campaign[0], campaign == null ? null : blank(campaign[1]),
+                        campaign == null ? null : blank(campaign[2]), agent[0], agent[1], agent[2], blank(agent[3]), agent[4], blank(country));
             } else {
                 site = "blog";
                 ts = time(DAY);
@@ -180,17 +209,36 @@ record Workload(String name, long events, int paths, double skew, boolean beacon
                 host = "news-" + h + ".example";
                 referrer = "https://news-" + h + ".example/item/" + random.nextInt(100);
             }
-            StringBuilder json = new StringBuilder(200).append("{\"path\":\"").append(path).append("\",\"ts\":").append(ts)
-                    .append(",\"site\":\"").append(site).append('"');
+            StringBuilder json = new StringBuilder(320).append(beacons ? "{\"v\":2," : "{").append("\"path\":\"").append(path)
+                    .append("\",\"ts\":").append(ts).append(",\"site\":\"").append(site).append('"');
             if (referrer != null) {
                 json.append(",\"referrer\":\"").append(referrer).append('"');
             }
             if (visitor != null) {
                 json.append(",\"visitor\":\"").append(visitor).append('"');
             }
+            field(json, "source", dimensions.source());
+            field(json, "medium", dimensions.medium());
+            field(json, "campaign", dimensions.campaign());
+            field(json, "browser", dimensions.browser());
+            field(json, "browser_version", dimensions.browserVersion());
+            field(json, "os", dimensions.os());
+            field(json, "os_version", dimensions.osVersion());
+            field(json, "device", dimensions.device());
+            field(json, "country", dimensions.country());
             json.append('}');
             return new Event(path.getBytes(UTF_8), json.toString().getBytes(UTF_8),
-                    new PageView(path, ts, site, referrer, visitor, null), host);
+                    new PageView(path, ts, site, referrer, ReferrerHost.of(referrer), visitor, null, dimensions, null, Map.of()), host);
+        }
+
+        private static void field(StringBuilder json, String name, String value) {
+            if (value != null) {
+                json.append(",\"").append(name).append("\":\"").append(value).append('"');
+            }
+        }
+
+        private static String blank(String s) {
+            return s.isEmpty() ? null : s;
         }
 
         /**
