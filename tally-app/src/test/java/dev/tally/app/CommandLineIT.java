@@ -41,8 +41,8 @@ class CommandLineIT {
     void badUsageIsExitTwoWithOneLine() throws Exception {
         assertOneLine(TallyProcess.run(dir), 2, "Usage: tally");
         assertOneLine(TallyProcess.run(dir, "frobnicate"), 2, "Unmatched argument");
-        assertOneLine(TallyProcess.run(dir, "aggregate", "--db", "jdbc:mysql://127.0.0.1/x"), 2,
-                "tally: --db must be a jdbc:sqlite: or jdbc:postgresql: URL, not jdbc:mysql://127.0.0.1/x (see bin/tally --help)");
+        assertOneLine(TallyProcess.run(dir, "aggregate", "--db", "jdbc:oracle:thin:@127.0.0.1:1521/x"), 2,
+                "tally: --db must be a jdbc:sqlite:, jdbc:postgresql:, jdbc:mysql: or jdbc:mariadb: URL, not jdbc:oracle:thin:@127.0.0.1:1521/x (see bin/tally --help)");
         assertOneLine(TallyProcess.run(dir, "serve", "--port", "eighty"), 2, "Invalid value for option '--port'");
         assertOneLine(TallyProcess.run(dir, "serve", "--admin-port", "maybe"), 2,
                 "Invalid value for option '--admin-port': 'maybe' is not a port (0-65535), same or off");
