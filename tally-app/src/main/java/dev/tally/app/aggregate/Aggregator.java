@@ -1,8 +1,12 @@
 package dev.tally.app.aggregate;
 
+import dev.tally.app.KafkaOptions;
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
+import dev.tally.consumer.Batch;
+import dev.tally.consumer.BatchHandler;
 import dev.tally.consumer.FailurePolicy;
+import dev.tally.consumer.Message;
 import dev.tally.consumer.RecordDecoder;
 import dev.tally.consumer.TallyConsumer;
 import java.sql.Connection;
@@ -11,16 +15,29 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
+import org.apache.kafka.common.TopicPartition;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.flywaydb.core.Flyway;
 
 /**
  * The aggregator: migrates the store's schema, then runs {@code threads} members of the consumer
- * group, each a {@link TallyConsumer} writing {@link PageViewAggregator}'s tables exactly once.
- * Undecodable events go to {@code <topic>.dlq}.
+ * group, each a {@link TallyConsumer} that reads the page-view topic and its custom events topic
+ * ({@code <topic>.events}) and writes {@link PageViewAggregator}'s and {@link EventAggregator}'s
+ * tables exactly once: the records of both topics and the offsets of their partitions commit in
+ * one transaction. The live aggregator also keeps {@link RecentVisitors}. Undecodable records of
+ * either topic, and records on the wrong one (a custom event among the page views, a page view
+ * among the events), go to {@code <topic>.dlq}.
+ *
+ * <p>An events topic that does not exist is no failure: Kafka assigns the page-view topic's
+ * partitions alone, and the events topic's once it exists (the consumer notices within
+ * {@code metadata.max.age.ms}, 5 minutes by default). {@code aggregate}, {@code run} and
+ * {@code replay} create it at start, as the collector does; the members themselves create no topic.
  */
 public final class Aggregator implements AutoCloseable {
 
@@ -33,6 +50,9 @@ public final class Aggregator implements AutoCloseable {
 
     /** The consumer group of {@code aggregate} and {@code run}, and the one {@code lag} and {@code audit} look at, unless told otherwise. */
     public static final String DEFAULT_GROUP = "tally-aggregator";
+
+    private static final String AUTO_CREATE = "allow.auto.create.topics";
+    private static final String CONSUMER_PREFIX = "consumer.";
 
     private final List<TallyConsumer<?>> members = new ArrayList<>();
     private volatile ScheduledExecutorService retention;
@@ -67,18 +87,26 @@ public final class Aggregator implements AutoCloseable {
     public static Aggregator start(String bootstrapServers, String topic, String group, String jdbcUrl, int threads,
             Map<String, String> kafka, MeterRegistry registry, GenerationTarget target, int batchRecords) throws SQLException {
         Aggregator a = new Aggregator();
+        Map<String, String> properties = new LinkedHashMap<>(kafka);
+        if (!kafka.containsKey(CONSUMER_PREFIX + AUTO_CREATE)) {
+            // Subscribing creates no topic: an events topic made by a consumer's metadata request
+            // would get the broker's default partitions and replication, not the topic's.
+            properties.putIfAbsent(AUTO_CREATE, "false");
+        }
         try {
             for (int i = 0; i < threads; i++) {
-                TallyConsumer.Builder<PageView> builder = TallyConsumer.builder(decoder(), new PageViewAggregator(target));
+                TallyConsumer.Builder<PageView> builder = TallyConsumer.builder(decoder(), new ByTopic(topic, target));
                 if (registry != null) {
                     builder.meterRegistry(registry);
                 }
                 a.members.add(builder
                         .bootstrapServers(bootstrapServers)
                         .groupId(group)
-                        .topics(topic)
+                        .topics(topic, KafkaOptions.eventsTopic(topic))
+                        // One dead-letter topic for both, the one that exists wherever the page-view topic does.
+                        .deadLetterTopic(topic + ".dlq")
                         .jdbcUrl(writeUrl(jdbcUrl))
-                        .kafkaProperties(kafka)
+                        .kafkaProperties(properties)
                         .closeTimeout(Duration.ofSeconds(20))
                         // What an event contains must never stop counting: a value the store
                         // refuses is isolated and dead-lettered, the events around it counted.
@@ -220,5 +248,97 @@ public final class Aggregator implements AutoCloseable {
     @Override
     public void close() {
         close(Duration.ofSeconds(20));
+    }
+
+    /**
+     * A member's handler: the page views of a batch to {@link PageViewAggregator} (and, for the
+     * live aggregator, {@link RecentVisitors}), its custom events to {@link EventAggregator}, in
+     * the batch's one transaction.
+     */
+    private static final class ByTopic implements BatchHandler<PageView> {
+        private final String eventsTopic;
+        private final PageViewAggregator views;
+        private final EventAggregator events;
+        private final RecentVisitors recent;
+
+        ByTopic(String topic, GenerationTarget target) {
+            this.eventsTopic = KafkaOptions.eventsTopic(topic);
+            this.views = new PageViewAggregator(target);
+            this.events = new EventAggregator(target);
+            // "Now" is the live count's: a replay recounts the past, not the last hour.
+            this.recent = target == GenerationTarget.CURRENT ? new RecentVisitors(System::currentTimeMillis) : null;
+        }
+
+        @Override
+        public void handle(Batch<PageView> batch, Connection connection) throws Exception {
+            Map<TopicPartition, List<Message<PageView>>> viewParts = new LinkedHashMap<>();
+            Map<TopicPartition, List<Message<PageView>>> eventParts = new LinkedHashMap<>();
+            boolean misrouted = false;
+            for (TopicPartition tp : batch.partitions()) {
+                List<Message<PageView>> messages = batch.messages(tp);
+                if (tp.topic().equals(eventsTopic)) {
+                    eventParts.put(tp, messages);
+                    continue;
+                }
+                List<Message<PageView>> kept = messages;
+                for (int i = 0; i < messages.size(); i++) {
+                    Message<PageView> m = messages.get(i);
+                    if (m.value().event() != null) {
+                        // A custom event sent to the page-view topic by some producer: never a view.
+                        if (kept == messages) {
+                            kept = new ArrayList<>(messages.subList(0, i));
+                        }
+                        batch.reject(m, "a custom event on the page-view topic; it belongs on " + eventsTopic);
+                    } else if (kept != messages) {
+                        kept.add(m);
+                    }
+                }
+                misrouted |= kept != messages;
+                viewParts.put(tp, kept);
+            }
+            if (!viewParts.isEmpty()) {
+                Batch<PageView> part = eventParts.isEmpty() && !misrouted ? batch : new Part(batch, viewParts);
+                views.handle(part, connection);
+                if (recent != null) {
+                    recent.write(part, connection);
+                }
+            }
+            if (!eventParts.isEmpty()) {
+                events.handle(viewParts.isEmpty() ? batch : new Part(batch, eventParts), connection);
+            }
+        }
+    }
+
+    /** Some of a batch's records, by partition; a rejection is the batch's. */
+    private record Part(Batch<PageView> batch, Map<TopicPartition, List<Message<PageView>>> records) implements Batch<PageView> {
+
+        @Override
+        public Set<TopicPartition> partitions() {
+            return records.keySet();
+        }
+
+        @Override
+        public List<Message<PageView>> messages(TopicPartition partition) {
+            return records.getOrDefault(partition, List.of());
+        }
+
+        @Override
+        public int size() {
+            int n = 0;
+            for (List<Message<PageView>> m : records.values()) {
+                n += m.size();
+            }
+            return n;
+        }
+
+        @Override
+        public void reject(Message<PageView> message, String reason) {
+            batch.reject(message, reason);
+        }
+
+        @Override
+        public Iterator<Message<PageView>> iterator() {
+            return records.values().stream().flatMap(List::stream).iterator();
+        }
     }
 }

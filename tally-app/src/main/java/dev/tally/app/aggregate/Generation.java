@@ -71,7 +71,16 @@ public record Generation(int number) {
                     + " (site, day, partition_id, views, visitors) SELECT site, day, partition_id, views, visitors FROM "
                     + a.table("site_days") + " WHERE day < " + t / DAY),
             new AggregateTable("site_visitors", (a, b, t) -> "INSERT INTO " + b.table("site_visitors")
-                    + " (site, day, visitor) SELECT site, day, visitor FROM " + a.table("site_visitors") + " WHERE day < " + t / DAY));
+                    + " (site, day, visitor) SELECT site, day, visitor FROM " + a.table("site_visitors") + " WHERE day < " + t / DAY),
+            // Migration 7: custom events.
+            new AggregateTable("event_days", (a, b, t) -> "INSERT INTO " + b.table("event_days")
+                    + " (page, day, segment, name, events) SELECT page, day, segment, name, events FROM " + a.table("event_days")
+                    + " WHERE day < " + t / DAY),
+            new AggregateTable("event_props", (a, b, t) -> "INSERT INTO " + b.table("event_props")
+                    + " (site, day, partition_id, name, prop, value, events) SELECT site, day, partition_id, name, prop, value, events FROM "
+                    + a.table("event_props") + " WHERE day < " + t / DAY),
+            new AggregateTable("event_visitors", (a, b, t) -> "INSERT INTO " + b.table("event_visitors")
+                    + " (site, day, name, visitor) SELECT site, day, name, visitor FROM " + a.table("event_visitors") + " WHERE day < " + t / DAY));
 
     /** The first generation: the tables as the migrations made them. */
     public static final Generation FIRST = new Generation(1);

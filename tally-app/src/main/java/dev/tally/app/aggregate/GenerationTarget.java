@@ -6,8 +6,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
- * Where {@link PageViewAggregator} counts a batch: which generation's tables, and which of the
- * batch's events. The live aggregator counts every event into the current generation
+ * Where {@link PageViewAggregator} and {@link EventAggregator} count a batch: which generation's
+ * tables, and which of the batch's events. The live aggregator counts every event into the current generation
  * ({@link #CURRENT}); a replay counts into the generation it builds, perhaps only part of the
  * events.
  */

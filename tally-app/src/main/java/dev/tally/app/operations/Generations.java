@@ -1,5 +1,6 @@
 package dev.tally.app.operations;
 
+import dev.tally.app.KafkaOptions;
 import dev.tally.app.aggregate.Generation;
 import dev.tally.app.aggregate.Generation.AggregateTable;
 import dev.tally.app.aggregate.Store;
@@ -88,7 +89,7 @@ final class Generations {
      *
      * @param fromTime the first recomputed instant (a UTC midnight), or {@code null} for all
      * @param timeOffsets per partition, the first offset at or after {@code fromTime} minus the margin (a range replay)
-     * @param logStarts per partition of the topic, its first offset
+     * @param logStarts per partition of the topic and its events topic, its first offset
      */
     Building create(String topic, String liveGroup, Long fromTime, Map<TopicPartition, Long> timeOffsets,
             Map<TopicPartition, Long> logStarts) throws SQLException {
@@ -127,7 +128,7 @@ final class Generations {
                 }
                 Map<TopicPartition, Long> copiedTo = new HashMap<>();
                 offsets.positions(c, liveGroup).forEach((tp, p) -> {
-                    if (tp.topic().equals(topic)) {
+                    if (tp.topic().equals(topic) || tp.topic().equals(KafkaOptions.eventsTopic(topic))) {
                         copiedTo.put(tp, p.nextOffset());
                     }
                 });

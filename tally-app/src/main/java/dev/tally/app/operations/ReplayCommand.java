@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import picocli.CommandLine.Command;
@@ -176,14 +177,18 @@ public final class ReplayCommand implements Callable<Integer> {
     /** Creates the generation, with the replay group's start offsets looked up in Kafka. */
     private Building create(Generations generations, Long fromTime) throws Exception {
         try (Admin admin = kafka.connect(4)) {
-            List<TopicPartitionInfo> infos = admin.describeTopics(List.of(kafka.topic)).allTopicNames()
-                    .get(15, TimeUnit.SECONDS).get(kafka.topic).partitions();
+            // The aggregator reads custom events too: the replay group starts on both topics alike
+            // (connect made sure the events topic exists).
+            List<String> topics = List.of(kafka.topic, kafka.eventsTopic());
+            Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames().get(15, TimeUnit.SECONDS);
             Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
             Map<TopicPartition, OffsetSpec> byTime = new HashMap<>();
-            for (TopicPartitionInfo info : infos) {
-                TopicPartition tp = new TopicPartition(kafka.topic, info.partition());
-                earliest.put(tp, OffsetSpec.earliest());
-                byTime.put(tp, OffsetSpec.forTimestamp(fromTime == null ? 0 : Math.max(0, fromTime - MARGIN.toMillis())));
+            for (String topic : topics) {
+                for (TopicPartitionInfo info : described.get(topic).partitions()) {
+                    TopicPartition tp = new TopicPartition(topic, info.partition());
+                    earliest.put(tp, OffsetSpec.earliest());
+                    byTime.put(tp, OffsetSpec.forTimestamp(fromTime == null ? 0 : Math.max(0, fromTime - MARGIN.toMillis())));
+                }
             }
             Map<TopicPartition, Long> starts = offsets(admin, earliest);
             Map<TopicPartition, Long> timeOffsets = new HashMap<>();

@@ -29,7 +29,8 @@ class GenerationTest {
         long day = 20_412L * 86_400_000L;
         assertThat(Generation.AGGREGATES).extracting(Generation.AggregateTable::name)
                 .containsExactly("page_hours", "page_visitors", "referrers_daily", "page_totals",
-                        "page_days", "segment_days", "segment_visitors", "site_days", "site_visitors");
+                        "page_days", "segment_days", "segment_visitors", "site_days", "site_visitors",
+                        "event_days", "event_props", "event_visitors");
         assertThat(Generation.AGGREGATES.get(0).keepBefore().sql(a, b, day)).contains("FROM page_hours WHERE hour < " + 20_412 * 24);
         assertThat(Generation.AGGREGATES.get(1).keepBefore().sql(a, b, day)).contains("FROM page_visitors WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(2).keepBefore().sql(a, b, day)).contains("FROM referrers_daily WHERE day < " + day);
@@ -45,5 +46,20 @@ class GenerationTest {
                 + " (site, day, partition_id, views, visitors) SELECT site, day, partition_id, views, visitors FROM site_days WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(8).keepBefore().sql(a, b, day))
                 .isEqualTo("INSERT INTO site_visitors_g2 (site, day, visitor) SELECT site, day, visitor FROM site_visitors WHERE day < 20412");
+    }
+
+    @Test
+    void aRangeReplayKeepsTheEventsOfTheDaysBeforeIt() {
+        Generation a = Generation.FIRST;
+        Generation b = new Generation(2);
+        long day = 20_412L * 86_400_000L;
+        for (String table : new String[] {"event_days", "event_props", "event_visitors"}) {
+            Generation.AggregateTable t = Generation.AGGREGATES.stream().filter(x -> x.name().equals(table)).findFirst().orElseThrow();
+            assertThat(t.keepBefore().sql(a, b, day))
+                    .startsWith("INSERT INTO " + table + "_g2 (")
+                    .endsWith(" FROM " + table + " WHERE day < 20412");
+        }
+        assertThat(b.sql("SELECT * FROM {event_days}, {event_props}, {event_visitors}, recent_visitors"))
+                .isEqualTo("SELECT * FROM event_days_g2, event_props_g2, event_visitors_g2, recent_visitors");
     }
 }

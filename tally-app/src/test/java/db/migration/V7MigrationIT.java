@@ -1,0 +1,77 @@
+package db.migration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tally.app.aggregate.Aggregator;
+import dev.tally.testkit.PostgresDatabase;
+import dev.tally.testkit.SqliteDatabase;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Migration 7 over a store at version 6 with two live generations and a dropped one: the event
+ * tables exist in each live generation and take their rows, none in the dropped one, and
+ * {@code recent_visitors} exists once.
+ */
+class V7MigrationIT {
+
+    @RegisterExtension
+    final SqliteDatabase sqlite = new SqliteDatabase();
+
+    @RegisterExtension
+    final PostgresDatabase postgres = new PostgresDatabase();
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void createsTheEventTablesOfEveryLiveGeneration(String database) throws Exception {
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").target("6").load().migrate();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO tally_generations (generation, state, created_at) VALUES (2, 'old', 0), (3, 'dropped', 0)");
+        }
+
+        Aggregator.migrate(url);
+
+        String x = database.equals("sqlite") ? "X'" : "'\\x";
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            for (String g : new String[] {"", "_g2"}) {
+                s.execute("INSERT INTO event_days" + g + " (page, day, segment, name, events) VALUES (1, 100, 0, 'signup', 2)");
+                s.execute("INSERT INTO event_props" + g + " (site, day, partition_id, name, prop, value, events)"
+                        + " VALUES ('default', 100, 3, 'signup', 'plan', 'pro', 2)");
+                s.execute("INSERT INTO event_visitors" + g + " (site, day, name, visitor) VALUES ('default', 100, 'signup', "
+                        + x + "01010101010101010101010101010101')");
+                assertThatThrownBy(() -> s.execute("INSERT INTO event_visitors" + g + " (site, day, name, visitor)"
+                        + " VALUES ('default', 100, 'signup', " + x + "01010101010101010101010101010101')"))
+                        .as("one row per visitor").isInstanceOf(java.sql.SQLException.class);
+            }
+            s.execute("INSERT INTO recent_visitors (site, minute, visitor) VALUES ('default', 28000000, " + x + "01010101010101010101010101010101')");
+        }
+        Set<String> tables = tables(ds, database);
+        assertThat(tables).contains("event_days", "event_props", "event_visitors", "event_days_g2", "event_props_g2", "event_visitors_g2",
+                "recent_visitors");
+        assertThat(tables).doesNotContain("event_days_g3", "event_props_g3", "event_visitors_g3", "recent_visitors_g2");
+    }
+
+    private static Set<String> tables(DataSource ds, String database) throws Exception {
+        Set<String> names = new TreeSet<>();
+        String sql = database.equals("sqlite")
+                ? "SELECT name FROM sqlite_master WHERE type = 'table'"
+                : "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()";
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
+    }
+}
