@@ -15,6 +15,8 @@ import dev.tally.app.http.Metrics;
 import dev.tally.app.http.WebServer;
 import dev.tally.app.serve.Access;
 import dev.tally.app.serve.AccessOptions;
+import dev.tally.app.serve.Goal;
+import dev.tally.app.serve.GoalOptions;
 import dev.tally.app.serve.StatsApi;
 import dev.tally.broker.KafkaBroker;
 import java.io.IOException;
@@ -72,6 +74,9 @@ public final class RunCommand implements Callable<Integer> {
     AccessOptions access;
 
     @Mixin
+    GoalOptions goals;
+
+    @Mixin
     RetainOptions retain;
 
     @Override
@@ -81,6 +86,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         collector.validate(spec);
         Access readers = access.access(spec);
+        List<Goal> conversions = goals.goals(spec);
         if (partitions < 1) {
             throw new ParameterException(spec.commandLine(), "--partitions must be at least 1");
         }
@@ -128,7 +134,7 @@ public final class RunCommand implements Callable<Integer> {
             WebServer web = new WebServer(http, metrics.registry());
             life.started(web, () -> web.close(Duration.ofSeconds(5)));
             collector.collector(publisher, metrics.registry()).routes(web);
-            new StatsApi(reads, readers).routes(web);
+            new StatsApi(reads, readers, conversions).routes(web);
             Health health = new Health()
                     .add("kafka", Health.kafka(admin))
                     .add("db", Health.database(reads))

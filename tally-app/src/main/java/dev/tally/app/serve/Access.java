@@ -50,7 +50,22 @@ public final class Access {
      * @param authorization the request's {@code Authorization} header, or {@code null}
      */
     boolean allows(String site, String authorization) {
-        if (isOpen() || publicSites.contains(site == null || site.isEmpty() ? EventFields.DEFAULT_SITE : site)) {
+        return isPublic(site) || owner(authorization);
+    }
+
+    /** Whether {@code site} ({@code null}: the default site) is open to all. */
+    boolean isPublic(String site) {
+        return isOpen() || publicSites.contains(site == null || site.isEmpty() ? EventFields.DEFAULT_SITE : site);
+    }
+
+    /** Whether some sites are open to all although the rest is private. */
+    boolean hasPublicSites() {
+        return !publicSites.isEmpty();
+    }
+
+    /** Whether the request may read every site: no secret is configured, or it presents one. */
+    boolean owner(String authorization) {
+        if (isOpen()) {
             return true;
         }
         String secret = secret(authorization);

@@ -38,10 +38,14 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     AccessOptions access;
 
+    @Mixin
+    GoalOptions goals;
+
     @Override
     public Integer call() throws Exception {
         store.validate(spec);
         Access readers = access.access(spec);
+        List<Goal> conversions = goals.goals(spec);
         Aggregator.migrate(store.db);
         Lifecycle life = new Lifecycle("serve");
         int port;
@@ -53,7 +57,7 @@ public final class ServeCommand implements Callable<Integer> {
             // Stopped first: the answers in flight finish, then the store is let go.
             WebServer server = new WebServer(http, metrics.registry());
             web = life.started(server, () -> server.close(Duration.ofSeconds(5)));
-            new StatsApi(pool, readers).routes(web);
+            new StatsApi(pool, readers, conversions).routes(web);
             Health health = new Health().add("db", Health.database(pool));
             web.adminRoute("/health", r -> health.handle(web, r));
             web.adminRoute("/metrics", metrics::handle);

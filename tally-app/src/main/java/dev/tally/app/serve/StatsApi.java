@@ -4,8 +4,12 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.tally.app.http.Replies;
 import dev.tally.app.http.WebServer;
+import dev.tally.app.serve.StatsQueries.Conversions;
 import dev.tally.app.serve.StatsQueries.PageStats;
+import dev.tally.app.serve.StatsQueries.PropValue;
 import dev.tally.app.serve.StatsQueries.Ranked;
+import dev.tally.app.serve.StatsQueries.Row;
+import dev.tally.app.serve.StatsQueries.Totals;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -20,6 +24,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -44,6 +49,9 @@ public final class StatsApi {
     /** The same for answers behind a secret: no shared cache may keep them. */
     static final String PRIVATE_CACHE = "private, max-age=10";
 
+    /** "Now" is the visitors of the last five minutes. */
+    static final int NOW_MINUTES = 5;
+
     private static final JsonFactory JSON = new JsonFactory();
     private static final String JSON_TYPE = "application/json; charset=utf-8";
     private static final String CSV_TYPE = "text/csv; charset=utf-8";
@@ -51,6 +59,7 @@ public final class StatsApi {
     private final StatsQueries queries;
     private final Access access;
     private final Clock clock;
+    private final List<Goal> goals;
     private final Buffer snippet = resource("/web/tally.js");
     private final Buffer dashboard = resource("/web/index.html");
     private final String dashboardPolicy = dashboardPolicy(dashboard.toString(StandardCharsets.UTF_8));
@@ -86,9 +95,22 @@ public final class StatsApi {
         this(store, Access.OPEN, clock);
     }
 
+    /**
+     * @param access who may read the dashboard and every endpoint but {@code /api/views}
+     * @param goals the conversion goals of {@code /api/goals} ({@code --goal})
+     */
+    public StatsApi(DataSource store, Access access, List<Goal> goals) {
+        this(store, access, goals, Clock.systemUTC());
+    }
+
     StatsApi(DataSource store, Access access, Clock clock) {
+        this(store, access, List.of(), clock);
+    }
+
+    StatsApi(DataSource store, Access access, List<Goal> goals, Clock clock) {
         this.queries = new StatsQueries(store);
         this.access = access;
+        this.goals = List.copyOf(goals);
         this.clock = clock;
     }
 
@@ -97,6 +119,12 @@ public final class StatsApi {
         web.route("/api/top", api(web, this::top, true));
         web.route("/api/series", api(web, this::series, true));
         web.route("/api/referrers", api(web, this::referrers, true));
+        web.route("/api/summary", api(web, this::summary, true));
+        web.route("/api/breakdown", api(web, this::breakdown, true));
+        web.route("/api/goals", api(web, this::goals, true));
+        web.route("/api/now", api(web, this::now, true));
+        web.route("/api/props", api(web, this::props, true));
+        web.route("/api/sites", sites(web));
         web.route("/tally.js", file(snippet, "application/javascript; charset=utf-8", "public, max-age=3600", false));
         web.route("/", file(dashboard, "text/html; charset=utf-8", "no-cache", true));
     }
@@ -158,19 +186,45 @@ public final class StatsApi {
         };
     }
 
-    /** {@code /api/series?path=&bucket=&from=&to=&site=&format=}: views per bucket, every bucket. */
+    /**
+     * {@code /api/series?path=&bucket=&from=&to=&site=&format=} and the filters: views per
+     * bucket, every bucket, and with {@code bucket=day} the visitors of each day. Segment filters
+     * are counted per day: with one, {@code bucket=hour} is a 400.
+     */
     private Callable<Answer> series(StatsParams p) {
         String site = p.site();
-        String path = p.path(false);
-        SeriesRange series = p.series(p.bucket());
+        Filters filters = p.filters();
+        String path = filters.page();
+        Bucket bucket = p.bucket();
+        if (bucket == Bucket.HOUR && filters.bySegment()) {
+            throw new BadParameterException("bucket=hour cannot be filtered by referrer, source, medium, campaign, browser,"
+                    + " os, device or country: those are counted per day; use bucket=day");
+        }
+        SeriesRange series = p.series(bucket);
         boolean csv = p.csv();
+        boolean days = bucket == Bucket.DAY;
         return () -> {
-            Map<Long, Long> views = queries.series(site, path, series);
+            Map<Long, Long> views = filters.bySegment() ? new HashMap<>() : queries.series(site, path, series);
+            Map<Long, Long> visitors = new HashMap<>();
+            if (days) {
+                DayRange range = new DayRange(series.first() / Bucket.DAY.millis, series.end() / Bucket.DAY.millis);
+                queries.daily(site, range, filters, filters.bySegment()).forEach((day, n) -> {
+                    long t = day * Bucket.DAY.millis;
+                    if (filters.bySegment()) {
+                        views.put(t, n[0]);
+                    }
+                    visitors.put(t, n[1]);
+                });
+            }
             if (csv) {
-                Csv table = new Csv("t", "views");
+                Csv table = days ? new Csv("t", "views", "visitors") : new Csv("t", "views");
                 for (int i = 0; i < series.count(); i++) {
                     long t = series.start(i);
-                    table.row(Instant.ofEpochMilli(t), views.getOrDefault(t, 0L));
+                    if (days) {
+                        table.row(Instant.ofEpochMilli(t), views.getOrDefault(t, 0L), visitors.getOrDefault(t, 0L));
+                    } else {
+                        table.row(Instant.ofEpochMilli(t), views.getOrDefault(t, 0L));
+                    }
                 }
                 return new Answer(CSV_TYPE, table.toString());
             }
@@ -183,11 +237,231 @@ public final class StatsApi {
                     g.writeStartObject();
                     g.writeNumberField("t", t);
                     g.writeNumberField("views", views.getOrDefault(t, 0L));
+                    if (days) {
+                        g.writeNumberField("visitors", visitors.getOrDefault(t, 0L));
+                    }
                     g.writeEndObject();
                 }
                 g.writeEndArray();
             });
         };
+    }
+
+    /**
+     * {@code /api/summary?site=&from=&to=} and the filters: views, visitors and events of the
+     * whole UTC days of the period and of as many days just before it.
+     */
+    private Callable<Answer> summary(StatsParams p) {
+        String site = p.site();
+        Filters filters = p.filters();
+        DayRange days = p.days();
+        DayRange before = days.previous();
+        boolean csv = p.csv();
+        return () -> {
+            Totals now = queries.totals(site, days, filters);
+            Totals then = queries.totals(site, before, filters);
+            if (csv) {
+                Csv table = new Csv("period", "from", "to", "views", "visitors", "events");
+                table.row("current", Instant.ofEpochMilli(days.fromMillis()), Instant.ofEpochMilli(days.toMillis()),
+                        now.views(), now.visitors(), now.events());
+                table.row("previous", Instant.ofEpochMilli(before.fromMillis()), Instant.ofEpochMilli(before.toMillis()),
+                        then.views(), then.visitors(), then.events());
+                return new Answer(CSV_TYPE, table.toString());
+            }
+            return json(g -> {
+                writeTotals(g, days, now);
+                g.writeStringField("granularity", "day");
+                g.writeObjectFieldStart("previous");
+                writeTotals(g, before, then);
+                g.writeEndObject();
+            });
+        };
+    }
+
+    /**
+     * {@code /api/breakdown?dimension=&limit=&site=&from=&to=&format=} and the filters: the values
+     * of one dimension with most views (events), with their visitors.
+     */
+    private Callable<Answer> breakdown(StatsParams p) {
+        String site = p.site();
+        Filters filters = p.filters();
+        Dimension dimension = p.dimension();
+        DayRange days = p.days();
+        int limit = p.limit();
+        boolean csv = p.csv();
+        String count = dimension == Dimension.EVENT ? "events" : "views";
+        return () -> {
+            List<Row> rows = queries.breakdown(site, days, filters, dimension, limit);
+            if (csv) {
+                Csv table = new Csv(dimension.label(), count, "visitors");
+                for (Row r : rows) {
+                    table.row(shown(r.value()), r.count(), r.visitors());
+                }
+                return new Answer(CSV_TYPE, table.toString());
+            }
+            return json(g -> {
+                g.writeStringField("dimension", dimension.label());
+                g.writeNumberField("from", days.fromMillis());
+                g.writeNumberField("to", days.toMillis());
+                g.writeArrayFieldStart("rows");
+                for (Row r : rows) {
+                    g.writeStartObject();
+                    g.writeStringField("value", shown(r.value()));
+                    g.writeNumberField(count, r.count());
+                    g.writeNumberField("visitors", r.visitors());
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            });
+        };
+    }
+
+    /** {@code /api/goals?site=&from=&to=&format=} and the filters: each {@code --goal}'s visitors and conversion rate. */
+    private Callable<Answer> goals(StatsParams p) {
+        String site = p.site();
+        Filters filters = p.filters();
+        DayRange days = p.days();
+        boolean csv = p.csv();
+        return () -> {
+            List<Conversions> rows = queries.goals(site, days, filters, goals);
+            if (csv) {
+                Csv table = new Csv("name", "kind", "match", "visitors", "conversion");
+                for (Conversions r : rows) {
+                    table.row(r.goal().name(), r.goal().kind(), r.goal().match(), r.visitors(), rate(r));
+                }
+                return new Answer(CSV_TYPE, table.toString());
+            }
+            return json(g -> {
+                g.writeNumberField("from", days.fromMillis());
+                g.writeNumberField("to", days.toMillis());
+                g.writeArrayFieldStart("goals");
+                for (Conversions r : rows) {
+                    g.writeStartObject();
+                    g.writeStringField("name", r.goal().name());
+                    g.writeStringField("kind", r.goal().kind());
+                    g.writeStringField("match", r.goal().match());
+                    g.writeNumberField("visitors", r.visitors());
+                    g.writeNumberField("conversion", rate(r));
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            });
+        };
+    }
+
+    /** {@code /api/now?site=}: the distinct visitors of the last five minutes (this one included). */
+    private Callable<Answer> now(StatsParams p) {
+        String site = p.site();
+        long minute = Math.floorDiv(clock.millis(), 60_000L);
+        return () -> {
+            long visitors = queries.recentVisitors(site, minute - NOW_MINUTES + 1, minute);
+            return json(g -> {
+                g.writeNumberField("visitors", visitors);
+                g.writeNumberField("minutes", NOW_MINUTES);
+            });
+        };
+    }
+
+    /** At most this many rows in a {@code /api/props} answer, whatever the properties. */
+    static final int MAX_PROP_ROWS = 10_000;
+
+    /**
+     * {@code /api/props?event=&prop=&site=&from=&to=&limit=&format=}: the properties of one custom
+     * event and, per property, its values with most events (at most {@code limit} each) over the
+     * whole UTC days of the period. Properties are counted per site, day and event only, so a page
+     * or segment filter is a 400 rather than an answer that ignores it.
+     */
+    private Callable<Answer> props(StatsParams p) {
+        String site = p.site();
+        String event = p.event();
+        String prop = p.prop();
+        p.unfiltered("event properties");
+        DayRange days = p.days();
+        int limit = p.limit();
+        boolean csv = p.csv();
+        return () -> {
+            List<PropValue> rows = queries.props(site, days, event, prop, limit, MAX_PROP_ROWS);
+            if (csv) {
+                Csv table = new Csv("prop", "value", "events");
+                for (PropValue r : rows) {
+                    table.row(r.prop(), r.value(), r.events());
+                }
+                return new Answer(CSV_TYPE, table.toString());
+            }
+            return json(g -> {
+                g.writeStringField("event", event);
+                g.writeNumberField("from", days.fromMillis());
+                g.writeNumberField("to", days.toMillis());
+                g.writeStringField("granularity", "day");
+                g.writeArrayFieldStart("props");
+                String open = null;
+                for (PropValue r : rows) {
+                    if (!r.prop().equals(open)) {
+                        if (open != null) {
+                            g.writeEndArray();
+                            g.writeEndObject();
+                        }
+                        open = r.prop();
+                        g.writeStartObject();
+                        g.writeStringField("prop", r.prop());
+                        g.writeNumberField("events", r.propEvents());
+                        g.writeArrayFieldStart("values");
+                    }
+                    g.writeStartObject();
+                    g.writeStringField("value", r.value());
+                    g.writeNumberField("events", r.events());
+                    g.writeEndObject();
+                }
+                if (open != null) {
+                    g.writeEndArray();
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+                g.writeBooleanField("truncated", rows.size() >= MAX_PROP_ROWS);
+            });
+        };
+    }
+
+    /**
+     * {@code /api/sites}: the sites with data, for the dashboard's site picker. The list names
+     * every site, so it is the owner's: with a secret configured, a request without it gets only
+     * the {@code --public-sites} among them, and a 401 when there are none (a dashboard open to
+     * all because its site is public must not make the browser ask for a password).
+     */
+    private Handler<HttpServerRequest> sites(WebServer web) {
+        return request -> {
+            boolean owner = access.owner(request.getHeader("Authorization"));
+            api(web, p -> () -> {
+                List<String> all = queries.sites(StatsParams.MAX_LIMIT);
+                List<String> sites = owner ? all : all.stream().filter(access::isPublic).toList();
+                return json(g -> {
+                    g.writeArrayFieldStart("sites");
+                    for (String site : sites) {
+                        g.writeString(site);
+                    }
+                    g.writeEndArray();
+                });
+            }, owner || access.hasPublicSites() ? Guard.OPEN : Guard.SITE,
+                    access.isOpen() ? API_CACHE : PRIVATE_CACHE).handle(request);
+        };
+    }
+
+    /** A share rounded to four places: 0.1234. */
+    private static double rate(Conversions r) {
+        return r.of() == 0 ? 0 : Math.round(10_000.0 * r.visitors() / r.of()) / 10_000.0;
+    }
+
+    /** A stored dimension value as answered: {@code (none)} for unknown. */
+    private static String shown(String value) {
+        return value == null || value.isEmpty() ? Dimension.NONE : value;
+    }
+
+    private static void writeTotals(JsonGenerator g, DayRange days, Totals t) throws IOException {
+        g.writeNumberField("from", days.fromMillis());
+        g.writeNumberField("to", days.toMillis());
+        g.writeNumberField("views", t.views());
+        g.writeNumberField("visitors", t.visitors());
+        g.writeNumberField("events", t.events());
     }
 
     /** {@code /api/referrers?from=&to=&limit=&site=&format=}: the hosts readers came from. */
@@ -202,7 +476,21 @@ public final class StatsApi {
         };
     }
 
+    /** Who may call an endpoint. */
+    private enum Guard {
+        /** Everyone: the widget's counter. */
+        OPEN,
+        /** Whoever may read the {@code site} asked for ({@link Access#allows}). */
+        SITE
+    }
+
     private Handler<HttpServerRequest> api(WebServer web, Endpoint endpoint, boolean guarded) {
+        return api(web, endpoint, guarded ? Guard.SITE : Guard.OPEN, null);
+    }
+
+    /** @param cacheControl the answer's, {@code null} for the endpoint's own (private behind a secret) */
+    private Handler<HttpServerRequest> api(WebServer web, Endpoint endpoint, Guard guard, String cacheControl) {
+        boolean guarded = guard == Guard.SITE;
         return request -> {
             Replies.allowAnyOrigin(request);
             if (request.method() == HttpMethod.OPTIONS) {
@@ -216,7 +504,7 @@ public final class StatsApi {
             if (guarded && !admitted(request)) {
                 return;
             }
-            String cache = guarded && !access.isOpen() ? PRIVATE_CACHE : API_CACHE;
+            String cache = cacheControl != null ? cacheControl : guarded && !access.isOpen() ? PRIVATE_CACHE : API_CACHE;
             Callable<Answer> read;
             try {
                 read = endpoint.prepare(new StatsParams(QueryString.parse(request.query())::get, clock.millis()));

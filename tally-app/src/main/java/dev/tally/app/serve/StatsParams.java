@@ -10,7 +10,10 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -77,6 +80,144 @@ final class StatsParams {
         } catch (InvalidFieldException e) {
             throw new BadParameterException(e.getMessage());
         }
+    }
+
+    /**
+     * The filters of the request: {@code page}, {@code referrer}, {@code source}, {@code medium},
+     * {@code campaign}, {@code browser}, {@code os}, {@code device}, {@code country} and
+     * {@code event}, each absent or empty for no filter, {@code (none)} for unknown. A value that
+     * no stored one could equal (too long for its column, a device or country that does not exist)
+     * is a 400 naming it. {@code path}, the old name of the page filter, is the same filter.
+     */
+    Filters filters() {
+        String page = value("page");
+        String path = value("path");
+        if (page != null) {
+            try {
+                page = page(page);
+            } catch (BadParameterException e) {
+                throw new BadParameterException(e.getMessage().replaceFirst("^path", "page"));
+            }
+        }
+        if (path != null) {
+            path = page(path);
+            if (page != null && !page.equals(path)) {
+                throw new BadParameterException("page and path name the same filter; give one of them");
+            }
+            page = path;
+        }
+        Map<Dimension, String> segment = new EnumMap<>(Dimension.class);
+        for (Dimension d : Dimension.values()) {
+            if (d.inSegment()) {
+                String v = value(d.label());
+                if (v != null) {
+                    segment.put(d, stored(d, v));
+                }
+            }
+        }
+        String event = value("event");
+        if (event != null) {
+            if (event.getBytes(StandardCharsets.UTF_8).length > Dimension.EVENT.size) {
+                throw new BadParameterException("event must be at most " + Dimension.EVENT.size + " bytes of UTF-8");
+            }
+        }
+        return new Filters(page, segment, event);
+    }
+
+    /** The event whose properties {@code /api/props} answers: required, at most 64 bytes of UTF-8. */
+    String event() {
+        String event = value("event");
+        if (event == null) {
+            throw new BadParameterException("event is required, for example ?event=signup");
+        }
+        return bytes("event", event, EventFields.MAX_EVENT_BYTES);
+    }
+
+    /** The one property {@code /api/props} answers, {@code null} for all: at most 64 bytes of UTF-8. */
+    String prop() {
+        String prop = value("prop");
+        return prop == null ? null : bytes("prop", prop, EventFields.MAX_PROP_NAME_BYTES);
+    }
+
+    /**
+     * Refuses the filters that cannot narrow {@code what}, counted per site, day and event only:
+     * the page ({@code page}, {@code path}) and every segment column. Answering unfiltered figures
+     * to a filtered question would look like an answer to it.
+     */
+    void unfiltered(String what) {
+        if (value("page") != null || value("path") != null) {
+            throw new BadParameterException((value("page") != null ? "page" : "path") + " cannot filter " + what
+                    + ": they are counted per site, day and event, not per page");
+        }
+        for (Dimension d : Dimension.values()) {
+            if (d.inSegment() && value(d.label()) != null) {
+                throw new BadParameterException(d.label() + " cannot filter " + what
+                        + ": they are counted per site, day and event, not per referrer, campaign, browser, os, device or country");
+            }
+        }
+    }
+
+    private static String bytes(String name, String value, int max) {
+        if (value.getBytes(StandardCharsets.UTF_8).length > max) {
+            throw new BadParameterException(name + " must be at most " + max + " bytes of UTF-8");
+        }
+        return value;
+    }
+
+    /** A segment filter's value as stored: {@code ''} for {@code (none)}, else checked against the column. */
+    private static String stored(Dimension d, String v) {
+        if (v.equals(Dimension.NONE)) {
+            return "";
+        }
+        String name = d.label();
+        if (v.codePointCount(0, v.length()) > d.size) {
+            throw new BadParameterException(name + " must be at most " + d.size + " characters, or " + Dimension.NONE);
+        }
+        if (d == Dimension.DEVICE && !EventFields.DEVICES.contains(v)) {
+            throw new BadParameterException("device must be desktop, mobile, tablet, other or " + Dimension.NONE + ", not " + cut(v));
+        }
+        if (d == Dimension.COUNTRY && !EventFields.isCountry(v)) {
+            throw new BadParameterException("country must be an ISO 3166-1 alpha-2 code in upper case (DE) or "
+                    + Dimension.NONE + ", not " + cut(v));
+        }
+        return v;
+    }
+
+    /** The dimension of {@code /api/breakdown}: required, one of {@link Dimension}. */
+    Dimension dimension() {
+        String d = value("dimension");
+        if (d != null) {
+            for (Dimension each : Dimension.values()) {
+                if (each.label().equals(d)) {
+                    return each;
+                }
+            }
+        }
+        throw new BadParameterException("dimension must be one of page, referrer, source, medium, campaign, browser, os,"
+                + " device, country, event" + (d == null ? "" : ", not " + cut(d)));
+    }
+
+    /**
+     * The whole UTC days of a period ({@code /api/summary}, {@code /api/breakdown}, {@code /api/goals}):
+     * the days that {@code [from, to)} touches. {@code to} defaults to now (today counts),
+     * {@code from} to the 30 days that end with {@code to}'s; at most {@link #MAX_BUCKETS} days, so that the
+     * previous period of the same length still begins after the epoch or at it.
+     */
+    DayRange days() {
+        long to = instantOr("to", now);
+        Long given = instant("from");
+        long end = -Math.floorDiv(-to, Bucket.DAY.millis);
+        if (given == null) {
+            return new DayRange(Math.max(0, end - 30), Math.max(1, end));
+        }
+        range(given, to);
+        long first = Math.floorDiv(given, Bucket.DAY.millis);
+        end = Math.max(first + 1, end);
+        if (end - first > MAX_BUCKETS) {
+            throw new BadParameterException("from and to span " + (end - first) + " days, more than " + MAX_BUCKETS
+                    + "; narrow the range");
+        }
+        return new DayRange(first, end);
     }
 
     /** How many rows to answer: 10 unless said, 1 to 1000. */

@@ -70,6 +70,9 @@ final class StatsQueries {
             "SELECT host, CAST(SUM(views) AS BIGINT) AS total FROM {referrers_daily}"
                     + " WHERE site = ? AND day >= ? AND day < ? GROUP BY host ORDER BY total DESC, host LIMIT ?";
 
+    /** The id of a page of a site: {@code NULL} (nothing matches) for a page never seen. */
+    private static final String PAGE_ID = "(SELECT id FROM pages WHERE site = ? AND path = ?)";
+
     private final DataSource store;
 
     StatsQueries(DataSource store) {
@@ -116,6 +119,347 @@ final class StatsQueries {
             }
         }
         return views;
+    }
+
+    /** One period's figures: views, visitors (unique per day, summed over days) and custom events. */
+    record Totals(long views, long visitors, long events) {}
+
+    /** One row of a breakdown: the value ({@code ''} for unknown), its views (or events) and its visitors. */
+    record Row(String value, long count, long visitors) {}
+
+    /** A goal's visitors in a period, and the period's visitors it is a share of. */
+    record Conversions(Goal goal, long visitors, long of) {}
+
+    /**
+     * SQL text and its parameters, built from fixed pieces: only the parameters come from the
+     * request, never the text.
+     */
+    private static final class Sql {
+        final StringBuilder text = new StringBuilder();
+        final List<Object> parameters = new ArrayList<>();
+
+        Sql add(String piece, Object... values) {
+            text.append(piece);
+            parameters.addAll(List.of(values));
+            return this;
+        }
+
+        Sql add(Sql other) {
+            text.append(other.text);
+            parameters.addAll(other.parameters);
+            return this;
+        }
+    }
+
+    /** {@code AND s.col = ?} for every segment filter, {@code s} being {@code segments}. */
+    private static Sql segmentMatch(Filters f) {
+        Sql sql = new Sql();
+        f.segment().forEach((d, v) -> sql.add(" AND s." + d.column + " = ?", v));
+        return sql;
+    }
+
+    /** {@code AND} the visitor {@code sv} (of {@code segment_visitors}) viewed {@code page} that day. */
+    private static Sql viewedPage(String site, String page) {
+        return new Sql().add(" AND EXISTS (SELECT 1 FROM {page_visitors} pv WHERE pv.page = " + PAGE_ID
+                + " AND pv.day = sv.day AND pv.visitor = sv.visitor)", site, page);
+    }
+
+    /**
+     * The (day, visitor) pairs that the filters let through, each once, as a subquery with
+     * columns {@code day, visitor}: every visitor of the site without filters, the page's with
+     * only a page, otherwise those that came with a matching segment (and viewed the page).
+     */
+    private static Sql visitorsOf(String site, DayRange days, Filters f) {
+        if (f.bySegment()) {
+            Sql sql = new Sql().add("SELECT DISTINCT sv.day AS day, sv.visitor AS visitor FROM {segment_visitors} sv"
+                    + " JOIN segments s ON s.id = sv.segment WHERE s.site = ? AND sv.day >= ? AND sv.day < ?",
+                    site, days.first(), days.end()).add(segmentMatch(f));
+            if (f.page() != null) {
+                sql.add(viewedPage(site, f.page()));
+            }
+            return sql;
+        }
+        if (f.page() != null) {
+            return new Sql().add("SELECT pv.day AS day, pv.visitor AS visitor FROM {page_visitors} pv WHERE pv.page = "
+                    + PAGE_ID + " AND pv.day >= ? AND pv.day < ?", site, f.page(), days.first(), days.end());
+        }
+        return new Sql().add("SELECT sv.day AS day, sv.visitor AS visitor FROM {site_visitors} sv"
+                + " WHERE sv.site = ? AND sv.day >= ? AND sv.day < ?", site, days.first(), days.end());
+    }
+
+    /** The views of the period, per day ({@code grouped}) or in all: {@code SELECT [day,] views}. */
+    private static Sql views(String site, DayRange days, Filters f, boolean grouped) {
+        String day = grouped ? "CAST(x.day AS BIGINT), " : "";
+        String group = grouped ? " GROUP BY x.day" : "";
+        if (f.bySegment()) {
+            Sql sql = new Sql().add("SELECT " + day.replace("x.", "sd.") + "CAST(SUM(sd.views) AS BIGINT) FROM {segment_days} sd"
+                    + " JOIN segments s ON s.id = sd.segment WHERE s.site = ? AND sd.day >= ? AND sd.day < ?",
+                    site, days.first(), days.end()).add(segmentMatch(f));
+            if (f.page() != null) {
+                sql.add(" AND sd.page = " + PAGE_ID, site, f.page());
+            }
+            return sql.add(group.replace("x.", "sd."));
+        }
+        if (f.page() != null) {
+            return new Sql().add("SELECT " + day + "CAST(SUM(x.views) AS BIGINT) FROM {page_days} x WHERE x.page = " + PAGE_ID
+                    + " AND x.day >= ? AND x.day < ?" + group, site, f.page(), days.first(), days.end());
+        }
+        return new Sql().add("SELECT " + day + "CAST(SUM(x.views) AS BIGINT) FROM {site_days} x WHERE x.site = ?"
+                + " AND x.day >= ? AND x.day < ?" + group, site, days.first(), days.end());
+    }
+
+    /**
+     * The visitors of the period, per day ({@code grouped}) or in all: from the daily counts
+     * without a segment filter (site_days, page_days), else counted from the pairs.
+     */
+    private static Sql visitors(String site, DayRange days, Filters f, boolean grouped) {
+        if (f.bySegment()) {
+            return grouped
+                    ? new Sql().add("SELECT CAST(v.day AS BIGINT), COUNT(*) FROM (").add(visitorsOf(site, days, f)).add(") v GROUP BY v.day")
+                    : new Sql().add("SELECT COUNT(*) FROM (").add(visitorsOf(site, days, f)).add(") v");
+        }
+        String day = grouped ? "CAST(x.day AS BIGINT), " : "";
+        String group = grouped ? " GROUP BY x.day" : "";
+        if (f.page() != null) {
+            return new Sql().add("SELECT " + day + "CAST(SUM(x.visitors) AS BIGINT) FROM {page_days} x WHERE x.page = " + PAGE_ID
+                    + " AND x.day >= ? AND x.day < ?" + group, site, f.page(), days.first(), days.end());
+        }
+        return new Sql().add("SELECT " + day + "CAST(SUM(x.visitors) AS BIGINT) FROM {site_days} x WHERE x.site = ?"
+                + " AND x.day >= ? AND x.day < ?" + group, site, days.first(), days.end());
+    }
+
+    /**
+     * {@code FROM event_days … WHERE} the site and the days, and the segment filters: the site
+     * comes from the page, so that events are found by site whatever their segment.
+     */
+    private static Sql eventsOf(String site, DayRange days, Filters f) {
+        return new Sql().add(" FROM {event_days} ed JOIN pages p ON p.id = ed.page"
+                + (f.bySegment() ? " JOIN segments s ON s.id = ed.segment" : "")
+                + " WHERE p.site = ? AND ed.day >= ? AND ed.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
+    }
+
+    /** The custom events of the period, narrowed by every filter, the event's name included. */
+    private static Sql events(String site, DayRange days, Filters f) {
+        Sql sql = new Sql().add("SELECT CAST(SUM(ed.events) AS BIGINT)").add(eventsOf(site, days, f));
+        if (f.page() != null) {
+            sql.add(" AND ed.page = " + PAGE_ID, site, f.page());
+        }
+        if (f.event() != null) {
+            sql.add(" AND ed.name = ?", f.event());
+        }
+        return sql;
+    }
+
+    /** The views, visitors and events of {@code days} that pass the filters. */
+    Totals totals(String site, DayRange days, Filters f) throws SQLException {
+        try (Connection c = store.getConnection()) {
+            return new Totals(one(c, views(site, days, f, false)), one(c, visitors(site, days, f, false)), one(c, events(site, days, f)));
+        }
+    }
+
+    /**
+     * Views and visitors per day (by day since the epoch) of the filtered period; without
+     * {@code withViews} only the visitors (the views are then 0).
+     */
+    Map<Long, long[]> daily(String site, DayRange days, Filters f, boolean withViews) throws SQLException {
+        Map<Long, long[]> byDay = new HashMap<>();
+        try (Connection c = store.getConnection()) {
+            for (int column = withViews ? 0 : 1; column < 2; column++) {
+                Sql sql = column == 0 ? views(site, days, f, true) : visitors(site, days, f, true);
+                try (PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray());
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        byDay.computeIfAbsent(rs.getLong(1), d -> new long[2])[column] += rs.getLong(2);
+                    }
+                }
+            }
+        }
+        return byDay;
+    }
+
+    /**
+     * The values of {@code d} with most views (most events for {@link Dimension#EVENT}) in the
+     * filtered period, and the visitors of each; the event filter narrows only the events.
+     */
+    List<Row> breakdown(String site, DayRange days, Filters f, Dimension d, int limit) throws SQLException {
+        Sql top;
+        String key;
+        if (d == Dimension.EVENT) {
+            key = "ed.name";
+            top = new Sql().add("SELECT ed.name, CAST(SUM(ed.events) AS BIGINT) AS n").add(eventsOf(site, days, f));
+            if (f.page() != null) {
+                top.add(" AND ed.page = " + PAGE_ID, site, f.page());
+            }
+            if (f.event() != null) {
+                top.add(" AND ed.name = ?", f.event());
+            }
+        } else if (d == Dimension.PAGE && !f.bySegment()) {
+            key = "p.path";
+            top = new Sql().add("SELECT p.path, CAST(SUM(x.views) AS BIGINT) AS n FROM {page_days} x JOIN pages p ON p.id = x.page"
+                    + " WHERE p.site = ? AND x.day >= ? AND x.day < ?", site, days.first(), days.end());
+            if (f.page() != null) {
+                top.add(" AND p.path = ?", f.page());
+            }
+        } else {
+            key = d == Dimension.PAGE ? "p.path" : "s." + d.column;
+            top = new Sql().add("SELECT " + key + ", CAST(SUM(sd.views) AS BIGINT) AS n FROM {segment_days} sd"
+                    + " JOIN segments s ON s.id = sd.segment" + (d == Dimension.PAGE ? " JOIN pages p ON p.id = sd.page" : "")
+                    + " WHERE s.site = ? AND sd.day >= ? AND sd.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
+            if (f.page() != null) {
+                top.add(" AND sd.page = " + PAGE_ID, site, f.page());
+            }
+        }
+        top.add(" GROUP BY " + key + " ORDER BY n DESC, " + key + " LIMIT ?", limit);
+        List<Row> rows = new ArrayList<>();
+        try (Connection c = store.getConnection()) {
+            List<String> values = new ArrayList<>();
+            Map<String, Long> counts = new HashMap<>();
+            try (PreparedStatement ps = prepare(c, top.text.toString(), top.parameters.toArray()); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    values.add(rs.getString(1));
+                    counts.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            Map<String, Long> visitors = values.isEmpty() ? Map.of() : visitorsBy(c, site, days, f, d, values);
+            for (String v : values) {
+                rows.add(new Row(v, counts.get(v), visitors.getOrDefault(v, 0L)));
+            }
+        }
+        return rows;
+    }
+
+    /** The visitors of each of {@code values} of {@code d}: unique per day, summed over the days. */
+    private static Map<String, Long> visitorsBy(Connection c, String site, DayRange days, Filters f, Dimension d, List<String> values)
+            throws SQLException {
+        Sql sql;
+        String in = " IN (" + "?,".repeat(values.size() - 1) + "?)";
+        if (d == Dimension.EVENT) {
+            sql = new Sql().add("SELECT ev.name, COUNT(*) FROM {event_visitors} ev");
+            if (!f.none()) {
+                sql.add(" JOIN (").add(visitorsOf(site, days, f)).add(") v ON v.day = ev.day AND v.visitor = ev.visitor");
+            }
+            sql.add(" WHERE ev.site = ? AND ev.day >= ? AND ev.day < ? AND ev.name" + in, site, days.first(), days.end())
+                    .add("", values.toArray()).add(" GROUP BY ev.name");
+        } else if (d == Dimension.PAGE && !f.bySegment()) {
+            sql = new Sql().add("SELECT p.path, CAST(SUM(x.visitors) AS BIGINT) FROM {page_days} x JOIN pages p ON p.id = x.page"
+                    + " WHERE p.site = ? AND x.day >= ? AND x.day < ? AND p.path" + in, site, days.first(), days.end())
+                    .add("", values.toArray()).add(" GROUP BY p.path");
+        } else if (d == Dimension.PAGE) {
+            Filters segmentOnly = new Filters(null, f.segment(), null);
+            sql = new Sql().add("SELECT p.path, COUNT(*) FROM {page_visitors} pv JOIN pages p ON p.id = pv.page JOIN (")
+                    .add(visitorsOf(site, days, segmentOnly)).add(") v ON v.day = pv.day AND v.visitor = pv.visitor"
+                            + " WHERE p.site = ? AND pv.day >= ? AND pv.day < ? AND p.path" + in, site, days.first(), days.end())
+                    .add("", values.toArray()).add(" GROUP BY p.path");
+        } else {
+            String col = "s." + d.column;
+            sql = new Sql().add("SELECT x.value, COUNT(*) FROM (SELECT DISTINCT " + col + " AS value, sv.day, sv.visitor"
+                    + " FROM {segment_visitors} sv JOIN segments s ON s.id = sv.segment"
+                    + " WHERE s.site = ? AND sv.day >= ? AND sv.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
+            if (f.page() != null) {
+                sql.add(viewedPage(site, f.page()));
+            }
+            sql.add(" AND " + col + in, values.toArray()).add(") x GROUP BY x.value");
+        }
+        Map<String, Long> visitors = new HashMap<>();
+        try (PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray()); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                visitors.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return visitors;
+    }
+
+    /** How many visitors of the filtered period reached each goal, and how many visitors it had. */
+    List<Conversions> goals(String site, DayRange days, Filters f, List<Goal> goals) throws SQLException {
+        List<Conversions> answer = new ArrayList<>();
+        if (goals.isEmpty()) {
+            return answer;
+        }
+        try (Connection c = store.getConnection()) {
+            long of = one(c, visitors(site, days, f, false));
+            for (Goal goal : goals) {
+                Sql sql;
+                if (goal.kind().equals("event")) {
+                    sql = new Sql().add("SELECT COUNT(*) FROM {event_visitors} ev");
+                    if (!f.none()) {
+                        sql.add(" JOIN (").add(visitorsOf(site, days, f)).add(") v ON v.day = ev.day AND v.visitor = ev.visitor");
+                    }
+                    sql.add(" WHERE ev.site = ? AND ev.name = ? AND ev.day >= ? AND ev.day < ?",
+                            site, goal.match(), days.first(), days.end());
+                } else {
+                    sql = new Sql().add("SELECT COUNT(*) FROM (SELECT DISTINCT pv.day, pv.visitor FROM {page_visitors} pv"
+                            + " JOIN pages p ON p.id = pv.page");
+                    if (!f.none()) {
+                        sql.add(" JOIN (").add(visitorsOf(site, days, f)).add(") v ON v.day = pv.day AND v.visitor = pv.visitor");
+                    }
+                    sql.add(" WHERE p.site = ? AND p.path LIKE ? ESCAPE '\\' AND pv.day >= ? AND pv.day < ?) g",
+                            site, goal.likePattern(), days.first(), days.end());
+                }
+                answer.add(new Conversions(goal, one(c, sql), of));
+            }
+        }
+        return answer;
+    }
+
+    /** One value of a custom event's property: its events, and all the events of the property. */
+    record PropValue(String prop, String value, long events, long propEvents) {}
+
+    /**
+     * The values of each property of {@code event} (of {@code prop} only, unless {@code null})
+     * with most events in {@code days}, at most {@code limit} per property, at most
+     * {@code maxRows} in all; ordered by property, then most events first. Summed over the
+     * partitions' rows and the days.
+     */
+    List<PropValue> props(String site, DayRange days, String event, String prop, int limit, int maxRows) throws SQLException {
+        Sql sql = new Sql().add("SELECT prop, value, n, total FROM (SELECT prop, value, n,"
+                + " ROW_NUMBER() OVER (PARTITION BY prop ORDER BY n DESC, value) AS r,"
+                + " CAST(SUM(n) OVER (PARTITION BY prop) AS BIGINT) AS total"
+                + " FROM (SELECT prop, value, CAST(SUM(events) AS BIGINT) AS n FROM {event_props}"
+                + " WHERE site = ? AND name = ? AND day >= ? AND day < ?", site, event, days.first(), days.end());
+        if (prop != null) {
+            sql.add(" AND prop = ?", prop);
+        }
+        sql.add(" GROUP BY prop, value) v) ranked WHERE r <= ? ORDER BY prop, r LIMIT ?", limit, maxRows);
+        List<PropValue> rows = new ArrayList<>();
+        try (Connection c = store.getConnection(); PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray());
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(new PropValue(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4)));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * The sites with data, sorted: those of the current generation's {@code site_days} and those
+     * of the pages dictionary; at most {@code max}.
+     */
+    List<String> sites(int max) throws SQLException {
+        List<String> sites = new ArrayList<>();
+        try (Connection c = store.getConnection();
+                PreparedStatement ps = prepare(c, "SELECT site FROM {site_days} UNION SELECT site FROM pages ORDER BY 1 LIMIT ?", max);
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                sites.add(rs.getString(1));
+            }
+        }
+        sites.sort(null); // the same order whatever the database's collation
+        return sites;
+    }
+
+    /** The distinct visitors of the site in the minutes {@code [fromMinute, toMinute]} since the epoch. */
+    long recentVisitors(String site, long fromMinute, long toMinute) throws SQLException {
+        try (Connection c = store.getConnection()) {
+            return one(c, new Sql().add("SELECT COUNT(DISTINCT visitor) FROM recent_visitors WHERE site = ? AND minute >= ?"
+                    + " AND minute <= ?", site, fromMinute, toMinute));
+        }
+    }
+
+    /** The one number {@code sql} answers, 0 for {@code NULL} (a sum over no rows). */
+    private static long one(Connection c, Sql sql) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray()); ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
     }
 
     /**

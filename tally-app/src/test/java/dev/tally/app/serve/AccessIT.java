@@ -13,6 +13,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -36,7 +38,9 @@ class AccessIT {
     private static final String TOKEN = "tok-3f9a1c";
     private static final List<String> PRIVATE = List.of("/", "/?site=default", "/api/top", "/api/top?site=default",
             "/api/series", "/api/series?path=/a&bucket=day", "/api/referrers", "/api/top?site=%C3", "/api/top?limit=0",
-            "/api/top?site=blog&site=news");
+            "/api/top?site=blog&site=news", "/api/summary", "/api/breakdown?dimension=browser", "/api/goals", "/api/now",
+            "/api/series?bucket=day&country=DE", "/api/props?event=signup", "/api/props?event=signup&prop=plan", "/api/sites",
+            "/api/sites?site=default");
 
     @RegisterExtension
     final SqliteDatabase sqlite = new SqliteDatabase();
@@ -116,12 +120,28 @@ class AccessIT {
         assertThat(get(base, "/api/top?site=news", null).statusCode()).isEqualTo(401);
         assertThat(get(base, "/?site=news", null).statusCode()).isEqualTo(401);
         assertThat(get(base, "/api/series?site=news&bucket=day", basic("o", PASSWORD)).statusCode()).isEqualTo(200);
+        assertThat(get(base, "/api/props?site=blog&event=signup", null).statusCode()).isEqualTo(200);
+        assertThat(get(base, "/api/props?site=news&event=signup", null).statusCode()).isEqualTo(401);
+
+        // The list of sites is the owner's; without the secret it names only the public ones (no
+        // 401, which would make a public dashboard ask for a password).
+        try (Connection c = sqlite.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO pages (id, site, path) VALUES (1, 'blog', '/a'), (2, 'news', '/b'), (3, 'shop', '/c')");
+        }
+        HttpResponse<String> anyone = get(base, "/api/sites", null);
+        assertThat(anyone.statusCode()).isEqualTo(200);
+        assertThat(anyone.body()).isEqualTo("{\"sites\":[\"blog\"]}");
+        assertThat(anyone.headers().firstValue("Cache-Control")).contains(StatsApi.PRIVATE_CACHE);
+        assertThat(get(base, "/api/sites?site=news", null).body()).isEqualTo("{\"sites\":[\"blog\"]}");
+        assertThat(get(base, "/api/sites", "Bearer wrong").body()).isEqualTo("{\"sites\":[\"blog\"]}");
+        assertThat(get(base, "/api/sites", basic("o", PASSWORD)).body()).isEqualTo("{\"sites\":[\"blog\",\"news\",\"shop\"]}");
     }
 
     @Test
     void withoutASecretEverythingIsOpenAsBefore() throws Exception {
         String base = serve();
-        for (String path : List.of("/", "/api/top", "/api/series", "/api/referrers", "/api/views?path=/a")) {
+        for (String path : List.of("/", "/api/top", "/api/series", "/api/referrers", "/api/views?path=/a", "/api/sites",
+                "/api/props?event=signup")) {
             HttpResponse<String> r = get(base, path, null);
             assertThat(r.statusCode()).as(path).isEqualTo(200);
             if (path.startsWith("/api/")) {

@@ -113,16 +113,18 @@ class ServeIT {
         assertJson(get(base, "/api/top?to=2026-11-25"), "{\"from\":0,\"to\":" + D + ",\"pages\":[]}");
         assertJson(get(base, "/api/top?site=other"), "{\"from\":null,\"to\":null,\"pages\":[{\"path\":\"/a\",\"views\":100}]}");
 
-        // Series: every bucket starting in [from, to), zeros included; days are sums of hours.
+        // Series: every bucket starting in [from, to), zeros included; days are sums of hours and
+        // carry the day's visitors (site_days, page_days).
         assertJson(get(base, "/api/series?path=/a&bucket=hour&from=2026-11-25T09:00:00Z&to=2026-11-25T13:00:00Z"),
                 "{\"path\":\"/a\",\"bucket\":\"hour\",\"points\":[{\"t\":" + (D + 9 * HOUR) + ",\"views\":0},{\"t\":"
                         + (D + 10 * HOUR) + ",\"views\":5},{\"t\":" + (D + 11 * HOUR) + ",\"views\":3},{\"t\":"
                         + (D + 12 * HOUR) + ",\"views\":0}]}");
         assertJson(get(base, "/api/series?bucket=day&from=2026-11-24&to=2026-11-28"),
-                "{\"path\":null,\"bucket\":\"day\",\"points\":[{\"t\":" + (D - DAY) + ",\"views\":0},{\"t\":" + D
-                        + ",\"views\":15},{\"t\":" + (D + DAY) + ",\"views\":6},{\"t\":" + (D + 2 * DAY) + ",\"views\":7}]}");
+                "{\"path\":null,\"bucket\":\"day\",\"points\":[{\"t\":" + (D - DAY) + ",\"views\":0,\"visitors\":0},{\"t\":" + D
+                        + ",\"views\":15,\"visitors\":3},{\"t\":" + (D + DAY) + ",\"views\":6,\"visitors\":1},{\"t\":" + (D + 2 * DAY)
+                        + ",\"views\":7,\"visitors\":0}]}");
         assertJson(get(base, "/api/series?bucket=day&path=/a&from=2026-11-26&to=2026-11-27&site=default"),
-                "{\"path\":\"/a\",\"bucket\":\"day\",\"points\":[{\"t\":" + (D + DAY) + ",\"views\":4}]}");
+                "{\"path\":\"/a\",\"bucket\":\"day\",\"points\":[{\"t\":" + (D + DAY) + ",\"views\":4,\"visitors\":1}]}");
         assertJson(get(base, "/api/series?from=2026-11-25&to=2026-11-25"), "{\"path\":null,\"bucket\":\"hour\",\"points\":[]}");
 
         // Defaults: the 48 hours up to now (the hour in progress last), the 30 days up to today.
@@ -155,7 +157,7 @@ class ServeIT {
         assertCsv(get(base, "/api/series?path=/a&from=2026-11-25T10:00:00Z&to=2026-11-25T12:00:00Z&format=csv"),
                 "t,views\r\n2026-11-25T10:00:00Z,5\r\n2026-11-25T11:00:00Z,3\r\n");
         assertCsv(get(base, "/api/series?bucket=day&from=2026-11-24&to=2026-11-26&format=csv"),
-                "t,views\r\n2026-11-24T00:00:00Z,0\r\n2026-11-25T00:00:00Z,15\r\n");
+                "t,views,visitors\r\n2026-11-24T00:00:00Z,0,0\r\n2026-11-25T00:00:00Z,15,3\r\n");
         assertCsv(get(base, "/api/referrers?format=csv"), "host,views\r\nnews.ycombinator.com,5\r\nexample.com,4\r\n");
         assertCsv(get(base, "/api/top?format=csv&to=2026-11-25"), "path,views\r\n");
         assertJson(get(base, "/api/top?format=json&limit=1"),
@@ -249,6 +251,12 @@ class ServeIT {
         endpoints.put("/api/referrers", query("site", "default", "from", "2026-11-25", "to", "2026-11-27", "limit", "5",
                 "format", "json"));
         endpoints.put("/api/referrers?format=csv", query("to", "2026-11-27", "limit", "5", "format", "csv"));
+        endpoints.put("/api/summary", query("site", "default", "from", "2026-11-25", "to", "2026-11-27", "page", "/a",
+                "referrer", "news.example", "source", "news", "medium", "email", "campaign", "launch", "browser", "Firefox",
+                "os", "Linux", "device", "mobile", "country", "DE", "event", "signup", "format", "json"));
+        endpoints.put("/api/breakdown", query("dimension", "browser", "limit", "5", "site", "default", "format", "csv"));
+        endpoints.put("/api/goals", query("from", "2026-11-25", "to", "2026-11-27", "country", "%28none%29"));
+        endpoints.put("/api/now", query("site", "default"));
         // Appended (percent-encoded as sent) to a valid value: bad escapes, control characters,
         // bytes that are not UTF-8 (a lone continuation, an encoded surrogate, an over-long '/',
         // beyond U+10FFFF), and a value far over any limit.
@@ -276,7 +284,7 @@ class ServeIT {
             assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&%zz=1"), "a parameter name");
             assertRefused(RawHttp.get(port, path + "?" + join(valid) + "&pa%00th=1"), "a parameter name");
         }
-        assertThat(asked).isGreaterThan(600);
+        assertThat(asked).isGreaterThan(1000);
         // Empty pieces and a name without '=' are harmless; '+' is a space, as forms send it.
         assertJson(get(base, "/api/views?&path=/a&&site=default&flag"),
                 "{\"path\":\"/a\",\"site\":\"default\",\"views\":12,\"visitors\":3}");
@@ -339,8 +347,9 @@ class ServeIT {
             assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
             assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
             assertThat(page.body()).isEqualTo(resource("/web/index.html"))
-                    .contains("id=\"chart\"", "id=\"total-views\"", "id=\"top-pages\"", "id=\"top-referrers\"",
-                            "id=\"range\"", "id=\"site\"", "id=\"status\"", "dataset.loaded")
+                    .contains("id=\"chart\"", "id=\"total-views\"", "id=\"total-visitors\"", "id=\"now\"", "id=\"top-pages\"",
+                            "id=\"t-referrer\"", "id=\"t-country\"", "id=\"t-goals\"", "id=\"filters\"", "id=\"period\"",
+                            "id=\"site\"", "id=\"status\"", "dataset.loaded")
                     .doesNotContain("innerHTML", "@import")
                     .doesNotContainPattern("(src|href)=\"(?!data:)");
         }

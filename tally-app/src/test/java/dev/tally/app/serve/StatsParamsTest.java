@@ -149,6 +149,109 @@ class StatsParamsTest {
     }
 
     @Test
+    void filtersAreExactValuesBoundedByTheirColumnsAndNoneIsUnknown() {
+        assertThat(params().filters()).isEqualTo(Filters.NONE);
+        assertThat(params("browser", "", "page", "", "event", "").filters()).as("empty means absent").isEqualTo(Filters.NONE);
+        Filters f = params("page", "/caf%C3%A9/", "referrer", "news.example", "source", "newsletter", "medium", "email",
+                "campaign", "launch, \"day\"", "browser", "Firefox", "os", "(none)", "device", "mobile", "country", "DE",
+                "event", "signup").filters();
+        assertThat(f.page()).isEqualTo("/caf\u00e9");
+        assertThat(f.segment()).containsExactly(Map.entry(Dimension.REFERRER, "news.example"), Map.entry(Dimension.SOURCE, "newsletter"),
+                Map.entry(Dimension.MEDIUM, "email"), Map.entry(Dimension.CAMPAIGN, "launch, \"day\""),
+                Map.entry(Dimension.BROWSER, "Firefox"), Map.entry(Dimension.OS, ""), Map.entry(Dimension.DEVICE, "mobile"),
+                Map.entry(Dimension.COUNTRY, "DE"));
+        assertThat(f.event()).isEqualTo("signup");
+        assertThat(f.bySegment()).isTrue();
+        assertThat(params("country", "(none)").filters().segment()).containsExactly(Map.entry(Dimension.COUNTRY, ""));
+        assertThat(params("path", "/a").filters()).isEqualTo(new Filters("/a", Map.of(), null));
+        assertThat(params("path", "/a", "page", "/a/").filters().page()).as("the same page").isEqualTo("/a");
+        assertThat(params("page", "/a").filters().bySegment()).isFalse();
+
+        // Each column's width: a longer value could never match.
+        assertThat(params("referrer", "r".repeat(255)).filters().segment()).hasSize(1);
+        bad(() -> params("referrer", "r".repeat(256)).filters(), "referrer must be at most 255 characters");
+        assertThat(params("source", "\u00e9".repeat(128)).filters().segment()).as("characters, not bytes").hasSize(1);
+        for (String d : new String[] {"source", "medium", "campaign"}) {
+            bad(() -> params(d, "x".repeat(129)).filters(), d + " must be at most 128 characters");
+        }
+        for (String d : new String[] {"browser", "os"}) {
+            bad(() -> params(d, "x".repeat(65)).filters(), d + " must be at most 64 characters");
+        }
+        bad(() -> params("device", "phone").filters(), "device must be desktop, mobile, tablet, other or (none)");
+        bad(() -> params("device", "x".repeat(9)).filters(), "device must be at most 8");
+        bad(() -> params("country", "de").filters(), "country must be an ISO 3166-1 alpha-2 code");
+        bad(() -> params("country", "ZZ").filters(), "country must be");
+        bad(() -> params("country", "DEU").filters(), "country must be at most 2");
+        assertThat(params("event", "e".repeat(64)).filters().event()).hasSize(64);
+        bad(() -> params("event", "\u00e9".repeat(33)).filters(), "event must be at most 64 bytes");
+        bad(() -> params("page", "posts").filters(), "page must begin with /");
+        bad(() -> params("page", "/" + "x".repeat(2048)).filters(), "page is longer than 2048 bytes");
+        bad(() -> params("page", "/a", "path", "/b").filters(), "page and path name the same filter");
+        bad(() -> params("path", "nope").filters(), "path must begin with /");
+    }
+
+    @Test
+    void eventPropertiesNeedTheEventAndRefuseFiltersTheyCannotHonour() {
+        assertThat(params("event", "signup").event()).isEqualTo("signup");
+        assertThat(params("event", "\u00e9".repeat(32)).event()).as("64 bytes").hasSize(32);
+        bad(() -> params().event(), "event is required");
+        bad(() -> params("event", "").event(), "event is required");
+        bad(() -> params("event", "\u00e9".repeat(33)).event(), "event must be at most 64 bytes");
+        assertThat(params().prop()).isNull();
+        assertThat(params("prop", "").prop()).isNull();
+        assertThat(params("prop", "p".repeat(64)).prop()).hasSize(64);
+        bad(() -> params("prop", "p".repeat(65)).prop(), "prop must be at most 64 bytes");
+
+        params("event", "signup", "prop", "plan", "site", "blog", "browser", "", "page", "").unfiltered("event properties");
+        bad(() -> params("page", "/a").unfiltered("event properties"), "page cannot filter event properties");
+        bad(() -> params("path", "/a").unfiltered("event properties"), "path cannot filter event properties");
+        for (Dimension d : Dimension.values()) {
+            if (d.inSegment()) {
+                bad(() -> params(d.label(), "(none)").unfiltered("event properties"), d.label() + " cannot filter event properties");
+            }
+        }
+    }
+
+    @Test
+    void aDimensionIsOneOfTheList() {
+        for (Dimension d : Dimension.values()) {
+            assertThat(params("dimension", d.label()).dimension()).isEqualTo(d);
+        }
+        bad(() -> params().dimension(), "dimension must be one of page, referrer");
+        bad(() -> params("dimension", "Browser").dimension(), "dimension must be one of");
+        bad(() -> params("dimension", "segment").dimension(), "not \"segment\"");
+    }
+
+    @Test
+    void aPeriodIsTheWholeUtcDaysItTouchesAndThePreviousOneAsLong() {
+        long today = MIDNIGHT / DAY;
+        // Default: the 30 days up to now, today included.
+        assertThat(params().days()).isEqualTo(new DayRange(today - 29, today + 1));
+        assertThat(params("to", "2026-11-20").days()).isEqualTo(new DayRange(today - 35, today - 5));
+        assertThat(params("from", "2026-11-19", "to", "2026-11-26").days()).isEqualTo(new DayRange(today - 6, today + 1));
+        assertThat(params("from", "2026-11-19", "to", "2026-11-26").days().previous()).isEqualTo(new DayRange(today - 13, today - 6));
+        assertThat(params("from", "2026-11-25T10:00:00Z", "to", "2026-11-25T11:00:00Z").days()).isEqualTo(new DayRange(today, today + 1));
+        assertThat(params("from", "2026-11-25", "to", "2026-11-25").days()).as("never empty").isEqualTo(new DayRange(today, today + 1));
+        assertThat(params("from", "1970-01-02", "to", "1970-01-04").days().previous()).as("cut at the epoch").isEqualTo(new DayRange(0, 1));
+        assertThat(new DayRange(today, today + 1).fromMillis()).isEqualTo(MIDNIGHT);
+        bad(() -> params("from", "2026-11-26", "to", "2026-11-25").days(), "from must not be after to");
+        bad(() -> params("from", "2000-01-01").days(), "more than 5000; narrow the range");
+        bad(() -> params("from", "later").days(), "from must be epoch milliseconds");
+    }
+
+    @Test
+    void goalsAreAnEventOrAPagePattern() {
+        assertThat(Goal.parse("Signup=event:signup")).isEqualTo(new Goal("Signup", "event", "signup"));
+        assertThat(Goal.parse("Read docs=page:/docs/*")).isEqualTo(new Goal("Read docs", "page", "/docs/*"));
+        assertThat(Goal.parse("Read docs=page:/docs/*").likePattern()).isEqualTo("/docs/%");
+        assertThat(new Goal("x", "page", "/50%_off\\*").likePattern()).isEqualTo("/50\\%\\_off\\\\%");
+        for (String bad : new String[] {"signup", "=event:x", "X=event:", "X=page:docs", "X=click:a", "X=page:/a\u0001",
+                "a<b>=event:x", "X=event:" + "e".repeat(65)}) {
+            assertThatThrownBy(() -> Goal.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--goal");
+        }
+    }
+
+    @Test
     void errorsQuoteOnlyAShortPieceOfTheInput() {
         assertThatThrownBy(() -> params("limit", "x".repeat(5000)).limit()).hasMessageContaining("xxx…")
                 .message().hasSizeLessThan(120);
