@@ -56,7 +56,7 @@ final class RecentVisitors {
         }
         if (!rows.isEmpty()) {
             try (PreparedStatement ps = connection.prepareStatement(
-                    "INSERT INTO recent_visitors (site, minute, visitor) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    Store.of(connection).insertIfAbsent("recent_visitors", "site", "minute", "visitor"))) {
                 for (Row r : rows) {
                     ps.setString(1, r.site());
                     ps.setInt(2, r.minute());

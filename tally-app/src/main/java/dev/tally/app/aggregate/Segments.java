@@ -139,9 +139,8 @@ final class Segments {
         }
         List<ByteBuffer> sorted = new ArrayList<>(byHash.keySet());
         sorted.sort(null); // one order for every process: no two inserters wait for each other crosswise
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO segments (hash, site, referrer, source, medium, campaign,"
-                + " browser, browser_version, os, os_version, device, country) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (hash) DO NOTHING")) {
+        try (PreparedStatement ps = c.prepareStatement(Store.of(c).insertIfAbsent("segments", "hash", "site", "referrer", "source", "medium", "campaign",
+                "browser", "browser_version", "os", "os_version", "device", "country"))) {
             for (ByteBuffer h : sorted) {
                 ps.setBytes(1, h.array());
                 String[] values = byHash.get(h).values();
