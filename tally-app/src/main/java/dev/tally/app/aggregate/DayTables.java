@@ -20,7 +20,8 @@ import java.util.Set;
  * consumers never update one counter row). On PostgreSQL the rows go by COPY into temporary
  * tables and one {@code INSERT ... SELECT} per table; the visitors gained are counted by the
  * same statement that inserts them ({@code RETURNING}), so they are exact whoever else inserts
- * the same visitor at the same time.
+ * the same visitor at the same time. On SQLite, MySQL and MariaDB one statement per row in a
+ * batch ({@link Store}'s upserts), the visitors gained being the inserts whose update count is 1.
  */
 final class DayTables {
 

@@ -26,7 +26,7 @@ import java.util.Map;
  *
  * <p>As in {@link PageIds}: a new segment's row is created in the batch's own transaction, its id
  * trusted from cache only once a later transaction has seen the row, and two aggregators creating
- * the same segment at once both get its one id (insert {@code ON CONFLICT DO NOTHING} in hash
+ * the same segment at once both get its one id (insert if absent in hash
  * order, then read back).
  */
 final class Segments {
