@@ -57,7 +57,7 @@ public enum Store {
      * fit a column is then refused (and its record dead-lettered), never silently cut. An insert
      * counts the rows it changed, not the ones it found ({@code useAffectedRows}): an
      * {@link #insertIfAbsent} that met its row reports 0, as on SQLite, so a batch's update counts
-     * tell which rows it added.
+     * tell which rows it added (a URL's own {@code useAffectedRows=false} is overruled).
      */
     public static String url(String jdbcUrl) {
         if (of(jdbcUrl) != MYSQL) {
@@ -67,7 +67,10 @@ public enum Store {
         if (!url.contains("jdbcCompliantTruncation")) {
             url += (url.contains("?") ? "&" : "?") + "jdbcCompliantTruncation=true";
         }
-        if (!url.contains("useAffectedRows")) {
+        // Whatever the URL says: found rows would make every visitor look new.
+        if (url.contains("useAffectedRows")) {
+            url = url.replaceAll("useAffectedRows=[^&;]*", "useAffectedRows=true");
+        } else {
             url += "&useAffectedRows=true";
         }
         return url;

@@ -11,6 +11,8 @@ class StoreTest {
         assertThat(Store.url("jdbc:mysql://db:3306/tally?user=t")).isEqualTo("jdbc:mariadb://db:3306/tally?user=t&jdbcCompliantTruncation=true&useAffectedRows=true");
         assertThat(Store.url("jdbc:mariadb://db/tally")).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true&useAffectedRows=true");
         assertThat(Store.url(Store.url("jdbc:MySQL://db/tally"))).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true&useAffectedRows=true");
+        assertThat(Store.url("jdbc:mariadb://db/tally?useAffectedRows=false&user=t"))
+                .isEqualTo("jdbc:mariadb://db/tally?useAffectedRows=true&user=t&jdbcCompliantTruncation=true");
         assertThat(Store.url("jdbc:postgresql://db/tally")).isEqualTo("jdbc:postgresql://db/tally");
         assertThat(Store.url("jdbc:sqlite:x.db")).isEqualTo("jdbc:sqlite:x.db");
         assertThat(Store.of("jdbc:oracle:thin:@x")).isNull();
