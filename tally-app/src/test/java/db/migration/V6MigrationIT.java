@@ -3,6 +3,8 @@ package db.migration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.app.aggregate.Aggregator;
+import dev.tally.app.aggregate.Store;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
@@ -30,19 +32,26 @@ class V6MigrationIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void fillsTheDayTablesOfEveryLiveGenerationFromItsRows(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
-        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").target("5").load().migrate();
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        Store store = Store.of(url);
+        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("5").load().migrate();
         String blob = database.equals("sqlite") ? "BLOB" : "BYTEA";
-        String x = database.equals("sqlite") ? "X'" : "'\\x";
+        String x = database.equals("postgresql") ? "'\\x" : "X'";
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO pages (id, site, path) VALUES (1, 'default', '/a'), (2, 'default', '/b'), (3, 'other', '/a')");
             s.execute("INSERT INTO tally_generations (generation, state, created_at) VALUES (2, 'old', 0), (3, 'dropped', 0)");
             for (String g : new String[] {"", "_g2"}) {
-                if (!g.isEmpty()) {
+                if (!g.isEmpty() && store == Store.MYSQL) {
+                    s.execute("CREATE TABLE page_hours_g2 LIKE page_hours");
+                    s.execute("CREATE TABLE page_visitors_g2 LIKE page_visitors");
+                } else if (!g.isEmpty()) {
                     s.execute("CREATE TABLE page_hours_g2 (page INTEGER NOT NULL, hour INTEGER NOT NULL, views BIGINT NOT NULL, PRIMARY KEY (page, hour))");
                     s.execute("CREATE TABLE page_visitors_g2 (page INTEGER NOT NULL, day INTEGER NOT NULL, visitor " + blob
                             + " NOT NULL, PRIMARY KEY (page, day, visitor))");
@@ -90,9 +99,14 @@ class V6MigrationIT {
 
     private static Map<String, Long> query(DataSource ds, String sql) throws Exception {
         Map<String, Long> rows = new TreeMap<>();
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                rows.put(rs.getString(1), rs.getLong(2));
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            if (Store.of(c) == Store.MYSQL) {
+                s.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')"); // || as in the queries above
+            }
+            try (ResultSet rs = s.executeQuery(sql)) {
+                while (rs.next()) {
+                    rows.put(rs.getString(1), rs.getLong(2));
+                }
             }
         }
         return rows;

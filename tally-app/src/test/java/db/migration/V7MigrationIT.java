@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tally.app.aggregate.Aggregator;
+import dev.tally.app.aggregate.Store;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
@@ -30,19 +32,23 @@ class V7MigrationIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void createsTheEventTablesOfEveryLiveGeneration(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
-        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").target("6").load().migrate();
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        Store store = Store.of(url);
+        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("6").load().migrate();
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO tally_generations (generation, state, created_at) VALUES (2, 'old', 0), (3, 'dropped', 0)");
         }
 
         Aggregator.migrate(url);
 
-        String x = database.equals("sqlite") ? "X'" : "'\\x";
+        String x = database.equals("postgresql") ? "'\\x" : "X'";
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             for (String g : new String[] {"", "_g2"}) {
                 s.execute("INSERT INTO event_days" + g + " (page, day, segment, name, events) VALUES (1, 100, 0, 'signup', 2)");
@@ -64,9 +70,11 @@ class V7MigrationIT {
 
     private static Set<String> tables(DataSource ds, String database) throws Exception {
         Set<String> names = new TreeSet<>();
-        String sql = database.equals("sqlite")
-                ? "SELECT name FROM sqlite_master WHERE type = 'table'"
-                : "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()";
+        String sql = switch (database) {
+            case "sqlite" -> "SELECT name FROM sqlite_master WHERE type = 'table'";
+            case "mariadb" -> "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'";
+            default -> "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()";
+        };
         try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             while (rs.next()) {
                 names.add(rs.getString(1));

@@ -7,6 +7,7 @@ import java.sql.Statement;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -19,7 +20,8 @@ import java.util.Set;
  * consumers never update one counter row). On PostgreSQL the rows go by COPY into temporary
  * tables and one {@code INSERT ... SELECT} per table; the visitors gained are counted by the
  * same statement that inserts them ({@code RETURNING}), so they are exact whoever else inserts
- * the same visitor at the same time.
+ * the same visitor at the same time. On SQLite, MySQL and MariaDB one statement per row in a
+ * batch ({@link Store}'s upserts), the visitors gained being the inserts whose update count is 1.
  */
 final class DayTables {
 
@@ -101,7 +103,7 @@ final class DayTables {
         }
     }
 
-    /** On SQLite: one row that {@code page_visitors} gained in this batch. */
+    /** On SQLite, MySQL and MariaDB: one row that {@code page_visitors} gained in this batch. */
     void pageVisitorAdded(int page, int day) {
         pageVisitorsAdded.add((long) page << 32 | day, 1);
     }
@@ -110,11 +112,11 @@ final class DayTables {
      * Writes the day tables of {@code g}. On PostgreSQL the batch's {@code page_visitors} rows
      * must be in {@code staged_visitors}: they are inserted here, counted into {@code page_days}.
      */
-    void write(Connection c, Generation g, boolean postgres) throws SQLException {
-        if (postgres) {
+    void write(Connection c, Generation g, Store store) throws SQLException {
+        if (store == Store.POSTGRESQL) {
             writePostgres(c, g);
         } else {
-            writeSqlite(c, g);
+            writeRows(c, g, store);
         }
     }
 
@@ -225,12 +227,16 @@ final class DayTables {
         }
     }
 
-    private void writeSqlite(Connection c, Generation g) throws SQLException {
+    /**
+     * One statement per row, batched (SQLite, MySQL and MariaDB): the visitors gained are the
+     * inserts whose update count is 1 (see {@link Store#url}).
+     */
+    private void writeRows(Connection c, Generation g, Store store) throws SQLException {
         if (!siteVisits.isEmpty()) {
             SiteVisit[] sorted = siteVisits.keySet().toArray(SiteVisit[]::new);
             Arrays.sort(sorted);
             try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO " + g.table("site_visitors") + " (site, day, visitor) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    store.insertIfAbsent(g.table("site_visitors"), "site", "day", "visitor"))) {
                 for (SiteVisit v : sorted) {
                     ps.setString(1, v.site());
                     ps.setInt(2, v.day());
@@ -246,8 +252,7 @@ final class DayTables {
             }
         }
         String pd = g.table("page_days");
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + pd + " (page, day, views, visitors) VALUES (?, ?, ?, ?)"
-                + " ON CONFLICT (page, day) DO UPDATE SET views = " + pd + ".views + excluded.views, visitors = " + pd + ".visitors + excluded.visitors")) {
+        try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(pd, List.of("views", "visitors"), "page", "day"))) {
             for (long k : pageDays.sortedKeys()) {
                 ps.setInt(1, (int) (k >>> 32));
                 ps.setInt(2, (int) k);
@@ -260,8 +265,7 @@ final class DayTables {
         long[] sortedPairs = pairIndex.sortedKeys();
         long[][] segmentRows = segmentRows(sortedPairs);
         String sgd = g.table("segment_days");
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + sgd + " (page, day, segment, views) VALUES (?, ?, ?, ?)"
-                + " ON CONFLICT (page, day, segment) DO UPDATE SET views = " + sgd + ".views + excluded.views")) {
+        try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(sgd, "views", "page", "day", "segment"))) {
             for (int i = 0; i < segmentRows[0].length; i++) {
                 long k = segmentRows[0][i];
                 long pair = sortedPairs[(int) k];
@@ -277,7 +281,7 @@ final class DayTables {
             SegmentVisit[] sorted = segmentVisits.toArray(SegmentVisit[]::new);
             Arrays.sort(sorted);
             try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO " + g.table("segment_visitors") + " (day, visitor, segment) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    store.insertIfAbsent(g.table("segment_visitors"), "day", "visitor", "segment"))) {
                 for (SegmentVisit v : sorted) {
                     ps.setInt(1, v.day());
                     ps.setBytes(2, v.visitor().bytes());
@@ -290,8 +294,7 @@ final class DayTables {
         SiteDay[] sites = siteDays.keySet().toArray(SiteDay[]::new);
         Arrays.sort(sites);
         String sd = g.table("site_days");
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + sd + " (site, day, partition_id, views, visitors) VALUES (?, ?, ?, ?, ?)"
-                + " ON CONFLICT (site, day, partition_id) DO UPDATE SET views = " + sd + ".views + excluded.views, visitors = " + sd + ".visitors + excluded.visitors")) {
+        try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(sd, List.of("views", "visitors"), "site", "day", "partition_id"))) {
             for (SiteDay s : sites) {
                 long[] counts = siteDays.get(s);
                 ps.setString(1, s.site());

@@ -108,9 +108,9 @@ public final class EventAggregator implements BatchHandler<PageView> {
             }
         }
 
+        Store store = Store.of(connection);
         String eventDays = g.table("event_days");
-        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + eventDays + " (page, day, segment, name, events)"
-                + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (page, day, segment, name) DO UPDATE SET events = " + eventDays + ".events + excluded.events")) {
+        try (PreparedStatement ps = connection.prepareStatement(store.upsertAdd(eventDays, "events", "page", "day", "segment", "name"))) {
             for (Map.Entry<EventDay, long[]> e : days.entrySet()) {
                 ps.setInt(1, e.getKey().page());
                 ps.setInt(2, e.getKey().day());
@@ -123,9 +123,7 @@ public final class EventAggregator implements BatchHandler<PageView> {
         }
         if (!props.isEmpty()) {
             String eventProps = g.table("event_props");
-            try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + eventProps
-                    + " (site, day, partition_id, name, prop, value, events) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    + " ON CONFLICT (site, day, name, prop, value, partition_id) DO UPDATE SET events = " + eventProps + ".events + excluded.events")) {
+            try (PreparedStatement ps = connection.prepareStatement(store.upsertAdd(eventProps, "events", "site", "day", "partition_id", "name", "prop", "value"))) {
                 for (Map.Entry<PropDay, long[]> e : props.entrySet()) {
                     PropDay k = e.getKey();
                     ps.setString(1, k.site());
@@ -141,8 +139,7 @@ public final class EventAggregator implements BatchHandler<PageView> {
             }
         }
         if (!senders.isEmpty()) {
-            try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + g.table("event_visitors")
-                    + " (site, day, name, visitor) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+            try (PreparedStatement ps = connection.prepareStatement(store.insertIfAbsent(g.table("event_visitors"), "site", "day", "name", "visitor"))) {
                 for (Sender s : senders) {
                     ps.setString(1, s.site());
                     ps.setInt(2, s.day());

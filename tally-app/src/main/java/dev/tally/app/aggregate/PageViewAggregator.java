@@ -200,7 +200,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                 }
             }
         }
-        days.write(connection, g, copy);
+        days.write(connection, g, store);
     }
 
     /**

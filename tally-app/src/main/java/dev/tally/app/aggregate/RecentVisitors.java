@@ -14,7 +14,7 @@ import java.util.function.LongSupplier;
  * Who is on a site now: the visitors of the page views of the last hour, per site and minute
  * ({@code recent_visitors}, minutes since the epoch), for "Now". Only the live aggregator writes
  * it, and only for views at most {@link #KEPT} before its wall clock and at most {@link #AHEAD}
- * after it. Rows are inserted {@code ON CONFLICT DO NOTHING}, so a batch delivered again (or a
+ * after it. Rows are inserted only if absent ({@link Store#insertIfAbsent}), so a batch delivered again (or a
  * replay's) adds nothing; at most once a {@link #PRUNE_EVERY} the rows older than {@link #KEPT}
  * are deleted in the same transaction. One instance serves one consumer.
  */
@@ -56,7 +56,7 @@ final class RecentVisitors {
         }
         if (!rows.isEmpty()) {
             try (PreparedStatement ps = connection.prepareStatement(
-                    "INSERT INTO recent_visitors (site, minute, visitor) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    Store.of(connection).insertIfAbsent("recent_visitors", "site", "minute", "visitor"))) {
                 for (Row r : rows) {
                     ps.setString(1, r.site());
                     ps.setInt(2, r.minute());

@@ -51,16 +51,16 @@ public final class Retention {
      */
     public long run(Connection c, long nowMillis) throws SQLException {
         int cutoff = (int) (nowMillis / DAY) - days;
-        boolean postgres = Store.of(c) == Store.POSTGRESQL;
+        Store store = Store.of(c);
         c.setAutoCommit(false);
         try {
             int done;
             try (Statement s = c.createStatement()) {
-                if (!postgres) {
+                if (store == Store.SQLITE) {
                     // SQLite: take the write lock first, so the later deletes never need to upgrade a read.
                     s.executeUpdate("UPDATE tally_retention SET done_before_day = done_before_day WHERE id = 1");
                 }
-                try (ResultSet rs = s.executeQuery("SELECT done_before_day FROM tally_retention WHERE id = 1" + (postgres ? " FOR UPDATE" : ""))) {
+                try (ResultSet rs = s.executeQuery("SELECT done_before_day FROM tally_retention WHERE id = 1" + store.forUpdate())) {
                     if (!rs.next()) {
                         throw new SQLException("tally_retention has no row: the schema is damaged");
                     }
@@ -73,9 +73,7 @@ public final class Retention {
             }
             Generation g = Generation.currentLocked(c);
             long deleted = 0;
-            try (PreparedStatement ps = c.prepareStatement(postgres
-                    ? "SELECT to_regclass(?) IS NOT NULL"
-                    : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?")) {
+            try (PreparedStatement ps = c.prepareStatement(store.tableExists())) {
                 for (String t : VISITOR_TABLES) {
                     String table = g.table(t);
                     ps.setString(1, table);
@@ -126,6 +124,9 @@ public final class Retention {
 
     private static Connection connect(String jdbcUrl) throws SQLException {
         Properties p = new Properties();
+        if (Store.of(jdbcUrl) == Store.MYSQL) {
+            return DriverManager.getConnection(Store.url(jdbcUrl));
+        }
         if (jdbcUrl.startsWith("jdbc:sqlite:")) {
             // As the aggregator's pool: wait for the writer rather than fail.
             p.setProperty("journal_mode", "WAL");

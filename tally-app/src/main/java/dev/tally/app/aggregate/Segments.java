@@ -26,7 +26,7 @@ import java.util.Map;
  *
  * <p>As in {@link PageIds}: a new segment's row is created in the batch's own transaction, its id
  * trusted from cache only once a later transaction has seen the row, and two aggregators creating
- * the same segment at once both get its one id (insert {@code ON CONFLICT DO NOTHING} in hash
+ * the same segment at once both get its one id (insert if absent in hash
  * order, then read back).
  */
 final class Segments {
@@ -139,9 +139,8 @@ final class Segments {
         }
         List<ByteBuffer> sorted = new ArrayList<>(byHash.keySet());
         sorted.sort(null); // one order for every process: no two inserters wait for each other crosswise
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO segments (hash, site, referrer, source, medium, campaign,"
-                + " browser, browser_version, os, os_version, device, country) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (hash) DO NOTHING")) {
+        try (PreparedStatement ps = c.prepareStatement(Store.of(c).insertIfAbsent("segments", "hash", "site", "referrer", "source", "medium", "campaign",
+                "browser", "browser_version", "os", "os_version", "device", "country"))) {
             for (ByteBuffer h : sorted) {
                 ps.setBytes(1, h.array());
                 String[] values = byHash.get(h).values();

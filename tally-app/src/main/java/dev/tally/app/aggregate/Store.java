@@ -2,6 +2,7 @@ package dev.tally.app.aggregate;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -53,7 +54,10 @@ public enum Store {
      * Connector/J takes {@code jdbc:mysql:} only when told to, so it is spelt
      * {@code jdbc:mariadb:} (it speaks to MySQL all the same), and the session runs in strict SQL
      * mode ({@code jdbcCompliantTruncation}), whatever the server's default: a value that does not
-     * fit a column is then refused (and its record dead-lettered), never silently cut.
+     * fit a column is then refused (and its record dead-lettered), never silently cut. An insert
+     * counts the rows it changed, not the ones it found ({@code useAffectedRows}): an
+     * {@link #insertIfAbsent} that met its row reports 0, as on SQLite, so a batch's update counts
+     * tell which rows it added (a URL's own {@code useAffectedRows=false} is overruled).
      */
     public static String url(String jdbcUrl) {
         if (of(jdbcUrl) != MYSQL) {
@@ -62,6 +66,12 @@ public enum Store {
         String url = jdbcUrl.regionMatches(true, 0, "jdbc:mysql:", 0, 11) ? "jdbc:mariadb:" + jdbcUrl.substring(11) : jdbcUrl;
         if (!url.contains("jdbcCompliantTruncation")) {
             url += (url.contains("?") ? "&" : "?") + "jdbcCompliantTruncation=true";
+        }
+        // Whatever the URL says: found rows would make every visitor look new.
+        if (url.contains("useAffectedRows")) {
+            url = url.replaceAll("useAffectedRows=[^&;]*", "useAffectedRows=true");
+        } else {
+            url += "&useAffectedRows=true";
         }
         return url;
     }
@@ -76,13 +86,26 @@ public enum Store {
      * {@code keys} is there already. Parameters: the keys in order, then the count.
      */
     public String upsertAdd(String table, String counter, String... keys) {
-        String columns = String.join(", ", keys) + ", " + counter;
-        String insert = "INSERT INTO " + table + " (" + columns + ") VALUES (?" + ", ?".repeat(keys.length) + ")";
-        // VALUES() rather than a row alias: MariaDB has no row alias, and MySQL 8 still takes VALUES().
+        return upsertAdd(table, List.of(counter), keys);
+    }
+
+    /**
+     * As {@link #upsertAdd(String, String, String...)} with several counts, each added to its own.
+     * Parameters: the keys in order, then the counts in order.
+     */
+    public String upsertAdd(String table, List<String> counters, String... keys) {
+        String columns = String.join(", ", keys) + ", " + String.join(", ", counters);
+        String insert = "INSERT INTO " + table + " (" + columns + ") VALUES (?" + ", ?".repeat(keys.length + counters.size() - 1) + ")";
+        List<String> sets = new ArrayList<>();
+        for (String counter : counters) {
+            // VALUES() rather than a row alias: MariaDB has no row alias, and MySQL 8 still takes VALUES().
+            sets.add(this == MYSQL
+                    ? counter + " = " + counter + " + VALUES(" + counter + ")"
+                    : counter + " = " + table + "." + counter + " + excluded." + counter);
+        }
         return this == MYSQL
-                ? insert + " ON DUPLICATE KEY UPDATE " + counter + " = " + counter + " + VALUES(" + counter + ")"
-                : insert + " ON CONFLICT (" + String.join(", ", keys) + ") DO UPDATE SET " + counter + " = " + table + "." + counter
-                        + " + excluded." + counter;
+                ? insert + " ON DUPLICATE KEY UPDATE " + String.join(", ", sets)
+                : insert + " ON CONFLICT (" + String.join(", ", keys) + ") DO UPDATE SET " + String.join(", ", sets);
     }
 
     /**
@@ -94,6 +117,15 @@ public enum Store {
         return this == MYSQL
                 ? insert + " ON DUPLICATE KEY UPDATE " + columns[0] + " = " + columns[0]
                 : insert + " ON CONFLICT DO NOTHING";
+    }
+
+    /** A query of one row and column, true when the table named by its one parameter exists. */
+    public String tableExists() {
+        return switch (this) {
+            case POSTGRESQL -> "SELECT to_regclass(?) IS NOT NULL";
+            case MYSQL -> "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?";
+            case SQLITE -> "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?";
+        };
     }
 
     /** What ends a {@code SELECT} that locks its rows against writers until the transaction ends ({@code ""} on SQLite, which has one writer at a time). */
@@ -112,10 +144,11 @@ public enum Store {
 
     /**
      * {@code sql} in this store's spelling: MySQL casts to {@code SIGNED}, not {@code BIGINT}
-     * (the result is a {@code BIGINT} all the same).
+     * (the result is a {@code BIGINT} all the same), and a backslash as {@code LIKE}'s escape is
+     * {@code CHAR(92)} there (a literal {@code '\'} opens an escape in MySQL's strings).
      */
     public String sql(String sql) {
-        return this == MYSQL ? sql.replace(" AS BIGINT)", " AS SIGNED)") : sql;
+        return this == MYSQL ? sql.replace(" AS BIGINT)", " AS SIGNED)").replace(" ESCAPE '\\'", " ESCAPE CHAR(92)") : sql;
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.app.StoredOffsets;
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
@@ -55,11 +56,14 @@ class DimensionsIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void countsEveryDimensionExactlyWithTwoAggregatorsSharingThePartitions(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
         String topic = KAFKA.uniqueTopic("pageviews");
         KAFKA.createTopic(topic, 4);
         // Every partition led before the first record: an idempotent producer whose first requests
@@ -234,7 +238,11 @@ class DimensionsIT {
 
     private static Map<String, Long> query(DataSource ds, String sql) throws Exception {
         Map<String, Long> rows = new TreeMap<>();
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            if (Store.of(c) == Store.MYSQL) {
+                s.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')"); // || as in the queries above
+            }
+            ResultSet rs = s.executeQuery(sql);
             while (rs.next()) {
                 assertThat(rows.put(rs.getString(1), rs.getLong(2))).as("row %s twice", rs.getString(1)).isNull();
             }

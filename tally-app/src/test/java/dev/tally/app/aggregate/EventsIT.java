@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tally.app.StoredOffsets;
 import dev.tally.app.TallyProcess;
 import dev.tally.testkit.KafkaBrokerExtension;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.nio.file.Path;
@@ -61,15 +62,18 @@ class EventsIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     @TempDir
     Path dir;
 
     private DataSource ds(String database) {
-        return database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
+        return database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
     }
 
     private String url(String database) {
-        return database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        return database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
     }
 
     /** What the event tables must hold for a set of produced events. */
@@ -115,13 +119,13 @@ class EventsIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void eventsAreCountedExactlyOnceBesidePageViewsAndHostileOnesStopNothing(String database) throws Exception {
         DataSource ds = ds(database);
         String topic = KAFKA.uniqueTopic("events");
-        KAFKA.createTopic(topic, 3);
-        KAFKA.createTopic(topic + ".events", 4);
-        KAFKA.createTopic(topic + ".dlq", 1);
+        createTopic(topic, 3);
+        createTopic(topic + ".events", 4);
+        createTopic(topic + ".dlq", 1);
         String group = "events-" + database;
         Truth truth = new Truth();
 
@@ -173,12 +177,12 @@ class EventsIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void anEventsTopicAbsentAtStartIsReadOnceItExists(String database) throws Exception {
         DataSource ds = ds(database);
         String topic = KAFKA.uniqueTopic("late-events");
-        KAFKA.createTopic(topic, 2);
-        KAFKA.createTopic(topic + ".dlq", 1);
+        createTopic(topic, 2);
+        createTopic(topic + ".dlq", 1);
         String group = "late-" + database;
         Truth truth = new Truth();
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -192,7 +196,7 @@ class EventsIT {
             truth.assertStore(ds);
             assertThat(a.problem()).isNull();
 
-            KAFKA.createTopic(topic + ".events", 2);
+            createTopic(topic + ".events", 2);
             records.clear();
             mixed(topic, 300, 900, truth, records);
             produce(records);
@@ -205,13 +209,13 @@ class EventsIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void aRangeReplayKeepsTheEventsBeforeItsDayAndRecountsTheRestOnce(String database) throws Exception {
         DataSource ds = ds(database);
         String topic = KAFKA.uniqueTopic("replay-events");
-        KAFKA.createTopic(topic, 2);
-        KAFKA.createTopic(topic + ".events", 2);
-        KAFKA.createTopic(topic + ".dlq", 1);
+        createTopic(topic, 2);
+        createTopic(topic + ".events", 2);
+        createTopic(topic + ".dlq", 1);
         String group = "replay-events-" + database;
         Truth truth = new Truth();
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -247,19 +251,19 @@ class EventsIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void nowHoldsTheVisitorsOfTheLastHourOnly(String database) throws Exception {
         DataSource ds = ds(database);
         String topic = KAFKA.uniqueTopic("now");
-        KAFKA.createTopic(topic, 2);
-        KAFKA.createTopic(topic + ".events", 1);
-        KAFKA.createTopic(topic + ".dlq", 1);
+        createTopic(topic, 2);
+        createTopic(topic + ".events", 1);
+        createTopic(topic + ".dlq", 1);
         String group = "now-" + database;
         Aggregator.migrate(url(database));
         long now = System.currentTimeMillis();
         long minute = RecentVisitors.MINUTE;
         // A row of two hours ago, as a previous run would have left it: pruned.
-        String x = database.equals("sqlite") ? "X'" : "'\\x";
+        String x = database.equals("postgresql") ? "'\\x" : "X'";
         execute(ds, "INSERT INTO recent_visitors (site, minute, visitor) VALUES ('default', " + (now / minute - 120)
                 + ", " + x + "01010101010101010101010101010101')");
 
@@ -389,6 +393,16 @@ class EventsIT {
         }
     }
 
+    /**
+     * Creates {@code topic} and waits until every partition has a leader: an idempotent producer
+     * whose first requests meet a partition not yet led can be left with a sequence the broker
+     * refuses forever.
+     */
+    private static void createTopic(String topic, int partitions) {
+        KAFKA.createTopic(topic, partitions);
+        assertThat(KafkaBrokerExtension.endOffsets(KAFKA.bootstrapServers(), topic)).hasSize(partitions);
+    }
+
     private static void execute(DataSource ds, String sql) throws Exception {
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute(sql);
@@ -397,9 +411,14 @@ class EventsIT {
 
     static Map<String, Long> query(DataSource ds, String sql) throws Exception {
         Map<String, Long> rows = new TreeMap<>();
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                rows.put(rs.getString(1), rs.getLong(2));
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            if (Store.of(c) == Store.MYSQL) {
+                s.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')"); // || as in the queries above
+            }
+            try (ResultSet rs = s.executeQuery(sql)) {
+                while (rs.next()) {
+                    rows.put(rs.getString(1), rs.getLong(2));
+                }
             }
         }
         return rows;

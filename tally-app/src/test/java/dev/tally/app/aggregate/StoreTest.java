@@ -8,13 +8,15 @@ class StoreTest {
 
     @Test
     void mysqlUrlsGoThroughMariaDbConnectorJInStrictMode() {
-        assertThat(Store.url("jdbc:mysql://db:3306/tally?user=t")).isEqualTo("jdbc:mariadb://db:3306/tally?user=t&jdbcCompliantTruncation=true");
-        assertThat(Store.url("jdbc:mariadb://db/tally")).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true");
-        assertThat(Store.url(Store.url("jdbc:MySQL://db/tally"))).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true");
+        assertThat(Store.url("jdbc:mysql://db:3306/tally?user=t")).isEqualTo("jdbc:mariadb://db:3306/tally?user=t&jdbcCompliantTruncation=true&useAffectedRows=true");
+        assertThat(Store.url("jdbc:mariadb://db/tally")).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true&useAffectedRows=true");
+        assertThat(Store.url(Store.url("jdbc:MySQL://db/tally"))).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true&useAffectedRows=true");
+        assertThat(Store.url("jdbc:mariadb://db/tally?useAffectedRows=false&user=t"))
+                .isEqualTo("jdbc:mariadb://db/tally?useAffectedRows=true&user=t&jdbcCompliantTruncation=true");
         assertThat(Store.url("jdbc:postgresql://db/tally")).isEqualTo("jdbc:postgresql://db/tally");
         assertThat(Store.url("jdbc:sqlite:x.db")).isEqualTo("jdbc:sqlite:x.db");
         assertThat(Store.of("jdbc:oracle:thin:@x")).isNull();
-        assertThat(Aggregator.writeUrl("jdbc:mysql://db/tally")).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true&useBulkStmts=true");
+        assertThat(Aggregator.writeUrl("jdbc:mysql://db/tally")).isEqualTo("jdbc:mariadb://db/tally?jdbcCompliantTruncation=true&useAffectedRows=true&useBulkStmts=true");
     }
 
     @Test
@@ -29,6 +31,12 @@ class StoreTest {
                 .isEqualTo("INSERT INTO pages (site, path) VALUES (?, ?) ON DUPLICATE KEY UPDATE site = site");
         assertThat(Store.SQLITE.insertIfAbsent("pages", "site", "path"))
                 .isEqualTo("INSERT INTO pages (site, path) VALUES (?, ?) ON CONFLICT DO NOTHING");
+        assertThat(Store.MYSQL.upsertAdd("page_days", java.util.List.of("views", "visitors"), "page", "day"))
+                .isEqualTo("INSERT INTO page_days (page, day, views, visitors) VALUES (?, ?, ?, ?)"
+                        + " ON DUPLICATE KEY UPDATE views = views + VALUES(views), visitors = visitors + VALUES(visitors)");
+        assertThat(Store.SQLITE.upsertAdd("page_days", java.util.List.of("views", "visitors"), "page", "day"))
+                .isEqualTo("INSERT INTO page_days (page, day, views, visitors) VALUES (?, ?, ?, ?) ON CONFLICT (page, day)"
+                        + " DO UPDATE SET views = page_days.views + excluded.views, visitors = page_days.visitors + excluded.visitors");
     }
 
     @Test
@@ -37,5 +45,8 @@ class StoreTest {
         assertThat(Store.POSTGRESQL.sql("SELECT CAST(SUM(views) AS BIGINT) FROM t")).isEqualTo("SELECT CAST(SUM(views) AS BIGINT) FROM t");
         assertThat(Store.MYSQL.forShare()).isEqualTo(" LOCK IN SHARE MODE");
         assertThat(Store.MYSQL.migrations()).isEqualTo("classpath:db/mysql");
+        // A backslash between quotes would open an escape in MySQL's string literals.
+        assertThat(Store.MYSQL.sql("p.path LIKE ? ESCAPE '\\'")).isEqualTo("p.path LIKE ? ESCAPE CHAR(92)");
+        assertThat(Store.SQLITE.sql("p.path LIKE ? ESCAPE '\\'")).isEqualTo("p.path LIKE ? ESCAPE '\\'");
     }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.http.WebServer;
+import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.net.URI;
@@ -95,6 +96,9 @@ class StatsDimensionsIT {
     @RegisterExtension
     final PostgresDatabase postgres = new PostgresDatabase();
 
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
     private final List<WebServer> servers = new ArrayList<>();
     private final List<Hit> views = new ArrayList<>();
     private final List<Hit> events = new ArrayList<>();
@@ -105,7 +109,7 @@ class StatsDimensionsIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void everyFigureUnderEveryFilterIsTheTruth(String database) throws Exception {
         String base = serve(fill(database));
         String week = "from=" + (TODAY - 6) * DAY + "&to=" + NOW.toEpochMilli();
@@ -254,7 +258,7 @@ class StatsDimensionsIT {
     record PropHit(String site, long day, int partition, String event, String prop, String value) {}
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sqlite", "postgresql"})
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void eventPropertiesAndSitesAreTheTruth(String database) throws Exception {
         DataSource store = fill(database);
         Random random = new Random(17);
@@ -391,8 +395,8 @@ class StatsDimensionsIT {
 
     /** Seeded random views and events over the last 14 days, written into the tables as the aggregator would. */
     private DataSource fill(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        Aggregator.migrate(database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl());
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        Aggregator.migrate(database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl());
         Random random = new Random(13);
         List<String> pages = List.of("/a", "/b", "/docs/start", "/docs/api", "/c,\"q\"");
         List<Segment> segments = new ArrayList<>();
