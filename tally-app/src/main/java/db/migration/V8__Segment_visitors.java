@@ -21,6 +21,13 @@ import org.flywaydb.core.api.migration.Context;
  *   <li>{@code multi_segment_visitors}: the (day, visitor) pairs with more than one row in
  *       {@code segment_visitors}.</li>
  * </ul>
+ *
+ * Each is filled from the rows there are: {@code segment_visitor_days} counts
+ * {@code segment_visitors} in partition 0's row, {@code multi_segment_visitors} takes its
+ * (day, visitor) pairs of more than one segment, and each {@code page_visitors} row adds one to
+ * {@code segment_days.visitors} of the smallest segment among its visitor's segments of that day
+ * that has a {@code segment_days} row for the page (which segment came first was never stored;
+ * a {@code page_visitors} row with none adds nothing).
  */
 public class V8__Segment_visitors extends BaseJavaMigration {
 
@@ -47,6 +54,24 @@ public class V8__Segment_visitors extends BaseJavaMigration {
                         + " PRIMARY KEY (day, segment, partition_id))" + counters);
                 s.execute("CREATE TABLE " + g.table("multi_segment_visitors") + " (day INTEGER NOT NULL, visitor " + bytes + " NOT NULL,"
                         + " PRIMARY KEY (day, visitor))" + withoutRowid);
+
+                s.executeUpdate("INSERT INTO " + g.table("segment_visitor_days") + " (day, segment, partition_id, visitors)"
+                        + " SELECT day, segment, 0, COUNT(*) FROM " + g.table("segment_visitors") + " GROUP BY day, segment");
+                s.executeUpdate("INSERT INTO " + g.table("multi_segment_visitors") + " (day, visitor)"
+                        + " SELECT day, visitor FROM " + g.table("segment_visitors") + " GROUP BY day, visitor HAVING COUNT(*) > 1");
+                // Counted into a temporary table first: the count reads segment_days itself, which the UPDATE then changes.
+                s.execute("CREATE TEMPORARY TABLE v8_segment_day_visitors (page INTEGER NOT NULL, day INTEGER NOT NULL,"
+                        + " segment INTEGER NOT NULL, visitors BIGINT NOT NULL, PRIMARY KEY (page, day, segment))");
+                s.executeUpdate("INSERT INTO v8_segment_day_visitors (page, day, segment, visitors)"
+                        + " SELECT page, day, segment, COUNT(*) FROM ("
+                        + "SELECT v.page AS page, v.day AS day, MIN(sv.segment) AS segment FROM " + g.table("page_visitors") + " v"
+                        + " JOIN " + g.table("segment_visitors") + " sv ON sv.day = v.day AND sv.visitor = v.visitor"
+                        + " JOIN " + g.table("segment_days") + " d ON d.page = v.page AND d.day = v.day AND d.segment = sv.segment"
+                        + " GROUP BY v.page, v.day, v.visitor) f GROUP BY page, day, segment");
+                s.executeUpdate("UPDATE " + g.table("segment_days") + " SET visitors = f.visitors FROM v8_segment_day_visitors f"
+                        + " WHERE f.page = " + g.table("segment_days") + ".page AND f.day = " + g.table("segment_days") + ".day"
+                        + " AND f.segment = " + g.table("segment_days") + ".segment");
+                s.execute("DROP TABLE v8_segment_day_visitors");
             }
         }
     }

@@ -64,7 +64,8 @@ public record Generation(int number) {
             new AggregateTable("page_days", (a, b, t) -> "INSERT INTO " + b.table("page_days")
                     + " (page, day, views, visitors) SELECT page, day, views, visitors FROM " + a.table("page_days") + " WHERE day < " + t / DAY),
             new AggregateTable("segment_days", (a, b, t) -> "INSERT INTO " + b.table("segment_days")
-                    + " (page, day, segment, views) SELECT page, day, segment, views FROM " + a.table("segment_days") + " WHERE day < " + t / DAY),
+                    + " (page, day, segment, views, visitors) SELECT page, day, segment, views, visitors FROM " + a.table("segment_days")
+                    + " WHERE day < " + t / DAY),
             new AggregateTable("segment_visitors", (a, b, t) -> "INSERT INTO " + b.table("segment_visitors")
                     + " (day, visitor, segment) SELECT day, visitor, segment FROM " + a.table("segment_visitors") + " WHERE day < " + t / DAY),
             new AggregateTable("site_days", (a, b, t) -> "INSERT INTO " + b.table("site_days")
@@ -80,7 +81,13 @@ public record Generation(int number) {
                     + " (site, day, partition_id, name, prop, value, events) SELECT site, day, partition_id, name, prop, value, events FROM "
                     + a.table("event_props") + " WHERE day < " + t / DAY),
             new AggregateTable("event_visitors", (a, b, t) -> "INSERT INTO " + b.table("event_visitors")
-                    + " (site, day, name, visitor) SELECT site, day, name, visitor FROM " + a.table("event_visitors") + " WHERE day < " + t / DAY));
+                    + " (site, day, name, visitor) SELECT site, day, name, visitor FROM " + a.table("event_visitors") + " WHERE day < " + t / DAY),
+            // Migration 8: visitors per segment.
+            new AggregateTable("segment_visitor_days", (a, b, t) -> "INSERT INTO " + b.table("segment_visitor_days")
+                    + " (day, segment, partition_id, visitors) SELECT day, segment, partition_id, visitors FROM " + a.table("segment_visitor_days")
+                    + " WHERE day < " + t / DAY),
+            new AggregateTable("multi_segment_visitors", (a, b, t) -> "INSERT INTO " + b.table("multi_segment_visitors")
+                    + " (day, visitor) SELECT day, visitor FROM " + a.table("multi_segment_visitors") + " WHERE day < " + t / DAY));
 
     /** The first generation: the tables as the migrations made them. */
     public static final Generation FIRST = new Generation(1);

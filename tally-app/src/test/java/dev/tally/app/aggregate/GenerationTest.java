@@ -30,7 +30,7 @@ class GenerationTest {
         assertThat(Generation.AGGREGATES).extracting(Generation.AggregateTable::name)
                 .containsExactly("page_hours", "page_visitors", "referrers_daily", "page_totals",
                         "page_days", "segment_days", "segment_visitors", "site_days", "site_visitors",
-                        "event_days", "event_props", "event_visitors");
+                        "event_days", "event_props", "event_visitors", "segment_visitor_days", "multi_segment_visitors");
         assertThat(Generation.AGGREGATES.get(0).keepBefore().sql(a, b, day)).contains("FROM page_hours WHERE hour < " + 20_412 * 24);
         assertThat(Generation.AGGREGATES.get(1).keepBefore().sql(a, b, day)).contains("FROM page_visitors WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(2).keepBefore().sql(a, b, day)).contains("FROM referrers_daily WHERE day < " + day);
@@ -39,13 +39,27 @@ class GenerationTest {
         assertThat(Generation.AGGREGATES.get(4).keepBefore().sql(a, b, day))
                 .isEqualTo("INSERT INTO page_days_g2 (page, day, views, visitors) SELECT page, day, views, visitors FROM page_days WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(5).keepBefore().sql(a, b, day))
-                .isEqualTo("INSERT INTO segment_days_g2 (page, day, segment, views) SELECT page, day, segment, views FROM segment_days WHERE day < 20412");
+                .isEqualTo("INSERT INTO segment_days_g2 (page, day, segment, views, visitors)"
+                        + " SELECT page, day, segment, views, visitors FROM segment_days WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(6).keepBefore().sql(a, b, day))
                 .isEqualTo("INSERT INTO segment_visitors_g2 (day, visitor, segment) SELECT day, visitor, segment FROM segment_visitors WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(7).keepBefore().sql(a, b, day)).isEqualTo("INSERT INTO site_days_g2"
                 + " (site, day, partition_id, views, visitors) SELECT site, day, partition_id, views, visitors FROM site_days WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(8).keepBefore().sql(a, b, day))
                 .isEqualTo("INSERT INTO site_visitors_g2 (site, day, visitor) SELECT site, day, visitor FROM site_visitors WHERE day < 20412");
+    }
+
+    @Test
+    void aRangeReplayKeepsTheSegmentVisitorsOfTheDaysBeforeIt() {
+        Generation a = Generation.FIRST;
+        Generation b = new Generation(2);
+        long day = 20_412L * 86_400_000L;
+        for (String table : new String[] {"segment_visitor_days", "multi_segment_visitors"}) {
+            Generation.AggregateTable t = Generation.AGGREGATES.stream().filter(x -> x.name().equals(table)).findFirst().orElseThrow();
+            assertThat(t.keepBefore().sql(a, b, day))
+                    .startsWith("INSERT INTO " + table + "_g2 (")
+                    .endsWith(" FROM " + table + " WHERE day < 20412");
+        }
     }
 
     @Test

@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code --retain}: the per-visitor rows of days before the cut-off are deleted in every visitor
- * table there is ({@code event_visitors} included when it exists), the counters stay, and a second
+ * table there is ({@code event_visitors} and {@code multi_segment_visitors} included when they
+ * exist), the counters stay, and a second
  * run, or a run of another process at the same time, deletes nothing more.
  */
 class RetentionIT {
@@ -58,6 +59,7 @@ class RetentionIT {
                 s.execute("INSERT INTO segment_visitors (day, visitor, segment) VALUES (" + day + ", " + v1 + ", 1)");
                 s.execute("INSERT INTO site_visitors (site, day, visitor) VALUES ('default', " + day + ", " + v1 + ")");
                 s.execute("INSERT INTO event_visitors (site, day, name, visitor) VALUES ('default', " + day + ", 'signup', " + v2 + ")");
+                s.execute("INSERT INTO multi_segment_visitors (day, visitor) VALUES (" + day + ", " + v1 + ")");
                 s.execute("INSERT INTO page_days (page, day, views, visitors) VALUES (1, " + day + ", 5, 2)");
                 s.execute("INSERT INTO site_days (site, day, partition_id, views, visitors) VALUES ('default', " + day + ", 0, 5, 1)");
             }
@@ -85,11 +87,11 @@ class RetentionIT {
                 results.add(new Retention(30).run(c, now));
             }
         }
-        // Days 40 and 31 before today go: 2 + 1 + 1 + 1 rows each.
-        assertThat(results).contains(10L);
+        // Days 40 and 31 before today go: 2 + 1 + 1 + 1 + 1 rows each.
+        assertThat(results).contains(12L);
         assertThat(results.stream().filter(r -> r >= 0)).hasSize(1);
 
-        for (String table : new String[] {"page_visitors", "segment_visitors", "site_visitors", "event_visitors"}) {
+        for (String table : new String[] {"page_visitors", "segment_visitors", "site_visitors", "event_visitors", "multi_segment_visitors"}) {
             assertThat(query(ds, "SELECT day, COUNT(*) FROM " + table + " GROUP BY day").keySet())
                     .as(table).containsExactly(String.valueOf(today - 30), String.valueOf(today));
         }
@@ -100,7 +102,7 @@ class RetentionIT {
         try (Connection c = ds.getConnection()) {
             assertThat(new Retention(30).run(c, now)).isEqualTo(-1L);
             // The next day, the next day's rows: only those.
-            assertThat(new Retention(30).run(c, now + DAY)).isEqualTo(5L);
+            assertThat(new Retention(30).run(c, now + DAY)).isEqualTo(6L);
             assertThat(new Retention(30).run(c, now + DAY + 3_600_000L)).isEqualTo(-1L);
         }
         assertThat(query(ds, "SELECT 'page', SUM(visitors) FROM page_days")).isEqualTo(Map.of("page", 8L));

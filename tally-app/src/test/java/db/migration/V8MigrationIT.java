@@ -1,0 +1,150 @@
+package db.migration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.app.aggregate.Aggregator;
+import dev.tally.app.aggregate.Store;
+import dev.tally.testkit.MariaDbDatabase;
+import dev.tally.testkit.PostgresDatabase;
+import dev.tally.testkit.SqliteDatabase;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Migration 8 over a store at version 7 with segment rows in two live generations and a dropped
+ * one: each live generation gets {@code segment_visitor_days} and {@code multi_segment_visitors}
+ * filled from its {@code segment_visitors}, and {@code segment_days.visitors} counted from its
+ * {@code page_visitors}; the dropped one gets nothing.
+ */
+class V8MigrationIT {
+
+    private static final String A = "01010101010101010101010101010101";
+    private static final String B = "02020202020202020202020202020202";
+    private static final String C = "03030303030303030303030303030303";
+    private static final String D = "04040404040404040404040404040404";
+
+    @RegisterExtension
+    final SqliteDatabase sqlite = new SqliteDatabase();
+
+    @RegisterExtension
+    final PostgresDatabase postgres = new PostgresDatabase();
+
+    @RegisterExtension
+    final MariaDbDatabase mariadb = new MariaDbDatabase();
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
+    void fillsTheSegmentVisitorTablesOfEveryLiveGenerationFromItsRows(String database) throws Exception {
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        Store store = Store.of(url);
+        // Generation 2's older tables by hand at version 5, as a replay would have made them; migrations 6 and 7 add the rest.
+        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("5").load().migrate();
+        String blob = database.equals("sqlite") ? "BLOB" : "BYTEA";
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO pages (id, site, path) VALUES (1, 'default', '/a'), (2, 'default', '/b')");
+            s.execute("INSERT INTO tally_generations (generation, state, created_at) VALUES (2, 'old', 0), (3, 'dropped', 0)");
+            if (store == Store.MYSQL) {
+                s.execute("CREATE TABLE page_hours_g2 LIKE page_hours");
+                s.execute("CREATE TABLE page_visitors_g2 LIKE page_visitors");
+            } else {
+                s.execute("CREATE TABLE page_hours_g2 (page INTEGER NOT NULL, hour INTEGER NOT NULL, views BIGINT NOT NULL, PRIMARY KEY (page, hour))");
+                s.execute("CREATE TABLE page_visitors_g2 (page INTEGER NOT NULL, day INTEGER NOT NULL, visitor " + blob
+                        + " NOT NULL, PRIMARY KEY (page, day, visitor))");
+            }
+        }
+        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("7").load().migrate();
+        String x = database.equals("postgresql") ? "'\\x" : "X'";
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            for (String g : new String[] {"", "_g2"}) {
+                // A came with segments 5 and 7 on day 100, D with 9 only, which page 1 has no row of.
+                s.execute("INSERT INTO segment_visitors" + g + " (day, visitor, segment) VALUES"
+                        + " (100, " + x + A + "', 5), (100, " + x + A + "', 7), (100, " + x + B + "', 7), (100, " + x + C + "', 5),"
+                        + " (100, " + x + D + "', 9), (101, " + x + A + "', 7)"
+                        // Generation 2 differs: B came with segment 5 too.
+                        + (g.isEmpty() ? "" : ", (100, " + x + B + "', 5)"));
+                s.execute("INSERT INTO segment_days" + g + " (page, day, segment, views) VALUES"
+                        + " (1, 100, 5, 10), (1, 100, 7, 10), (2, 100, 7, 3), (1, 101, 7, 1), (2, 101, 7, 4)");
+                s.execute("INSERT INTO page_visitors" + g + " (page, day, visitor) VALUES"
+                        + " (1, 100, " + x + A + "'), (2, 100, " + x + A + "'), (1, 100, " + x + B + "'), (1, 100, " + x + C + "'),"
+                        + " (1, 100, " + x + D + "'), (1, 101, " + x + A + "'),"
+                        // B has no segment of day 101: counted nowhere.
+                        + " (2, 101, " + x + B + "')");
+            }
+        }
+
+        Aggregator.migrate(url);
+
+        String hex = database.equals("postgresql") ? "encode(visitor, 'hex')" : "HEX(visitor)";
+        // Page 1, day 100: A to 5 (the smaller of its two), B to 7, C to 5, D nowhere; page 2: A to 7, the one it has.
+        assertThat(query(ds, "SELECT page || ':' || day || ':' || segment, views * 1000 + visitors FROM segment_days"))
+                .isEqualTo(Map.of("1:100:5", 10_002L, "1:100:7", 10_001L, "2:100:7", 3_001L, "1:101:7", 1_001L, "2:101:7", 4_000L));
+        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, visitors FROM segment_visitor_days"))
+                .isEqualTo(Map.of("100:5:0", 2L, "100:7:0", 2L, "100:9:0", 1L, "101:7:0", 1L));
+        assertThat(query(ds, "SELECT day || ':' || " + hex + ", 1 FROM multi_segment_visitors"))
+                .isEqualTo(Map.of("100:" + A, 1L));
+        // Generation 2: B to 5 as well.
+        assertThat(query(ds, "SELECT page || ':' || day || ':' || segment, views * 1000 + visitors FROM segment_days_g2"))
+                .isEqualTo(Map.of("1:100:5", 10_003L, "1:100:7", 10_000L, "2:100:7", 3_001L, "1:101:7", 1_001L, "2:101:7", 4_000L));
+        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, visitors FROM segment_visitor_days_g2"))
+                .isEqualTo(Map.of("100:5:0", 3L, "100:7:0", 2L, "100:9:0", 1L, "101:7:0", 1L));
+        assertThat(query(ds, "SELECT day || ':' || " + hex + ", 1 FROM multi_segment_visitors_g2"))
+                .isEqualTo(Map.of("100:" + A, 1L, "100:" + B, 1L));
+
+        // The aggregator's rows of views alone still go in: visitors start at 0.
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO segment_days (page, day, segment, views) VALUES (1, 102, 5, 1)");
+        }
+        assertThat(query(ds, "SELECT 'visitors', visitors FROM segment_days WHERE day = 102")).isEqualTo(Map.of("visitors", 0L));
+
+        Set<String> tables = tables(ds, database);
+        assertThat(tables).contains("segment_visitor_days", "multi_segment_visitors", "segment_visitor_days_g2", "multi_segment_visitors_g2");
+        assertThat(tables).doesNotContain("segment_visitor_days_g3", "multi_segment_visitors_g3", "segment_days_g3", "v8_segment_day_visitors");
+        if (database.equals("postgresql")) {
+            assertThat(query(ds, "SELECT relname || ':' || COALESCE(array_to_string(reloptions, ','), ''), 1 FROM pg_class"
+                    + " WHERE relname IN ('segment_visitor_days', 'segment_visitor_days_g2', 'multi_segment_visitors')").keySet())
+                    .containsExactlyInAnyOrder("segment_visitor_days:fillfactor=70", "segment_visitor_days_g2:fillfactor=70",
+                            "multi_segment_visitors:");
+        }
+    }
+
+    private static Map<String, Long> query(DataSource ds, String sql) throws Exception {
+        Map<String, Long> rows = new TreeMap<>();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            if (Store.of(c) == Store.MYSQL) {
+                s.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')"); // || as in the queries above
+            }
+            try (ResultSet rs = s.executeQuery(sql)) {
+                while (rs.next()) {
+                    rows.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static Set<String> tables(DataSource ds, String database) throws Exception {
+        Set<String> names = new TreeSet<>();
+        String sql = switch (database) {
+            case "sqlite" -> "SELECT name FROM sqlite_master WHERE type = 'table'";
+            case "mariadb" -> "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'";
+            default -> "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()";
+        };
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
+    }
+}
