@@ -18,29 +18,21 @@ public class V8__Segment_visitors extends BaseJavaMigration {
         try (Statement s = c.createStatement()) {
             for (int n : V6__Dimensions.generations(c)) {
                 String g = n == 1 ? "" : "_g" + n;
-                s.execute("ALTER TABLE segment_days" + g + " ADD COLUMN visitors BIGINT NOT NULL DEFAULT 0");
-                s.execute("CREATE TABLE segment_visitor_days" + g + " (day INTEGER NOT NULL, segment INTEGER NOT NULL,"
-                        + " partition_id INTEGER NOT NULL, visitors BIGINT NOT NULL,"
+                s.execute("ALTER TABLE page_visitors" + g + " ADD COLUMN segment INTEGER NOT NULL DEFAULT 0");
+                String dayIndex = db.migration.V8__Segment_visitors.dayIndex(c, "SELECT index_name FROM information_schema.statistics"
+                        + " WHERE table_schema = DATABASE() AND table_name = ? AND index_name <> 'PRIMARY'"
+                        + " GROUP BY index_name HAVING COUNT(*) = 1 AND MAX(column_name) = 'day'", "segment_days" + g);
+                s.execute("ALTER TABLE segment_days" + g + " ADD COLUMN visitors BIGINT NOT NULL DEFAULT 0,"
+                        + (dayIndex == null ? "" : " DROP INDEX " + dayIndex + ",") + " ADD INDEX segment_days_segment" + g + " (segment, day)");
+                s.execute("CREATE TABLE site_segment_days" + g + " (day INTEGER NOT NULL, segment INTEGER NOT NULL,"
+                        + " partition_id INTEGER NOT NULL, views BIGINT NOT NULL, visitors BIGINT NOT NULL,"
                         + " PRIMARY KEY (day, segment, partition_id)) ENGINE=InnoDB");
                 s.execute("CREATE TABLE multi_segment_visitors" + g + " (day INTEGER NOT NULL, visitor BINARY(16) NOT NULL,"
                         + " PRIMARY KEY (day, visitor)) ENGINE=InnoDB");
-
-                s.executeUpdate("INSERT INTO segment_visitor_days" + g + " (day, segment, partition_id, visitors)"
-                        + " SELECT day, segment, 0, COUNT(*) FROM segment_visitors" + g + " GROUP BY day, segment");
-                s.executeUpdate("INSERT INTO multi_segment_visitors" + g + " (day, visitor)"
-                        + " SELECT day, visitor FROM segment_visitors" + g + " GROUP BY day, visitor HAVING COUNT(*) > 1");
-                // Counted into a temporary table first: the count reads segment_days itself, which the UPDATE then changes.
-                s.execute("CREATE TEMPORARY TABLE v8_segment_day_visitors (page INTEGER NOT NULL, day INTEGER NOT NULL,"
-                        + " segment INTEGER NOT NULL, visitors BIGINT NOT NULL, PRIMARY KEY (page, day, segment))");
-                s.executeUpdate("INSERT INTO v8_segment_day_visitors (page, day, segment, visitors)"
-                        + " SELECT page, day, segment, COUNT(*) FROM ("
-                        + "SELECT v.page AS page, v.day AS day, MIN(sv.segment) AS segment FROM page_visitors" + g + " v"
-                        + " JOIN segment_visitors" + g + " sv ON sv.day = v.day AND sv.visitor = v.visitor"
-                        + " JOIN segment_days" + g + " d ON d.page = v.page AND d.day = v.day AND d.segment = sv.segment"
-                        + " GROUP BY v.page, v.day, v.visitor) f GROUP BY page, day, segment");
-                s.executeUpdate("UPDATE segment_days" + g + " d JOIN v8_segment_day_visitors f"
-                        + " ON f.page = d.page AND f.day = d.day AND f.segment = d.segment SET d.visitors = f.visitors");
-                s.execute("DROP TEMPORARY TABLE v8_segment_day_visitors");
+                for (String sql : db.migration.V8__Segment_visitors.fill("page_visitors" + g, "segment_days" + g, "segment_visitors" + g,
+                        "site_segment_days" + g, "multi_segment_visitors" + g, "BINARY(16)", true)) {
+                    s.execute(sql);
+                }
             }
         }
     }

@@ -22,9 +22,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Migration 8 over a store at version 7 with segment rows in two live generations and a dropped
- * one: each live generation gets {@code segment_visitor_days} and {@code multi_segment_visitors}
- * filled from its {@code segment_visitors}, and {@code segment_days.visitors} counted from its
- * {@code page_visitors}; the dropped one gets nothing.
+ * one: each live generation gets {@code site_segment_days} and {@code multi_segment_visitors}
+ * filled from its {@code segment_days} and {@code segment_visitors}, a segment in each
+ * {@code page_visitors} row and {@code segment_days.visitors} counted from them, and its index by
+ * segment instead of by day; the dropped one gets nothing.
  */
 class V8MigrationIT {
 
@@ -89,15 +90,20 @@ class V8MigrationIT {
         // Page 1, day 100: A to 5 (the smaller of its two), B to 7, C to 5, D nowhere; page 2: A to 7, the one it has.
         assertThat(query(ds, "SELECT page || ':' || day || ':' || segment, views * 1000 + visitors FROM segment_days"))
                 .isEqualTo(Map.of("1:100:5", 10_002L, "1:100:7", 10_001L, "2:100:7", 3_001L, "1:101:7", 1_001L, "2:101:7", 4_000L));
-        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, visitors FROM segment_visitor_days"))
-                .isEqualTo(Map.of("100:5:0", 2L, "100:7:0", 2L, "100:9:0", 1L, "101:7:0", 1L));
+        assertThat(query(ds, "SELECT page || ':' || day || ':' || " + hex + ", segment FROM page_visitors"))
+                .isEqualTo(Map.of("1:100:" + A, 5L, "2:100:" + A, 7L, "1:100:" + B, 7L, "1:100:" + C, 5L, "1:100:" + D, 0L,
+                        "1:101:" + A, 7L, "2:101:" + B, 0L));
+        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000 + visitors FROM site_segment_days"))
+                .isEqualTo(Map.of("100:5:0", 10_002L, "100:7:0", 13_002L, "100:9:0", 1L, "101:7:0", 5_001L));
         assertThat(query(ds, "SELECT day || ':' || " + hex + ", 1 FROM multi_segment_visitors"))
                 .isEqualTo(Map.of("100:" + A, 1L));
         // Generation 2: B to 5 as well.
         assertThat(query(ds, "SELECT page || ':' || day || ':' || segment, views * 1000 + visitors FROM segment_days_g2"))
                 .isEqualTo(Map.of("1:100:5", 10_003L, "1:100:7", 10_000L, "2:100:7", 3_001L, "1:101:7", 1_001L, "2:101:7", 4_000L));
-        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, visitors FROM segment_visitor_days_g2"))
-                .isEqualTo(Map.of("100:5:0", 3L, "100:7:0", 2L, "100:9:0", 1L, "101:7:0", 1L));
+        assertThat(query(ds, "SELECT page || ':' || day || ':' || " + hex + ", segment FROM page_visitors_g2 WHERE page = 1 AND day = 100"))
+                .isEqualTo(Map.of("1:100:" + A, 5L, "1:100:" + B, 5L, "1:100:" + C, 5L, "1:100:" + D, 0L));
+        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000 + visitors FROM site_segment_days_g2"))
+                .isEqualTo(Map.of("100:5:0", 10_003L, "100:7:0", 13_002L, "100:9:0", 1L, "101:7:0", 5_001L));
         assertThat(query(ds, "SELECT day || ':' || " + hex + ", 1 FROM multi_segment_visitors_g2"))
                 .isEqualTo(Map.of("100:" + A, 1L, "100:" + B, 1L));
 
@@ -108,12 +114,24 @@ class V8MigrationIT {
         assertThat(query(ds, "SELECT 'visitors', visitors FROM segment_days WHERE day = 102")).isEqualTo(Map.of("visitors", 0L));
 
         Set<String> tables = tables(ds, database);
-        assertThat(tables).contains("segment_visitor_days", "multi_segment_visitors", "segment_visitor_days_g2", "multi_segment_visitors_g2");
-        assertThat(tables).doesNotContain("segment_visitor_days_g3", "multi_segment_visitors_g3", "segment_days_g3", "v8_segment_day_visitors");
+        assertThat(tables).contains("site_segment_days", "multi_segment_visitors", "site_segment_days_g2", "multi_segment_visitors_g2");
+        assertThat(tables).doesNotContain("site_segment_days_g3", "multi_segment_visitors_g3", "segment_days_g3", "v8_segment_day_visitors",
+                "v8_first_segments");
+        // segment_days is read by segment now, never by day alone.
+        String indexes = switch (database) {
+            case "sqlite" -> "SELECT tbl_name || ':' || substr(sql, instr(sql, '(')), 1 FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                    + " AND tbl_name IN ('segment_days', 'segment_days_g2')";
+            case "mariadb" -> "SELECT table_name || ':(' || GROUP_CONCAT(column_name ORDER BY seq_in_index SEPARATOR ', ') || ')', 1"
+                    + " FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name IN ('segment_days', 'segment_days_g2')"
+                    + " AND index_name <> 'PRIMARY' GROUP BY table_name, index_name";
+            default -> "SELECT tablename || ':' || substr(indexdef, strpos(indexdef, '(')), 1 FROM pg_indexes"
+                    + " WHERE tablename IN ('segment_days', 'segment_days_g2') AND indexdef NOT LIKE '%UNIQUE%'";
+        };
+        assertThat(query(ds, indexes).keySet()).containsExactlyInAnyOrder("segment_days:(segment, day)", "segment_days_g2:(segment, day)");
         if (database.equals("postgresql")) {
             assertThat(query(ds, "SELECT relname || ':' || COALESCE(array_to_string(reloptions, ','), ''), 1 FROM pg_class"
-                    + " WHERE relname IN ('segment_visitor_days', 'segment_visitor_days_g2', 'multi_segment_visitors')").keySet())
-                    .containsExactlyInAnyOrder("segment_visitor_days:fillfactor=70", "segment_visitor_days_g2:fillfactor=70",
+                    + " WHERE relname IN ('site_segment_days', 'site_segment_days_g2', 'multi_segment_visitors')").keySet())
+                    .containsExactlyInAnyOrder("site_segment_days:fillfactor=70", "site_segment_days_g2:fillfactor=70",
                             "multi_segment_visitors:");
         }
     }

@@ -14,10 +14,19 @@ import java.util.Set;
 /**
  * One batch's share of the day tables of migration 6, reduced in memory, then written in key
  * order in the batch's transaction: {@code page_days} (views, and visitors = the rows
- * {@code page_visitors} gained), {@code segment_days} (views per page, day and segment),
- * {@code segment_visitors}, {@code site_visitors} and {@code site_days} (views, and visitors =
- * the rows {@code site_visitors} gained, per site, day and Kafka partition of the records: two
- * consumers never update one counter row). On PostgreSQL the rows go by COPY into temporary
+ * {@code page_visitors} gained), {@code segment_days} (views per page, day and segment, and
+ * visitors = the rows {@code page_visitors} gained, each in the segment it holds: that of the
+ * visitor's first view of the page that day),
+ * {@code segment_visitors}, {@code site_segment_days} (the rows {@code segment_visitors}
+ * gained), {@code multi_segment_visitors} (the visitors who came with more than one segment in a
+ * day), {@code site_visitors} and {@code site_days} (views, and visitors = the rows
+ * {@code site_visitors} gained). Counters that are not per page are kept per Kafka partition of
+ * the records, so two consumers never update one counter row.
+ *
+ * <p>Why these counters: a filtered visitor count is then a sum of counters, not a
+ * {@code COUNT(DISTINCT)} over a month of visitor rows. A visitor with several segments in a day
+ * (two referrers, say) is in the counter of each; {@code multi_segment_visitors} lists the few
+ * such visitors, so that a reader takes off the visitors counted twice by one filter. On PostgreSQL the rows go by COPY into temporary
  * tables and one {@code INSERT ... SELECT} per table; the visitors gained are counted by the
  * same statement that inserts them ({@code RETURNING}), so they are exact whoever else inserts
  * the same visitor at the same time. On SQLite, MySQL and MariaDB one statement per row in a
@@ -25,7 +34,8 @@ import java.util.Set;
  */
 final class DayTables {
 
-    private record SegmentVisit(int day, VisitorId visitor, int segment) implements Comparable<SegmentVisit> {
+    /** {@code site} is the segment's: it adds nothing to the identity. */
+    private record SegmentVisit(int day, VisitorId visitor, int segment, String site) implements Comparable<SegmentVisit> {
         @Override
         public int compareTo(SegmentVisit o) {
             int c = Integer.compare(day, o.day);
@@ -43,6 +53,31 @@ final class DayTables {
             if (c == 0) {
                 c = Integer.compare(day, o.day);
             }
+            return c != 0 ? c : visitor.compareTo(o.visitor);
+        }
+    }
+
+    /**
+     * A site visit of the batch: the partition of its first record (the partition whose row
+     * counts it), its first segment, whether it had another one too, and whether
+     * {@code site_visitors} gained it.
+     */
+    private static final class Arrival {
+        final int partition;
+        final int segment;
+        boolean severalSegments;
+        boolean gained;
+
+        Arrival(int partition, int segment) {
+            this.partition = partition;
+            this.segment = segment;
+        }
+    }
+
+    private record DayVisit(int day, VisitorId visitor) implements Comparable<DayVisit> {
+        @Override
+        public int compareTo(DayVisit o) {
+            int c = Integer.compare(day, o.day);
             return c != 0 ? c : visitor.compareTo(o.visitor);
         }
     }
@@ -65,9 +100,13 @@ final class DayTables {
     private long[] pairs = new long[64];
     private int pairCount;
     private final LongCounts segmentViews = new LongCounts();
-    private final Set<SegmentVisit> segmentVisits = new HashSet<>();
-    /** Each site visit with the partition of its first record: the partition whose row counts it. */
-    private final Map<SiteVisit, Integer> siteVisits = new HashMap<>();
+    /** Views by (day, segment) index and Kafka partition: {@code index << 32 | partition}. */
+    private final LongCounts siteSegmentViews = new LongCounts();
+    /** The rows page_visitors gained, by the key of segmentViews (SQLite, MySQL, MariaDB). */
+    private final LongCounts segmentVisitorsAdded = new LongCounts();
+    /** Each segment visit with the partition of its first record. */
+    private final Map<SegmentVisit, Integer> segmentVisits = new HashMap<>();
+    private final Map<SiteVisit, Arrival> siteVisits = new HashMap<>();
     /** Views and visitors gained. */
     private final Map<SiteDay, long[]> siteDays = new HashMap<>();
     private SiteDay lastSiteDay;
@@ -87,6 +126,7 @@ final class DayTables {
             pairIndex.add(pair, index);
         }
         segmentViews.add((long) page << 32 | index, 1);
+        siteSegmentViews.add((long) index << 32 | partition, 1);
         long[] counts;
         SiteDay last = lastSiteDay;
         if (last != null && last.site() == site && last.day() == day && last.partition() == partition) {
@@ -98,14 +138,22 @@ final class DayTables {
         }
         counts[0]++;
         if (visitor != null) {
-            segmentVisits.add(new SegmentVisit(day, visitor, segment));
-            siteVisits.putIfAbsent(new SiteVisit(site, day, visitor), partition);
+            segmentVisits.putIfAbsent(new SegmentVisit(day, visitor, segment, site), partition);
+            Arrival a = siteVisits.computeIfAbsent(new SiteVisit(site, day, visitor), k -> new Arrival(partition, segment));
+            if (a.segment != segment) {
+                a.severalSegments = true;
+            }
         }
     }
 
-    /** On SQLite, MySQL and MariaDB: one row that {@code page_visitors} gained in this batch. */
-    void pageVisitorAdded(int page, int day) {
+    /**
+     * On SQLite, MySQL and MariaDB: one row that {@code page_visitors} gained in this batch, with
+     * the segment of the visitor's first view of the page in it (a segment passed to {@link #view}
+     * for that page and day).
+     */
+    void pageVisitorAdded(int page, int day, int segment) {
         pageVisitorsAdded.add((long) page << 32 | day, 1);
+        segmentVisitorsAdded.add((long) page << 32 | pairIndex.get((long) day << 32 | segment), 1);
     }
 
     /**
@@ -120,33 +168,66 @@ final class DayTables {
         }
     }
 
-    /** The (page, segment-pair rank) keys of {@code segment_days} in (page, day, segment) order, with their views. */
+    /**
+     * The (page, segment-pair rank) keys of {@code segment_days} in (page, day, segment) order,
+     * with their views and the visitors gained.
+     */
     private long[][] segmentRows(long[] sortedPairs) {
         int[] rank = new int[pairCount + 1];
         for (int r = 0; r < sortedPairs.length; r++) {
             rank[(int) pairIndex.get(sortedPairs[r])] = r;
         }
         LongCounts ranked = new LongCounts();
+        LongCounts rankedVisitors = new LongCounts();
         for (long k : segmentViews.sortedKeys()) {
-            ranked.add(k & 0xFFFF_FFFF_0000_0000L | rank[(int) k], segmentViews.get(k));
+            long key = k & 0xFFFF_FFFF_0000_0000L | rank[(int) k];
+            ranked.add(key, segmentViews.get(k));
+            rankedVisitors.add(key, segmentVisitorsAdded.get(k));
         }
         long[] keys = ranked.sortedKeys();
         long[] views = new long[keys.length];
+        long[] visitors = new long[keys.length];
         for (int i = 0; i < keys.length; i++) {
             views[i] = ranked.get(keys[i]);
+            visitors[i] = rankedVisitors.get(keys[i]);
         }
-        return new long[][] {keys, views};
+        return new long[][] {keys, views, visitors};
+    }
+
+    /**
+     * The (segment-pair rank, partition) keys of {@code site_segment_days} in (day, segment,
+     * partition) order, with their views.
+     */
+    private long[][] siteSegmentRows(long[] sortedPairs) {
+        int[] rank = new int[pairCount + 1];
+        for (int r = 0; r < sortedPairs.length; r++) {
+            rank[(int) pairIndex.get(sortedPairs[r])] = r;
+        }
+        long[] keys = siteSegmentViews.sortedKeys();
+        long[] ranked = new long[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            ranked[i] = (long) rank[(int) (keys[i] >>> 32)] << 32 | (int) keys[i];
+        }
+        Arrays.sort(ranked);
+        long[] views = new long[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            views[i] = siteSegmentViews.get(pairIndex.get(sortedPairs[(int) (ranked[i] >>> 32)]) << 32 | (int) ranked[i]);
+        }
+        return new long[][] {ranked, views};
     }
 
     private void writePostgres(Connection c, Generation g) throws SQLException {
         try (Statement st = c.createStatement()) {
-            // One round trip for the five.
+            // One round trip for the six.
             st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_days (page INTEGER, day INTEGER, views BIGINT) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_days (page INTEGER, day INTEGER, segment INTEGER, views BIGINT) ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visitors (day INTEGER, visitor BYTEA, segment INTEGER) ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_visitors (site VARCHAR(64), day INTEGER, visitor BYTEA, partition_id INTEGER)"
-                    + " ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visitors (day INTEGER, visitor BYTEA, segment INTEGER, site VARCHAR(64),"
+                    + " partition_id INTEGER) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_visitors (site VARCHAR(64), day INTEGER, visitor BYTEA, partition_id INTEGER,"
+                    + " several BOOLEAN) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_days (site VARCHAR(64), day INTEGER, partition_id INTEGER, views BIGINT)"
+                    + " ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_segment_days (day INTEGER, segment INTEGER, partition_id INTEGER, views BIGINT)"
                     + " ON COMMIT DELETE ROWS");
         }
         StringBuilder rows = new StringBuilder(pageDays.size() * 20);
@@ -165,29 +246,41 @@ final class DayTables {
         }
         PageViewAggregator.copyIn(c, "COPY staged_segment_days (page, day, segment, views) FROM STDIN", rows);
 
+        long[][] siteSegmentRows = siteSegmentRows(sortedPairs);
+        rows = new StringBuilder(siteSegmentRows[0].length * 24);
+        for (int i = 0; i < siteSegmentRows[0].length; i++) {
+            long k = siteSegmentRows[0][i];
+            long pair = sortedPairs[(int) (k >>> 32)];
+            rows.append(pair >>> 32).append('\t').append((int) pair).append('\t').append((int) k).append('\t')
+                    .append(siteSegmentRows[1][i]).append('\n');
+        }
+        PageViewAggregator.copyIn(c, "COPY staged_site_segment_days (day, segment, partition_id, views) FROM STDIN", rows);
+
         if (!segmentVisits.isEmpty()) {
-            SegmentVisit[] sorted = segmentVisits.toArray(SegmentVisit[]::new);
+            SegmentVisit[] sorted = segmentVisits.keySet().toArray(SegmentVisit[]::new);
             Arrays.sort(sorted);
-            rows = new StringBuilder(sorted.length * 52);
+            rows = new StringBuilder(sorted.length * 64);
             for (SegmentVisit v : sorted) {
                 rows.append(v.day()).append("\t\\\\x");
                 PageViewAggregator.hex(rows, v.visitor().high());
                 PageViewAggregator.hex(rows, v.visitor().low());
-                rows.append('\t').append(v.segment()).append('\n');
+                rows.append('\t').append(v.segment()).append('\t');
+                text(rows, v.site()).append('\t').append(segmentVisits.get(v)).append('\n');
             }
-            PageViewAggregator.copyIn(c, "COPY staged_segment_visitors (day, visitor, segment) FROM STDIN", rows);
+            PageViewAggregator.copyIn(c, "COPY staged_segment_visitors (day, visitor, segment, site, partition_id) FROM STDIN", rows);
         }
         if (!siteVisits.isEmpty()) {
             SiteVisit[] sorted = siteVisits.keySet().toArray(SiteVisit[]::new);
             Arrays.sort(sorted);
-            rows = new StringBuilder(sorted.length * 60);
+            rows = new StringBuilder(sorted.length * 64);
             for (SiteVisit v : sorted) {
+                Arrival a = siteVisits.get(v);
                 text(rows, v.site()).append('\t').append(v.day()).append("\t\\\\x");
                 PageViewAggregator.hex(rows, v.visitor().high());
                 PageViewAggregator.hex(rows, v.visitor().low());
-                rows.append('\t').append(siteVisits.get(v)).append('\n');
+                rows.append('\t').append(a.partition).append('\t').append(a.severalSegments ? 't' : 'f').append('\n');
             }
-            PageViewAggregator.copyIn(c, "COPY staged_site_visitors (site, day, visitor, partition_id) FROM STDIN", rows);
+            PageViewAggregator.copyIn(c, "COPY staged_site_visitors (site, day, visitor, partition_id, several) FROM STDIN", rows);
         }
         SiteDay[] sites = siteDays.keySet().toArray(SiteDay[]::new);
         Arrays.sort(sites);
@@ -198,27 +291,48 @@ final class DayTables {
         PageViewAggregator.copyIn(c, "COPY staged_site_days (site, day, partition_id, views) FROM STDIN", rows);
 
         // The staged rows were copied in key order, and a scan of a fresh temporary table returns
-        // them so: no sort of the big ones.
+        // them so: no sort of the big ones. Each statement inserts the visitor rows and counts
+        // what they gained in the same snapshot (RETURNING): exact whoever else inserts the same
+        // visitor at the same time.
         String pd = g.table("page_days");
+        String sgd = g.table("segment_days");
+        String ssd = g.table("site_segment_days");
         String sd = g.table("site_days");
         try (Statement st = c.createStatement()) {
-            st.executeUpdate("WITH ins AS (INSERT INTO " + g.table("page_visitors") + " (page, day, visitor)"
-                    + " SELECT page, day, visitor FROM staged_visitors ON CONFLICT DO NOTHING RETURNING page, day),"
-                    + " n AS (SELECT page, day, COUNT(*) AS visitors FROM ins GROUP BY page, day)"
-                    + " INSERT INTO " + pd + " (page, day, views, visitors) SELECT d.page, d.day, d.views, COALESCE(n.visitors, 0)"
+            st.executeUpdate("WITH gained AS (INSERT INTO " + g.table("page_visitors") + " (page, day, visitor, segment)"
+                    + " SELECT page, day, visitor, segment FROM staged_visitors ON CONFLICT DO NOTHING RETURNING page, day, segment),"
+                    + " n AS (SELECT page, day, COUNT(*) AS visitors FROM gained GROUP BY page, day),"
+                    + " days AS (INSERT INTO " + pd + " (page, day, views, visitors) SELECT d.page, d.day, d.views, COALESCE(n.visitors, 0)"
                     + " FROM staged_days d LEFT JOIN n ON n.page = d.page AND n.day = d.day ORDER BY d.page, d.day"
-                    + " ON CONFLICT (page, day) DO UPDATE SET views = " + pd + ".views + excluded.views, visitors = " + pd + ".visitors + excluded.visitors");
-            st.executeUpdate("INSERT INTO " + g.table("segment_days") + " (page, day, segment, views)"
-                    + " SELECT page, day, segment, views FROM staged_segment_days"
-                    + " ON CONFLICT (page, day, segment) DO UPDATE SET views = " + g.table("segment_days") + ".views + excluded.views");
-            if (!segmentVisits.isEmpty()) {
-                st.executeUpdate("INSERT INTO " + g.table("segment_visitors") + " (day, visitor, segment)"
-                        + " SELECT day, visitor, segment FROM staged_segment_visitors ON CONFLICT DO NOTHING");
-            }
-            st.executeUpdate("WITH ins AS (INSERT INTO " + g.table("site_visitors") + " (site, day, visitor)"
+                    + " ON CONFLICT (page, day) DO UPDATE SET views = " + pd + ".views + excluded.views, visitors = " + pd + ".visitors + excluded.visitors),"
+                    + " m AS (SELECT page, day, segment, COUNT(*) AS visitors FROM gained GROUP BY page, day, segment)"
+                    + " INSERT INTO " + sgd + " (page, day, segment, views, visitors) SELECT d.page, d.day, d.segment, d.views, COALESCE(m.visitors, 0)"
+                    + " FROM staged_segment_days d LEFT JOIN m ON m.page = d.page AND m.day = d.day AND m.segment = d.segment"
+                    + " ORDER BY d.page, d.day, d.segment"
+                    + " ON CONFLICT (page, day, segment) DO UPDATE SET views = " + sgd + ".views + excluded.views,"
+                    + " visitors = " + sgd + ".visitors + excluded.visitors");
+            // A segment row gained for a visitor the site already had that day, or a visitor with
+            // several segments in the batch, is a visitor with more than one segment.
+            st.executeUpdate("WITH seg AS (INSERT INTO " + g.table("segment_visitors") + " (day, visitor, segment)"
+                    + " SELECT day, visitor, segment FROM staged_segment_visitors ON CONFLICT DO NOTHING RETURNING day, visitor, segment),"
+                    + " site AS (INSERT INTO " + g.table("site_visitors") + " (site, day, visitor)"
                     + " SELECT site, day, visitor FROM staged_site_visitors ON CONFLICT DO NOTHING RETURNING site, day, visitor),"
-                    + " n AS (SELECT s.site, s.day, s.partition_id, COUNT(*) AS visitors FROM ins"
-                    + " JOIN staged_site_visitors s ON s.site = ins.site AND s.day = ins.day AND s.visitor = ins.visitor"
+                    + " seg_gained AS (SELECT s.day, s.visitor, s.segment, s.site, s.partition_id FROM seg"
+                    + " JOIN staged_segment_visitors s ON s.day = seg.day AND s.visitor = seg.visitor AND s.segment = seg.segment),"
+                    + " seg_n AS (SELECT day, segment, partition_id, COUNT(*) AS visitors FROM seg_gained GROUP BY day, segment, partition_id),"
+                    + " seg_days AS (INSERT INTO " + ssd + " (day, segment, partition_id, views, visitors)"
+                    + " SELECT d.day, d.segment, d.partition_id, d.views, COALESCE(n.visitors, 0) FROM staged_site_segment_days d"
+                    + " LEFT JOIN seg_n n ON n.day = d.day AND n.segment = d.segment AND n.partition_id = d.partition_id"
+                    + " ORDER BY d.day, d.segment, d.partition_id"
+                    + " ON CONFLICT (day, segment, partition_id) DO UPDATE SET views = " + ssd + ".views + excluded.views,"
+                    + " visitors = " + ssd + ".visitors + excluded.visitors),"
+                    + " multi AS (INSERT INTO " + g.table("multi_segment_visitors") + " (day, visitor)"
+                    + " SELECT day, visitor FROM seg_gained x WHERE NOT EXISTS"
+                    + " (SELECT 1 FROM site WHERE site.site = x.site AND site.day = x.day AND site.visitor = x.visitor)"
+                    + " UNION SELECT day, visitor FROM staged_site_visitors WHERE several"
+                    + " ON CONFLICT DO NOTHING),"
+                    + " n AS (SELECT s.site, s.day, s.partition_id, COUNT(*) AS visitors FROM site"
+                    + " JOIN staged_site_visitors s ON s.site = site.site AND s.day = site.day AND s.visitor = site.visitor"
                     + " GROUP BY s.site, s.day, s.partition_id)"
                     + " INSERT INTO " + sd + " (site, day, partition_id, views, visitors) SELECT d.site, d.day, d.partition_id, d.views, COALESCE(n.visitors, 0)"
                     + " FROM staged_site_days d LEFT JOIN n ON n.site = d.site AND n.day = d.day AND n.partition_id = d.partition_id"
@@ -246,7 +360,9 @@ final class DayTables {
                 int[] added = ps.executeBatch();
                 for (int i = 0; i < sorted.length; i++) {
                     if (added[i] > 0) {
-                        siteDays.get(new SiteDay(sorted[i].site(), sorted[i].day(), siteVisits.get(sorted[i])))[1]++;
+                        Arrival a = siteVisits.get(sorted[i]);
+                        a.gained = true;
+                        siteDays.get(new SiteDay(sorted[i].site(), sorted[i].day(), a.partition))[1]++;
                     }
                 }
             }
@@ -265,7 +381,7 @@ final class DayTables {
         long[] sortedPairs = pairIndex.sortedKeys();
         long[][] segmentRows = segmentRows(sortedPairs);
         String sgd = g.table("segment_days");
-        try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(sgd, "views", "page", "day", "segment"))) {
+        try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(sgd, List.of("views", "visitors"), "page", "day", "segment"))) {
             for (int i = 0; i < segmentRows[0].length; i++) {
                 long k = segmentRows[0][i];
                 long pair = sortedPairs[(int) k];
@@ -273,13 +389,17 @@ final class DayTables {
                 ps.setInt(2, (int) (pair >>> 32));
                 ps.setInt(3, (int) pair);
                 ps.setLong(4, segmentRows[1][i]);
+                ps.setLong(5, segmentRows[2][i]);
                 ps.addBatch();
             }
             ps.executeBatch();
         }
+        // By (day, segment) index and partition, as siteSegmentViews.
+        LongCounts siteSegmentVisitors = new LongCounts();
         if (!segmentVisits.isEmpty()) {
-            SegmentVisit[] sorted = segmentVisits.toArray(SegmentVisit[]::new);
+            SegmentVisit[] sorted = segmentVisits.keySet().toArray(SegmentVisit[]::new);
             Arrays.sort(sorted);
+            Set<DayVisit> multi = new HashSet<>();
             try (PreparedStatement ps = c.prepareStatement(
                     store.insertIfAbsent(g.table("segment_visitors"), "day", "visitor", "segment"))) {
                 for (SegmentVisit v : sorted) {
@@ -288,8 +408,51 @@ final class DayTables {
                     ps.setInt(3, v.segment());
                     ps.addBatch();
                 }
-                ps.executeBatch();
+                int[] added = ps.executeBatch();
+                for (int i = 0; i < sorted.length; i++) {
+                    SegmentVisit v = sorted[i];
+                    if (added[i] > 0) {
+                        siteSegmentVisitors.add(pairIndex.get((long) v.day() << 32 | v.segment()) << 32 | segmentVisits.get(v), 1);
+                        // A segment row gained for a visitor the site already had that day.
+                        if (!siteVisits.get(new SiteVisit(v.site(), v.day(), v.visitor())).gained) {
+                            multi.add(new DayVisit(v.day(), v.visitor()));
+                        }
+                    }
+                }
             }
+            siteVisits.forEach((v, a) -> {
+                if (a.severalSegments) {
+                    multi.add(new DayVisit(v.day(), v.visitor()));
+                }
+            });
+            if (!multi.isEmpty()) {
+                DayVisit[] pairs = multi.toArray(DayVisit[]::new);
+                Arrays.sort(pairs);
+                try (PreparedStatement ps = c.prepareStatement(
+                        store.insertIfAbsent(g.table("multi_segment_visitors"), "day", "visitor"))) {
+                    for (DayVisit d : pairs) {
+                        ps.setInt(1, d.day());
+                        ps.setBytes(2, d.visitor().bytes());
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+            }
+        }
+        long[][] siteSegmentRows = siteSegmentRows(sortedPairs);
+        try (PreparedStatement ps = c.prepareStatement(
+                store.upsertAdd(g.table("site_segment_days"), List.of("views", "visitors"), "day", "segment", "partition_id"))) {
+            for (int i = 0; i < siteSegmentRows[0].length; i++) {
+                long k = siteSegmentRows[0][i];
+                long pair = sortedPairs[(int) (k >>> 32)];
+                ps.setInt(1, (int) (pair >>> 32));
+                ps.setInt(2, (int) pair);
+                ps.setInt(3, (int) k);
+                ps.setLong(4, siteSegmentRows[1][i]);
+                ps.setLong(5, siteSegmentVisitors.get(pairIndex.get(pair) << 32 | (int) k));
+                ps.addBatch();
+            }
+            ps.executeBatch();
         }
         SiteDay[] sites = siteDays.keySet().toArray(SiteDay[]::new);
         Arrays.sort(sites);

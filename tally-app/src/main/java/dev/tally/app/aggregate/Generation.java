@@ -54,7 +54,7 @@ public record Generation(int number) {
             new AggregateTable("page_hours", (a, b, t) -> "INSERT INTO " + b.table("page_hours")
                     + " (page, hour, views) SELECT page, hour, views FROM " + a.table("page_hours") + " WHERE hour < " + t / HOUR),
             new AggregateTable("page_visitors", (a, b, t) -> "INSERT INTO " + b.table("page_visitors")
-                    + " (page, day, visitor) SELECT page, day, visitor FROM " + a.table("page_visitors") + " WHERE day < " + t / DAY),
+                    + " (page, day, visitor, segment) SELECT page, day, visitor, segment FROM " + a.table("page_visitors") + " WHERE day < " + t / DAY),
             new AggregateTable("referrers_daily", (a, b, t) -> "INSERT INTO " + b.table("referrers_daily")
                     + " (site, host, day, views) SELECT site, host, day, views FROM " + a.table("referrers_daily") + " WHERE day < " + t),
             // A total is the sum of the page's hours: those kept, then the replay adds its own.
@@ -82,9 +82,10 @@ public record Generation(int number) {
                     + a.table("event_props") + " WHERE day < " + t / DAY),
             new AggregateTable("event_visitors", (a, b, t) -> "INSERT INTO " + b.table("event_visitors")
                     + " (site, day, name, visitor) SELECT site, day, name, visitor FROM " + a.table("event_visitors") + " WHERE day < " + t / DAY),
-            // Migration 8: visitors per segment.
-            new AggregateTable("segment_visitor_days", (a, b, t) -> "INSERT INTO " + b.table("segment_visitor_days")
-                    + " (day, segment, partition_id, visitors) SELECT day, segment, partition_id, visitors FROM " + a.table("segment_visitor_days")
+            // Migration 8: filtered visitors as sums of counters.
+            new AggregateTable("site_segment_days", (a, b, t) -> "INSERT INTO " + b.table("site_segment_days")
+                    + " (day, segment, partition_id, views, visitors) SELECT day, segment, partition_id, views, visitors FROM "
+                    + a.table("site_segment_days")
                     + " WHERE day < " + t / DAY),
             new AggregateTable("multi_segment_visitors", (a, b, t) -> "INSERT INTO " + b.table("multi_segment_visitors")
                     + " (day, visitor) SELECT day, visitor FROM " + a.table("multi_segment_visitors") + " WHERE day < " + t / DAY));

@@ -106,7 +106,9 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         LongCounts hourly = new LongCounts();
         LongCounts totals = new LongCounts();
         Map<HostDay, long[]> referrers = new HashMap<>();
-        Set<Visit> visits = new HashSet<>();
+        // Each (page, day, visitor) with the segment of its first view in the batch: the segment
+        // that counts the visitor in segment_days if page_visitors gains the row.
+        Map<Visit, Integer> visits = new HashMap<>();
         int i = 0;
         for (PageView v : views) {
             int page = ids[i++];
@@ -121,7 +123,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             VisitorId visitor = null;
             if (v.visitor() != null && !v.visitor().isEmpty()) {
                 visitor = VisitorId.of(v.visitor());
-                visits.add(new Visit(page, (int) (ts / DAY), visitor));
+                visits.putIfAbsent(new Visit(page, (int) (ts / DAY), visitor), segmentIds[i - 1]);
             }
             days.view(page, (int) (ts / DAY), segmentIds[i - 1], v.site(), partitions[i - 1], visitor);
         }
@@ -171,7 +173,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             }
         }
         if (!visits.isEmpty()) {
-            Visit[] sorted = visits.toArray(Visit[]::new);
+            Visit[] sorted = visits.keySet().toArray(Visit[]::new);
             java.util.Arrays.sort(sorted);
             if (copy) {
                 StringBuilder rows = new StringBuilder(sorted.length * 52);
@@ -179,22 +181,24 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                     rows.append(v.page()).append('\t').append(v.day()).append("\t\\\\x");
                     hex(rows, v.visitor().high());
                     hex(rows, v.visitor().low());
-                    rows.append('\n');
+                    rows.append('\t').append(visits.get(v)).append('\n');
                 }
-                // Inserted by the day tables' statement, which counts the rows gained into page_days.
-                copyIn(connection, "COPY staged_visitors (page, day, visitor) FROM STDIN", rows);
+                // Inserted by the day tables' statement, which counts the rows gained into page_days and segment_days.
+                copyIn(connection, "COPY staged_visitors (page, day, visitor, segment) FROM STDIN", rows);
             } else {
-                try (PreparedStatement ps = connection.prepareStatement(store.insertIfAbsent(g.table("page_visitors"), "page", "day", "visitor"))) {
+                try (PreparedStatement ps = connection.prepareStatement(
+                        store.insertIfAbsent(g.table("page_visitors"), "page", "day", "visitor", "segment"))) {
                     for (Visit v : sorted) {
                         ps.setInt(1, v.page());
                         ps.setInt(2, v.day());
                         ps.setBytes(3, v.visitor().bytes());
+                        ps.setInt(4, visits.get(v));
                         ps.addBatch();
                     }
                     int[] added = ps.executeBatch();
                     for (int j = 0; j < sorted.length; j++) {
                         if (added[j] > 0) {
-                            days.pageVisitorAdded(sorted[j].page(), sorted[j].day());
+                            days.pageVisitorAdded(sorted[j].page(), sorted[j].day(), visits.get(sorted[j]));
                         }
                     }
                 }
@@ -219,7 +223,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     private static void prepareStaging(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_hours (page INTEGER, hour INTEGER, views BIGINT) ON COMMIT DELETE ROWS");
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_visitors (page INTEGER, day INTEGER, visitor BYTEA) ON COMMIT DELETE ROWS");
+            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_visitors (page INTEGER, day INTEGER, visitor BYTEA, segment INTEGER) ON COMMIT DELETE ROWS");
         }
     }
 

@@ -204,15 +204,14 @@ public final class StatsApi {
         boolean csv = p.csv();
         boolean days = bucket == Bucket.DAY;
         return () -> {
-            Map<Long, Long> views = filters.bySegment() ? new HashMap<>() : queries.series(site, path, series);
+            // Days from the day tables (a month is 30 rows of site_days, not 720 hours of every page).
+            Map<Long, Long> views = days ? new HashMap<>() : queries.series(site, path, series);
             Map<Long, Long> visitors = new HashMap<>();
             if (days) {
                 DayRange range = new DayRange(series.first() / Bucket.DAY.millis, series.end() / Bucket.DAY.millis);
-                queries.daily(site, range, filters, filters.bySegment()).forEach((day, n) -> {
+                queries.daily(site, range, filters, true).forEach((day, n) -> {
                     long t = day * Bucket.DAY.millis;
-                    if (filters.bySegment()) {
-                        views.put(t, n[0]);
-                    }
+                    views.put(t, n[0]);
                     visitors.put(t, n[1]);
                 });
             }

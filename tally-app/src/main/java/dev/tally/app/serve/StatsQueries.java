@@ -34,15 +34,18 @@ final class StatsQueries {
     // {table} is that table of the current generation (a replay may switch it at any moment).
     private static final String VIEWS =
             "SELECT (SELECT t.views FROM {page_totals} t JOIN pages p ON p.id = t.page WHERE p.site = ? AND p.path = ?),"
-                    + " (SELECT COUNT(*) FROM {page_visitors} v JOIN pages p ON p.id = v.page WHERE p.site = ? AND p.path = ?)";
+                    + " (SELECT CAST(SUM(d.visitors) AS BIGINT) FROM {page_days} d JOIN pages p ON p.id = d.page WHERE p.site = ? AND p.path = ?)";
 
     private static final String TOP_ALL_TIME =
             "SELECT p.path, t.views FROM {page_totals} t JOIN pages p ON p.id = t.page"
                     + " WHERE p.site = ? ORDER BY t.views DESC, p.path LIMIT ?";
 
+    // The whole days of the range from page_days (a month of a busy site is 24 times fewer rows),
+    // the hours before the first and after the last from page_hours.
     private static final String TOP_IN_RANGE =
-            "SELECT p.path, CAST(SUM(h.views) AS BIGINT) AS total FROM {page_hours} h JOIN pages p ON p.id = h.page"
-                    + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY p.path ORDER BY total DESC, p.path LIMIT ?";
+            "SELECT p.path, CAST(SUM(x.views) AS BIGINT) AS total FROM (SELECT page, views FROM {page_days} WHERE day >= ? AND day < ?"
+                    + " UNION ALL SELECT page, views FROM {page_hours} WHERE (hour >= ? AND hour < ?) OR (hour >= ? AND hour < ?)) x"
+                    + " JOIN pages p ON p.id = x.page WHERE p.site = ? GROUP BY p.path ORDER BY total DESC, p.path LIMIT ?";
 
     private static final String HOURS_OF_PAGE =
             "SELECT CAST(h.hour AS BIGINT) * 3600000, h.views FROM {page_hours} h JOIN pages p ON p.id = h.page"
@@ -51,16 +54,6 @@ final class StatsQueries {
     private static final String HOURS_OF_SITE =
             "SELECT CAST(h.hour AS BIGINT) * 3600000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
                     + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY h.hour";
-
-    // Days are summed in the database (one row per day, not 24); hours are never negative, so
-    // taking off the remainder is a floor (and needs no integer division, which MySQL spells DIV).
-    private static final String DAYS_OF_PAGE =
-            "SELECT CAST(h.hour - h.hour % 24 AS BIGINT) * 3600000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
-                    + " WHERE p.site = ? AND p.path = ? AND h.hour >= ? AND h.hour < ? GROUP BY 1";
-
-    private static final String DAYS_OF_SITE =
-            "SELECT CAST(h.hour - h.hour % 24 AS BIGINT) * 3600000, CAST(SUM(h.views) AS BIGINT) FROM {page_hours} h JOIN pages p ON p.id = h.page"
-                    + " WHERE p.site = ? AND h.hour >= ? AND h.hour < ? GROUP BY 1";
 
     private static final String REFERRERS_ALL_TIME =
             "SELECT host, CAST(SUM(views) AS BIGINT) AS total FROM {referrers_daily}"
@@ -91,7 +84,26 @@ final class StatsQueries {
     List<Ranked> top(String site, TimeRange range, int limit) throws SQLException {
         return range == null
                 ? ranking(TOP_ALL_TIME, site, limit)
-                : ranking(TOP_IN_RANGE, site, firstHourFrom(range.from()), firstHourFrom(range.to()), limit);
+                : ranking(TOP_IN_RANGE, rangeInDaysAndHours(firstHourFrom(range.from()), firstHourFrom(range.to()), site, limit));
+    }
+
+    /**
+     * The hours {@code [from, to)} as whole days and the hours around them: {@code firstDay,
+     * endDay, from, firstDay * 24, endDay * 24, to} (the days empty when no whole day is inside),
+     * then {@code more}.
+     */
+    private static Object[] rangeInDaysAndHours(long from, long to, Object... more) {
+        long firstDay = -Math.floorDiv(-from, 24);
+        long endDay = Math.floorDiv(to, 24);
+        long[] bounds = firstDay < endDay
+                ? new long[] {firstDay, endDay, from, firstDay * 24, endDay * 24, to}
+                : new long[] {0, 0, from, to, 0, 0};
+        Object[] parameters = new Object[bounds.length + more.length];
+        for (int i = 0; i < bounds.length; i++) {
+            parameters[i] = bounds[i];
+        }
+        System.arraycopy(more, 0, parameters, bounds.length, more.length);
+        return parameters;
     }
 
     /** The referrer hosts with most views, all time ({@code range} {@code null}) or over the days in {@code range}. */
@@ -103,16 +115,16 @@ final class StatsQueries {
 
     /**
      * The views of one page ({@code path}) or of the whole site ({@code path} {@code null}) per
-     * bucket of {@code series}, indexed by bucket start; buckets without views are absent.
+     * hour of {@code series}, indexed by the hour's start; hours without views are absent. (Days
+     * come from {@link #daily}.)
      */
     Map<Long, Long> series(String site, String path, SeriesRange series) throws SQLException {
-        boolean days = series.bucket() == Bucket.DAY;
         TimeRange hours = series.hours();
         Map<Long, Long> views = new HashMap<>();
         try (Connection c = store.getConnection();
                 PreparedStatement ps = path == null
-                        ? prepare(c, days ? DAYS_OF_SITE : HOURS_OF_SITE, site, firstHourFrom(hours.from()), firstHourFrom(hours.to()))
-                        : prepare(c, days ? DAYS_OF_PAGE : HOURS_OF_PAGE, site, path, firstHourFrom(hours.from()), firstHourFrom(hours.to()));
+                        ? prepare(c, HOURS_OF_SITE, site, firstHourFrom(hours.from()), firstHourFrom(hours.to()))
+                        : prepare(c, HOURS_OF_PAGE, site, path, firstHourFrom(hours.from()), firstHourFrom(hours.to()));
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 views.merge(rs.getLong(1), rs.getLong(2), Long::sum);
@@ -158,26 +170,23 @@ final class StatsQueries {
         return sql;
     }
 
-    /** {@code AND} the visitor {@code sv} (of {@code segment_visitors}) viewed {@code page} that day. */
-    private static Sql viewedPage(String site, String page) {
-        return new Sql().add(" AND EXISTS (SELECT 1 FROM {page_visitors} pv WHERE pv.page = " + PAGE_ID
-                + " AND pv.day = sv.day AND pv.visitor = sv.visitor)", site, page);
-    }
-
     /**
      * The (day, visitor) pairs that the filters let through, each once, as a subquery with
      * columns {@code day, visitor}: every visitor of the site without filters, the page's with
-     * only a page, otherwise those that came with a matching segment (and viewed the page).
+     * only a page, those that came with a matching segment with only segment filters, and with
+     * both the page's visitors whose first view of it that day came with a matching segment (the
+     * segment {@code page_visitors} holds), as {@link #visitorCounts} counts them.
      */
     private static Sql visitorsOf(String site, DayRange days, Filters f) {
+        if (f.bySegment() && f.page() != null) {
+            return new Sql().add("SELECT pv.day AS day, pv.visitor AS visitor FROM {page_visitors} pv JOIN segments s ON s.id = pv.segment"
+                    + " WHERE pv.page = " + PAGE_ID + " AND s.site = ? AND pv.day >= ? AND pv.day < ?",
+                    site, f.page(), site, days.first(), days.end()).add(segmentMatch(f));
+        }
         if (f.bySegment()) {
-            Sql sql = new Sql().add("SELECT DISTINCT sv.day AS day, sv.visitor AS visitor FROM {segment_visitors} sv"
+            return new Sql().add("SELECT DISTINCT sv.day AS day, sv.visitor AS visitor FROM {segment_visitors} sv"
                     + " JOIN segments s ON s.id = sv.segment WHERE s.site = ? AND sv.day >= ? AND sv.day < ?",
                     site, days.first(), days.end()).add(segmentMatch(f));
-            if (f.page() != null) {
-                sql.add(viewedPage(site, f.page()));
-            }
-            return sql;
         }
         if (f.page() != null) {
             return new Sql().add("SELECT pv.day AS day, pv.visitor AS visitor FROM {page_visitors} pv WHERE pv.page = "
@@ -192,13 +201,15 @@ final class StatsQueries {
         String day = grouped ? "CAST(x.day AS BIGINT), " : "";
         String group = grouped ? " GROUP BY x.day" : "";
         if (f.bySegment()) {
-            Sql sql = new Sql().add("SELECT " + day.replace("x.", "sd.") + "CAST(SUM(sd.views) AS BIGINT) FROM {segment_days} sd"
-                    + " JOIN segments s ON s.id = sd.segment WHERE s.site = ? AND sd.day >= ? AND sd.day < ?",
+            // Site-wide, the per-segment counters without the page: a few thousand rows a day, not a page's worth each.
+            Sql sql = new Sql().add("SELECT " + day + "CAST(SUM(x.views) AS BIGINT) FROM "
+                    + (f.page() == null ? "{site_segment_days}" : "{segment_days}") + " x"
+                    + " JOIN segments s ON s.id = x.segment WHERE s.site = ? AND x.day >= ? AND x.day < ?",
                     site, days.first(), days.end()).add(segmentMatch(f));
             if (f.page() != null) {
-                sql.add(" AND sd.page = " + PAGE_ID, site, f.page());
+                sql.add(" AND x.page = " + PAGE_ID, site, f.page());
             }
-            return sql.add(group.replace("x.", "sd."));
+            return sql.add(group);
         }
         if (f.page() != null) {
             return new Sql().add("SELECT " + day + "CAST(SUM(x.views) AS BIGINT) FROM {page_days} x WHERE x.page = " + PAGE_ID
@@ -209,23 +220,95 @@ final class StatsQueries {
     }
 
     /**
-     * The visitors of the period, per day ({@code grouped}) or in all: from the daily counts
-     * without a segment filter (site_days, page_days), else counted from the pairs.
+     * The visitors of the period that pass the filters, unique per day and summed over the days:
+     * in all ({@code by} {@code null}, key {@code ""}), per day ({@code "day"}, key the day since
+     * the epoch) or per value of a segment column or the page ({@code by} a {@link Dimension}'s
+     * column, or {@code "path"}), then only for {@code values}. Every figure is a sum of counters
+     * written in the transaction that stored the events:
+     * <ul>
+     *   <li>no filter: {@code site_days}; a page alone: {@code page_days};</li>
+     *   <li>segment filters on the whole site: {@code site_segment_days} (a visitor in each of
+     *       the segments they came with that day), less the visitors that sum counts more than
+     *       once, found among the few of {@code multi_segment_visitors};</li>
+     *   <li>segment filters with a page, or pages under segment filters: {@code segment_days}, where
+     *       each visitor of a page is in the segment of their first view of it that day.</li>
+     * </ul>
      */
-    private static Sql visitors(String site, DayRange days, Filters f, boolean grouped) {
-        if (f.bySegment()) {
-            return grouped
-                    ? new Sql().add("SELECT CAST(v.day AS BIGINT), COUNT(*) FROM (").add(visitorsOf(site, days, f)).add(") v GROUP BY v.day")
-                    : new Sql().add("SELECT COUNT(*) FROM (").add(visitorsOf(site, days, f)).add(") v");
+    private static Map<String, Long> visitorCounts(Connection c, String site, DayRange days, Filters f, String by, List<String> values)
+            throws SQLException {
+        boolean byPath = "path".equals(by);
+        if (!f.bySegment() && (by == null || by.equals("day"))) {
+            Sql sql = f.page() != null
+                    ? new Sql().add("SELECT " + keyOf(by, "x") + ", CAST(SUM(x.visitors) AS BIGINT) FROM {page_days} x WHERE x.page = " + PAGE_ID
+                            + " AND x.day >= ? AND x.day < ?", site, f.page(), days.first(), days.end())
+                    : new Sql().add("SELECT " + keyOf(by, "x") + ", CAST(SUM(x.visitors) AS BIGINT) FROM {site_days} x WHERE x.site = ?"
+                            + " AND x.day >= ? AND x.day < ?", site, days.first(), days.end());
+            return counts(c, sql.add(groupBy(by, "x")));
         }
-        String day = grouped ? "CAST(x.day AS BIGINT), " : "";
-        String group = grouped ? " GROUP BY x.day" : "";
-        if (f.page() != null) {
-            return new Sql().add("SELECT " + day + "CAST(SUM(x.visitors) AS BIGINT) FROM {page_days} x WHERE x.page = " + PAGE_ID
-                    + " AND x.day >= ? AND x.day < ?" + group, site, f.page(), days.first(), days.end());
+        if (f.page() != null || byPath) {
+            Sql sql = new Sql().add("SELECT " + keyOf(by, "sd") + ", CAST(SUM(sd.visitors) AS BIGINT) FROM {segment_days} sd"
+                    + " JOIN segments s ON s.id = sd.segment" + (byPath ? " JOIN pages p ON p.id = sd.page" : "")
+                    + " WHERE s.site = ? AND sd.day >= ? AND sd.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
+            if (f.page() != null) {
+                sql.add(" AND sd.page = " + PAGE_ID, site, f.page());
+            }
+            return counts(c, sql.add(in(by, values)).add(groupBy(by, "sd")));
         }
-        return new Sql().add("SELECT " + day + "CAST(SUM(x.visitors) AS BIGINT) FROM {site_days} x WHERE x.site = ?"
-                + " AND x.day >= ? AND x.day < ?" + group, site, days.first(), days.end());
+        Sql sum = new Sql().add("SELECT " + keyOf(by, "x") + ", CAST(SUM(x.visitors) AS BIGINT) FROM {site_segment_days} x"
+                + " JOIN segments s ON s.id = x.segment WHERE s.site = ? AND x.day >= ? AND x.day < ?", site, days.first(), days.end())
+                .add(segmentMatch(f)).add(in(by, values)).add(groupBy(by, "x"));
+        // A visitor with n matching segments of one key (day, value) that day is in n counters.
+        String key = by == null ? "" : keyOf(by, "sv") + " AS k, ";
+        Sql twice = new Sql().add("SELECT " + (by == null ? "''" : "y.k") + ", CAST(SUM(y.n - 1) AS BIGINT) FROM (SELECT " + key
+                + "sv.day, sv.visitor, COUNT(*) AS n FROM {multi_segment_visitors} m"
+                + " JOIN {segment_visitors} sv ON sv.day = m.day AND sv.visitor = m.visitor JOIN segments s ON s.id = sv.segment"
+                + " WHERE m.day >= ? AND m.day < ? AND s.site = ?", days.first(), days.end(), site).add(segmentMatch(f)).add(in(by, values))
+                .add(" GROUP BY " + (by == null ? "" : keyOf(by, "sv") + ", ") + "sv.day, sv.visitor) y WHERE y.n > 1"
+                        + (by == null ? "" : " GROUP BY y.k"));
+        Map<String, Long> visitors = counts(c, sum);
+        counts(c, twice).forEach((k, n) -> visitors.merge(k, -n, Long::sum));
+        return visitors;
+    }
+
+    /** The key column of {@link #visitorCounts}' {@code by} in table alias {@code t} ({@code ''} for all). */
+    private static String keyOf(String by, String t) {
+        if (by == null) {
+            return "''";
+        }
+        return switch (by) {
+            case "day" -> t + ".day";
+            case "path" -> "p.path";
+            default -> "s." + by;
+        };
+    }
+
+    private static String groupBy(String by, String t) {
+        return by == null ? "" : " GROUP BY " + keyOf(by, t);
+    }
+
+    private static Sql in(String by, List<String> values) {
+        if (values == null) {
+            return new Sql();
+        }
+        return new Sql().add(" AND " + keyOf(by, "") + " IN (" + "?,".repeat(values.size() - 1) + "?)", values.toArray());
+    }
+
+    /** Each row's first column (as text) to its second; the sum of no rows (NULL) is absent. */
+    private static Map<String, Long> counts(Connection c, Sql sql) throws SQLException {
+        Map<String, Long> counts = new HashMap<>();
+        try (PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray()); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long n = rs.getLong(2);
+                if (!rs.wasNull()) {
+                    counts.merge(rs.getString(1), n, Long::sum);
+                }
+            }
+        }
+        return counts;
+    }
+
+    private static long visitorTotal(Connection c, String site, DayRange days, Filters f) throws SQLException {
+        return visitorCounts(c, site, days, f, null, null).getOrDefault("", 0L);
     }
 
     /**
@@ -253,7 +336,7 @@ final class StatsQueries {
     /** The views, visitors and events of {@code days} that pass the filters. */
     Totals totals(String site, DayRange days, Filters f) throws SQLException {
         try (Connection c = store.getConnection()) {
-            return new Totals(one(c, views(site, days, f, false)), one(c, visitors(site, days, f, false)), one(c, events(site, days, f)));
+            return new Totals(one(c, views(site, days, f, false)), visitorTotal(c, site, days, f), one(c, events(site, days, f)));
         }
     }
 
@@ -264,15 +347,16 @@ final class StatsQueries {
     Map<Long, long[]> daily(String site, DayRange days, Filters f, boolean withViews) throws SQLException {
         Map<Long, long[]> byDay = new HashMap<>();
         try (Connection c = store.getConnection()) {
-            for (int column = withViews ? 0 : 1; column < 2; column++) {
-                Sql sql = column == 0 ? views(site, days, f, true) : visitors(site, days, f, true);
+            if (withViews) {
+                Sql sql = views(site, days, f, true);
                 try (PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray());
                         ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        byDay.computeIfAbsent(rs.getLong(1), d -> new long[2])[column] += rs.getLong(2);
+                        byDay.computeIfAbsent(rs.getLong(1), d -> new long[2])[0] += rs.getLong(2);
                     }
                 }
             }
+            visitorCounts(c, site, days, f, "day", null).forEach((day, n) -> byDay.computeIfAbsent(Long.parseLong(day), d -> new long[2])[1] += n);
         }
         return byDay;
     }
@@ -302,7 +386,8 @@ final class StatsQueries {
             }
         } else {
             key = d == Dimension.PAGE ? "p.path" : "s." + d.column;
-            top = new Sql().add("SELECT " + key + ", CAST(SUM(sd.views) AS BIGINT) AS n FROM {segment_days} sd"
+            String table = d == Dimension.PAGE || f.page() != null ? "{segment_days}" : "{site_segment_days}";
+            top = new Sql().add("SELECT " + key + ", CAST(SUM(sd.views) AS BIGINT) AS n FROM " + table + " sd"
                     + " JOIN segments s ON s.id = sd.segment" + (d == Dimension.PAGE ? " JOIN pages p ON p.id = sd.page" : "")
                     + " WHERE s.site = ? AND sd.day >= ? AND sd.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
             if (f.page() != null) {
@@ -344,21 +429,8 @@ final class StatsQueries {
             sql = new Sql().add("SELECT p.path, CAST(SUM(x.visitors) AS BIGINT) FROM {page_days} x JOIN pages p ON p.id = x.page"
                     + " WHERE p.site = ? AND x.day >= ? AND x.day < ? AND p.path" + in, site, days.first(), days.end())
                     .add("", values.toArray()).add(" GROUP BY p.path");
-        } else if (d == Dimension.PAGE) {
-            Filters segmentOnly = new Filters(null, f.segment(), null);
-            sql = new Sql().add("SELECT p.path, COUNT(*) FROM {page_visitors} pv JOIN pages p ON p.id = pv.page JOIN (")
-                    .add(visitorsOf(site, days, segmentOnly)).add(") v ON v.day = pv.day AND v.visitor = pv.visitor"
-                            + " WHERE p.site = ? AND pv.day >= ? AND pv.day < ? AND p.path" + in, site, days.first(), days.end())
-                    .add("", values.toArray()).add(" GROUP BY p.path");
         } else {
-            String col = "s." + d.column;
-            sql = new Sql().add("SELECT x.value, COUNT(*) FROM (SELECT DISTINCT " + col + " AS value, sv.day, sv.visitor"
-                    + " FROM {segment_visitors} sv JOIN segments s ON s.id = sv.segment"
-                    + " WHERE s.site = ? AND sv.day >= ? AND sv.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
-            if (f.page() != null) {
-                sql.add(viewedPage(site, f.page()));
-            }
-            sql.add(" AND " + col + in, values.toArray()).add(") x GROUP BY x.value");
+            return visitorCounts(c, site, days, f, d == Dimension.PAGE ? "path" : d.column, values);
         }
         Map<String, Long> visitors = new HashMap<>();
         try (PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray()); ResultSet rs = ps.executeQuery()) {
@@ -376,7 +448,7 @@ final class StatsQueries {
             return answer;
         }
         try (Connection c = store.getConnection()) {
-            long of = one(c, visitors(site, days, f, false));
+            long of = visitorTotal(c, site, days, f);
             for (Goal goal : goals) {
                 Sql sql;
                 if (goal.kind().equals("event")) {

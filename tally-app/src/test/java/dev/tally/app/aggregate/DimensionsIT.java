@@ -33,8 +33,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * views (some without a visitor, some without a key, so that one page's views and one visitor's
  * visits arrive on several partitions) counted by two aggregators of one group at once, then by
  * one after a restart; {@code page_days}, {@code segment_days}, {@code segment_visitors},
- * {@code site_days} and {@code site_visitors} exactly as computed here, one segment row per
- * combination.
+ * {@code site_segment_days}, {@code multi_segment_visitors}, {@code site_days} and
+ * {@code site_visitors} exactly as computed here, one segment row per combination; each page
+ * visitor held in a segment it came with, and counted there.
  */
 class DimensionsIT {
 
@@ -197,22 +198,36 @@ class DimensionsIT {
         Map<String, Long> pageViews = new TreeMap<>();
         Map<String, Set<String>> pageVisitors = new TreeMap<>();
         Map<String, Long> segmentViews = new TreeMap<>();
+        Map<String, Long> siteSegmentViews = new TreeMap<>();
         Map<String, Set<String>> segmentVisitors = new TreeMap<>();
         Map<String, Long> siteViews = new TreeMap<>();
         Map<String, Set<String>> siteVisitors = new TreeMap<>();
         Set<String> segments = new HashSet<>();
+        Map<String, Set<String>> pageSegmentVisitors = new TreeMap<>();
+        Map<String, Set<String>> visitorSegments = new TreeMap<>();
         for (int i = 0; i < n; i++) {
             String page = site(i) + "|" + path(i) + "|" + day(i);
             pageViews.merge(page, 1L, Long::sum);
             segmentViews.merge(page + "|" + segment(i), 1L, Long::sum);
+            siteSegmentViews.merge(day(i) + "|" + segment(i), 1L, Long::sum);
             siteViews.merge(site(i) + "|" + day(i), 1L, Long::sum);
             segments.add(segment(i));
             if (visitor(i) != null) {
                 pageVisitors.computeIfAbsent(page, k -> new HashSet<>()).add(visitor(i));
                 segmentVisitors.computeIfAbsent(day(i) + "|" + segment(i), k -> new HashSet<>()).add(visitor(i));
                 siteVisitors.computeIfAbsent(site(i) + "|" + day(i), k -> new HashSet<>()).add(visitor(i));
+                pageSegmentVisitors.computeIfAbsent(page + "|" + segment(i), k -> new HashSet<>()).add(visitor(i));
+                visitorSegments.computeIfAbsent(site(i) + "|" + day(i) + "|" + visitor(i), k -> new HashSet<>()).add(segment(i));
             }
         }
+        // The visitors who came with more than one segment of a site in a day, counted per day.
+        Map<String, Set<String>> multi = new TreeMap<>();
+        visitorSegments.forEach((k, v) -> {
+            if (v.size() > 1) {
+                String[] siteDayVisitor = k.split("\\|");
+                multi.computeIfAbsent(siteDayVisitor[1], d -> new HashSet<>()).add(siteDayVisitor[2]);
+            }
+        });
 
         assertThat(query(ds, "SELECT p.site || '|' || p.path || '|' || d.day, d.views FROM page_days d JOIN pages p ON p.id = d.page"))
                 .isEqualTo(pageViews);
@@ -223,6 +238,25 @@ class DimensionsIT {
         assertThat(query(ds, "SELECT v.day || '|' || " + SEGMENT + ", COUNT(*) FROM segment_visitors v JOIN segments s ON s.id = v.segment"
                 + " GROUP BY v.day, s.id, s.site, s.referrer, s.source, s.medium, s.campaign, s.browser, s.browser_version, s.os, s.os_version,"
                 + " s.device, s.country")).isEqualTo(sizes(segmentVisitors));
+        String bySegmentDay = " FROM site_segment_days v JOIN segments s ON s.id = v.segment"
+                + " GROUP BY v.day, s.id, s.site, s.referrer, s.source, s.medium, s.campaign, s.browser, s.browser_version, s.os, s.os_version,"
+                + " s.device, s.country";
+        assertThat(query(ds, "SELECT v.day || '|' || " + SEGMENT + ", SUM(v.views)" + bySegmentDay)).isEqualTo(siteSegmentViews);
+        assertThat(query(ds, "SELECT v.day || '|' || " + SEGMENT + ", SUM(v.visitors)" + bySegmentDay + " HAVING SUM(v.visitors) > 0"))
+                .isEqualTo(sizes(segmentVisitors));
+        assertThat(query(ds, "SELECT day || '', COUNT(*) FROM multi_segment_visitors GROUP BY day")).isEqualTo(sizes(multi));
+        // Each page visitor is in the segment of one of their views of the page that day, and
+        // segment_days counts them there.
+        Map<String, Long> held = query(ds, "SELECT p.site || '|' || p.path || '|' || v.day || '|' || " + SEGMENT + ", COUNT(*)"
+                + " FROM page_visitors v JOIN pages p ON p.id = v.page JOIN segments s ON s.id = v.segment"
+                + " GROUP BY p.site, p.path, v.day, s.id, s.site, s.referrer, s.source, s.medium, s.campaign, s.browser, s.browser_version,"
+                + " s.os, s.os_version, s.device, s.country");
+        assertThat(query(ds, "SELECT p.site || '|' || p.path || '|' || d.day || '|' || " + SEGMENT + ", d.visitors FROM segment_days d"
+                + " JOIN pages p ON p.id = d.page JOIN segments s ON s.id = d.segment WHERE d.visitors > 0")).isEqualTo(held);
+        held.forEach((k, count) -> assertThat(count).as(k).isLessThanOrEqualTo(pageSegmentVisitors.getOrDefault(k, Set.of()).size()));
+        Map<String, Long> heldPerPage = new TreeMap<>();
+        held.forEach((k, count) -> heldPerPage.merge(k.substring(0, k.indexOf('|', k.indexOf('|', k.indexOf('|') + 1) + 1)), count, Long::sum));
+        assertThat(heldPerPage).isEqualTo(sizes(pageVisitors));
         assertThat(query(ds, "SELECT site || '|' || day, SUM(views) FROM site_days GROUP BY site, day")).isEqualTo(siteViews);
         assertThat(query(ds, "SELECT site || '|' || day, SUM(visitors) FROM site_days GROUP BY site, day HAVING SUM(visitors) > 0"))
                 .isEqualTo(sizes(siteVisitors));

@@ -365,17 +365,20 @@ class StatsDimensionsIT {
 
     /**
      * The (day, visitor) pairs the filters let through: those with a view that matches the
-     * segment filters and, with a page filter, a view of the page that day (both per day).
+     * segment filters; with a page filter, those with a view of the page that day whose first
+     * view of it that day (in the order stored) matches the segment filters.
      */
     private Set<List<Long>> allowed(Map<String, String> filters, long from, long to) {
         Map<String, String> segment = new HashMap<>(filters);
         String page = segment.remove("page");
-        Set<List<Long>> who = views.stream().filter(matching(segment)).filter(v -> v.day() >= from && v.day() < to)
-                .map(Hit::who).collect(Collectors.toCollection(HashSet::new));
-        if (page != null) {
-            who.retainAll(views.stream().filter(matching(Map.of("page", page))).map(Hit::who).collect(Collectors.toSet()));
+        if (page == null) {
+            return views.stream().filter(matching(segment)).filter(v -> v.day() >= from && v.day() < to)
+                    .map(Hit::who).collect(Collectors.toCollection(HashSet::new));
         }
-        return who;
+        Map<List<Long>, Hit> first = new LinkedHashMap<>();
+        views.stream().filter(matching(Map.of("page", page))).forEach(v -> first.putIfAbsent(v.who(), v));
+        return first.values().stream().filter(matching(segment)).filter(v -> v.day() >= from && v.day() < to)
+                .map(Hit::who).collect(Collectors.toCollection(HashSet::new));
     }
 
     private Set<List<Long>> breakdownVisitors(Map<String, String> filters, String dimension, String value, long from, long to) {
@@ -440,15 +443,29 @@ class StatsDimensionsIT {
             group(views, h -> List.of(page.apply(h), h.day()), (k, hits) -> insert(c,
                     "INSERT INTO page_days (page, day, views, visitors) VALUES (?, ?, ?, ?)", k.get(0), k.get(1), (long) hits.size(),
                     hits.stream().map(Hit::visitor).distinct().count()));
-            group(views, h -> List.of(page.apply(h), h.day(), h.visitor()), (k, hits) -> insert(c,
-                    "INSERT INTO page_visitors (page, day, visitor) VALUES (?, ?, ?)", k.get(0), k.get(1), visitor((int) k.get(2))));
+            // A page's visitor holds the segment of their first view of it that day; segment_days counts them there.
+            Map<List<?>, Long> firstSegments = new HashMap<>();
+            group(views, h -> List.of(page.apply(h), h.day(), h.visitor()), (k, hits) -> {
+                insert(c, "INSERT INTO page_visitors (page, day, visitor, segment) VALUES (?, ?, ?, ?)", k.get(0), k.get(1),
+                        visitor((int) k.get(2)), segment.apply(hits.get(0)));
+                firstSegments.merge(List.of(k.get(0), k.get(1), segment.apply(hits.get(0))), 1L, Long::sum);
+            });
             group(views, h -> List.of(page.apply(h), h.day() * 24 + 7), (k, hits) -> insert(c,
                     "INSERT INTO page_hours (page, hour, views) VALUES (?, ?, ?)", k.get(0), k.get(1), (long) hits.size()));
             group(views, h -> List.of(page.apply(h), h.day(), segment.apply(h)), (k, hits) -> insert(c,
-                    "INSERT INTO segment_days (page, day, segment, views) VALUES (?, ?, ?, ?)", k.get(0), k.get(1), k.get(2),
-                    (long) hits.size()));
+                    "INSERT INTO segment_days (page, day, segment, views, visitors) VALUES (?, ?, ?, ?, ?)", k.get(0), k.get(1), k.get(2),
+                    (long) hits.size(), firstSegments.getOrDefault(k, 0L)));
             group(views, h -> List.of(h.day(), h.visitor(), segment.apply(h)), (k, hits) -> insert(c,
                     "INSERT INTO segment_visitors (day, visitor, segment) VALUES (?, ?, ?)", k.get(0), visitor((int) k.get(1)), k.get(2)));
+            // Two partitions' rows of a day and segment: read as their sum.
+            group(views, h -> List.of(h.day(), segment.apply(h), h.visitor() % 2), (k, hits) -> insert(c,
+                    "INSERT INTO site_segment_days (day, segment, partition_id, views, visitors) VALUES (?, ?, ?, ?, ?)", k.get(0), k.get(1),
+                    k.get(2), (long) hits.size(), hits.stream().map(Hit::visitor).distinct().count()));
+            group(views, h -> List.of(h.day(), h.visitor()), (k, hits) -> {
+                if (hits.stream().map(segment).distinct().count() > 1) {
+                    insert(c, "INSERT INTO multi_segment_visitors (day, visitor) VALUES (?, ?)", k.get(0), visitor((int) k.get(1)));
+                }
+            });
             // Two partitions' rows of a site and day: read as their sum.
             group(views, h -> List.of(h.site(), h.day(), h.visitor() % 2), (k, hits) -> insert(c,
                     "INSERT INTO site_days (site, day, partition_id, views, visitors) VALUES (?, ?, ?, ?, ?)", k.get(0), k.get(1),
