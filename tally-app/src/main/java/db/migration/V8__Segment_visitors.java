@@ -22,15 +22,18 @@ import org.flywaydb.core.api.migration.Context;
  *   <li>{@code segment_days.visitors}: the page's visitors held in that segment; its index by
  *       {@code day} becomes one by {@code (segment, day)}, since site-wide reads by day go to
  *       {@code site_segment_days} now and a page breakdown under a filter reads a few segments;</li>
- *   <li>{@code site_segment_days}: views, and the rows {@code segment_visitors} gained, per day
- *       and segment, a row per Kafka partition so that consumers never contend for one;</li>
- *   <li>{@code multi_segment_visitors}: the (day, visitor) pairs with more than one row in
- *       {@code segment_visitors}.</li>
+ *   <li>{@code site_segment_days}: per day and segment, a row per Kafka partition so that
+ *       consumers never contend for one: views; visitors, the rows {@code segment_visitors}
+ *       gained; first visitors, the rows {@code site_visitors} gained, in the segment of the
+ *       visitor's first stored view of the site that day;</li>
+ *   <li>{@code multi_segment_visitors}: the {@code segment_visitors} rows of the visitors with
+ *       more than one that day.</li>
  * </ul>
  *
  * Each is filled from the rows there are: {@code site_segment_days} sums {@code segment_days}
- * and counts {@code segment_visitors} in partition 0's row, {@code multi_segment_visitors} takes
- * the (day, visitor) pairs of more than one segment, and each {@code page_visitors} row gets the
+ * and counts {@code segment_visitors} in partition 0's row (a visitor's first segment taken as
+ * the smallest), {@code multi_segment_visitors} copies the rows of the visitors of more than one
+ * segment, and each {@code page_visitors} row gets the
  * smallest of its visitor's segments that day that has a {@code segment_days} row for the page
  * (which segment came first was never stored; exact for what the visitor hash fixes), 0 if none,
  * and is counted there in {@code segment_days.visitors}.
@@ -66,10 +69,10 @@ public class V8__Segment_visitors extends BaseJavaMigration {
                 }
                 s.execute("CREATE INDEX segment_days_segment" + suffix + " ON " + sd + " (segment, day)");
                 s.execute("CREATE TABLE " + g.table("site_segment_days") + " (day INTEGER NOT NULL, segment INTEGER NOT NULL,"
-                        + " partition_id INTEGER NOT NULL, views BIGINT NOT NULL, visitors BIGINT NOT NULL,"
+                        + " partition_id INTEGER NOT NULL, views BIGINT NOT NULL, visitors BIGINT NOT NULL, first_visitors BIGINT NOT NULL,"
                         + " PRIMARY KEY (day, segment, partition_id))" + counters);
                 s.execute("CREATE TABLE " + g.table("multi_segment_visitors") + " (day INTEGER NOT NULL, visitor " + bytes + " NOT NULL,"
-                        + " PRIMARY KEY (day, visitor))" + withoutRowid);
+                        + " segment INTEGER NOT NULL, PRIMARY KEY (day, visitor, segment))" + withoutRowid);
 
                 for (String sql : fill(g.table("page_visitors"), sd, g.table("segment_visitors"), g.table("site_segment_days"),
                         g.table("multi_segment_visitors"), bytes, false)) {
@@ -99,10 +102,15 @@ public class V8__Segment_visitors extends BaseJavaMigration {
      */
     public static List<String> fill(String pv, String sd, String sv, String ssd, String multi, String bytes, boolean mysql) {
         List<String> sql = new ArrayList<>();
-        sql.add("INSERT INTO " + ssd + " (day, segment, partition_id, views, visitors)"
-                + " SELECT day, segment, 0, SUM(views), SUM(visitors) FROM (SELECT day, segment, views, 0 AS visitors FROM " + sd
-                + " UNION ALL SELECT day, segment, 0, 1 FROM " + sv + ") u GROUP BY day, segment");
-        sql.add("INSERT INTO " + multi + " (day, visitor) SELECT day, visitor FROM " + sv + " GROUP BY day, visitor HAVING COUNT(*) > 1");
+        // A visitor's first segment of the day taken as the smallest (a visitor hash is the collector's for one site).
+        sql.add("INSERT INTO " + ssd + " (day, segment, partition_id, views, visitors, first_visitors)"
+                + " SELECT day, segment, 0, SUM(views), SUM(visitors), SUM(first_visitors) FROM ("
+                + "SELECT day, segment, views, 0 AS visitors, 0 AS first_visitors FROM " + sd
+                + " UNION ALL SELECT day, segment, 0, 1, 0 FROM " + sv
+                + " UNION ALL SELECT day, MIN(segment), 0, 0, 1 FROM " + sv + " GROUP BY day, visitor) u GROUP BY day, segment");
+        sql.add("INSERT INTO " + multi + " (day, visitor, segment) SELECT x.day, x.visitor, x.segment FROM " + sv + " x"
+                + " JOIN (SELECT day, visitor FROM " + sv + " GROUP BY day, visitor HAVING COUNT(*) > 1) m"
+                + " ON m.day = x.day AND m.visitor = x.visitor");
         // Chosen into temporary tables first: the choice reads segment_days, which the last update changes.
         sql.add("CREATE TEMPORARY TABLE v8_first_segments (page INTEGER NOT NULL, day INTEGER NOT NULL, visitor " + bytes + " NOT NULL,"
                 + " segment INTEGER NOT NULL, PRIMARY KEY (page, day, visitor))");

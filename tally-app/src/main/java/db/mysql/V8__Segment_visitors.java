@@ -25,10 +25,10 @@ public class V8__Segment_visitors extends BaseJavaMigration {
                 s.execute("ALTER TABLE segment_days" + g + " ADD COLUMN visitors BIGINT NOT NULL DEFAULT 0,"
                         + (dayIndex == null ? "" : " DROP INDEX " + dayIndex + ",") + " ADD INDEX segment_days_segment" + g + " (segment, day)");
                 s.execute("CREATE TABLE site_segment_days" + g + " (day INTEGER NOT NULL, segment INTEGER NOT NULL,"
-                        + " partition_id INTEGER NOT NULL, views BIGINT NOT NULL, visitors BIGINT NOT NULL,"
+                        + " partition_id INTEGER NOT NULL, views BIGINT NOT NULL, visitors BIGINT NOT NULL, first_visitors BIGINT NOT NULL,"
                         + " PRIMARY KEY (day, segment, partition_id)) ENGINE=InnoDB");
                 s.execute("CREATE TABLE multi_segment_visitors" + g + " (day INTEGER NOT NULL, visitor BINARY(16) NOT NULL,"
-                        + " PRIMARY KEY (day, visitor)) ENGINE=InnoDB");
+                        + " segment INTEGER NOT NULL, PRIMARY KEY (day, visitor, segment)) ENGINE=InnoDB");
                 for (String sql : db.migration.V8__Segment_visitors.fill("page_visitors" + g, "segment_days" + g, "segment_visitors" + g,
                         "site_segment_days" + g, "multi_segment_visitors" + g, "BINARY(16)", true)) {
                     s.execute(sql);

@@ -93,19 +93,22 @@ class V8MigrationIT {
         assertThat(query(ds, "SELECT page || ':' || day || ':' || " + hex + ", segment FROM page_visitors"))
                 .isEqualTo(Map.of("1:100:" + A, 5L, "2:100:" + A, 7L, "1:100:" + B, 7L, "1:100:" + C, 5L, "1:100:" + D, 0L,
                         "1:101:" + A, 7L, "2:101:" + B, 0L));
-        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000 + visitors FROM site_segment_days"))
-                .isEqualTo(Map.of("100:5:0", 10_002L, "100:7:0", 13_002L, "100:9:0", 1L, "101:7:0", 5_001L));
-        assertThat(query(ds, "SELECT day || ':' || " + hex + ", 1 FROM multi_segment_visitors"))
-                .isEqualTo(Map.of("100:" + A, 1L));
+        // First visitors: A, C to 5 (A's smaller), B to 7, D to 9; A on day 101 to 7.
+        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000000 + visitors * 1000 + first_visitors"
+                + " FROM site_segment_days"))
+                .isEqualTo(Map.of("100:5:0", 10_002_002L, "100:7:0", 13_002_001L, "100:9:0", 1_001L, "101:7:0", 5_001_001L));
+        assertThat(query(ds, "SELECT day || ':' || " + hex + " || ':' || segment, 1 FROM multi_segment_visitors"))
+                .isEqualTo(Map.of("100:" + A + ":5", 1L, "100:" + A + ":7", 1L));
         // Generation 2: B to 5 as well.
         assertThat(query(ds, "SELECT page || ':' || day || ':' || segment, views * 1000 + visitors FROM segment_days_g2"))
                 .isEqualTo(Map.of("1:100:5", 10_003L, "1:100:7", 10_000L, "2:100:7", 3_001L, "1:101:7", 1_001L, "2:101:7", 4_000L));
         assertThat(query(ds, "SELECT page || ':' || day || ':' || " + hex + ", segment FROM page_visitors_g2 WHERE page = 1 AND day = 100"))
                 .isEqualTo(Map.of("1:100:" + A, 5L, "1:100:" + B, 5L, "1:100:" + C, 5L, "1:100:" + D, 0L));
-        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000 + visitors FROM site_segment_days_g2"))
-                .isEqualTo(Map.of("100:5:0", 10_003L, "100:7:0", 13_002L, "100:9:0", 1L, "101:7:0", 5_001L));
-        assertThat(query(ds, "SELECT day || ':' || " + hex + ", 1 FROM multi_segment_visitors_g2"))
-                .isEqualTo(Map.of("100:" + A, 1L, "100:" + B, 1L));
+        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000000 + visitors * 1000 + first_visitors"
+                + " FROM site_segment_days_g2"))
+                .isEqualTo(Map.of("100:5:0", 10_003_003L, "100:7:0", 13_002_000L, "100:9:0", 1_001L, "101:7:0", 5_001_001L));
+        assertThat(query(ds, "SELECT day || ':' || " + hex + " || ':' || segment, 1 FROM multi_segment_visitors_g2"))
+                .isEqualTo(Map.of("100:" + A + ":5", 1L, "100:" + A + ":7", 1L, "100:" + B + ":5", 1L, "100:" + B + ":7", 1L));
 
         // The aggregator's rows of views alone still go in: visitors start at 0.
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {

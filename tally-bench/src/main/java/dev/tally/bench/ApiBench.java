@@ -161,10 +161,13 @@ final class ApiBench {
             // One visitor in 33 also came with a second segment that day.
             "INSERT INTO segment_visitors (day, visitor, segment) SELECT d, decode(md5(d || ':' || v), 'hex'), 1 + (7 * v + 1) % " + SEGMENTS
                 + " FROM " + days + ", generate_series(0, " + (visitorsPerDay - 1) + ", 33) v",
-            "INSERT INTO site_segment_days (day, segment, partition_id, views, visitors) SELECT day, segment, 0, SUM(views), SUM(visitors)"
-                + " FROM (SELECT day, segment, views, 0 AS visitors FROM segment_days UNION ALL SELECT day, segment, 0, 1 FROM segment_visitors) u"
-                + " GROUP BY day, segment",
-            "INSERT INTO multi_segment_visitors (day, visitor) SELECT day, visitor FROM segment_visitors GROUP BY day, visitor HAVING COUNT(*) > 1",
+            "INSERT INTO site_segment_days (day, segment, partition_id, views, visitors, first_visitors)"
+                + " SELECT day, segment, 0, SUM(views), SUM(visitors), SUM(first_visitors) FROM (SELECT day, segment, views, 0 AS visitors,"
+                + " 0 AS first_visitors FROM segment_days UNION ALL SELECT day, segment, 0, 1, 0 FROM segment_visitors"
+                + " UNION ALL SELECT day, MIN(segment), 0, 0, 1 FROM segment_visitors GROUP BY day, visitor) u GROUP BY day, segment",
+            "INSERT INTO multi_segment_visitors (day, visitor, segment) SELECT x.day, x.visitor, x.segment FROM segment_visitors x"
+                + " JOIN (SELECT day, visitor FROM segment_visitors GROUP BY day, visitor HAVING COUNT(*) > 1) m"
+                + " ON m.day = x.day AND m.visitor = x.visitor",
             "INSERT INTO site_visitors (site, day, visitor) SELECT 'blog', d, decode(md5(d || ':' || v), 'hex')"
                 + " FROM " + days + ", generate_series(0, " + (visitorsPerDay - 1) + ") v",
             "INSERT INTO site_days (site, day, partition_id, views, visitors) SELECT 'blog', d, q, " + viewsPerDay / 4 + ", "

@@ -17,16 +17,18 @@ import java.util.Set;
  * {@code page_visitors} gained), {@code segment_days} (views per page, day and segment, and
  * visitors = the rows {@code page_visitors} gained, each in the segment it holds: that of the
  * visitor's first view of the page that day),
- * {@code segment_visitors}, {@code site_segment_days} (the rows {@code segment_visitors}
- * gained), {@code multi_segment_visitors} (the visitors who came with more than one segment in a
- * day), {@code site_visitors} and {@code site_days} (views, and visitors = the rows
- * {@code site_visitors} gained). Counters that are not per page are kept per Kafka partition of
+ * {@code segment_visitors}, {@code site_segment_days} (views; visitors, the rows
+ * {@code segment_visitors} gained; first visitors, the rows {@code site_visitors} gained, in the
+ * segment of the visitor's first view of the site), {@code multi_segment_visitors} (the segment
+ * rows of the visitors who came with more than one in a day), {@code site_visitors} and
+ * {@code site_days} (views, and visitors = the rows {@code site_visitors} gained). Counters that are not per page are kept per Kafka partition of
  * the records, so two consumers never update one counter row.
  *
  * <p>Why these counters: a filtered visitor count is then a sum of counters, not a
  * {@code COUNT(DISTINCT)} over a month of visitor rows. A visitor with several segments in a day
- * (two referrers, say) is in the counter of each; {@code multi_segment_visitors} lists the few
- * such visitors, so that a reader takes off the visitors counted twice by one filter. On PostgreSQL the rows go by COPY into temporary
+ * (two referrers, say) is in the visitors of each and in the first visitors of one;
+ * {@code multi_segment_visitors} holds the few such visitors' segments, so that a reader can take
+ * off the visitors counted twice by one filter. On PostgreSQL the rows go by COPY into temporary
  * tables and one {@code INSERT ... SELECT} per table; the visitors gained are counted by the
  * same statement that inserts them ({@code RETURNING}), so they are exact whoever else inserts
  * the same visitor at the same time. On SQLite, MySQL and MariaDB one statement per row in a
@@ -224,7 +226,7 @@ final class DayTables {
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visitors (day INTEGER, visitor BYTEA, segment INTEGER, site VARCHAR(64),"
                     + " partition_id INTEGER) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_visitors (site VARCHAR(64), day INTEGER, visitor BYTEA, partition_id INTEGER,"
-                    + " several BOOLEAN) ON COMMIT DELETE ROWS;"
+                    + " segment INTEGER, several BOOLEAN) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_days (site VARCHAR(64), day INTEGER, partition_id INTEGER, views BIGINT)"
                     + " ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_segment_days (day INTEGER, segment INTEGER, partition_id INTEGER, views BIGINT)"
@@ -278,9 +280,10 @@ final class DayTables {
                 text(rows, v.site()).append('\t').append(v.day()).append("\t\\\\x");
                 PageViewAggregator.hex(rows, v.visitor().high());
                 PageViewAggregator.hex(rows, v.visitor().low());
-                rows.append('\t').append(a.partition).append('\t').append(a.severalSegments ? 't' : 'f').append('\n');
+                rows.append('\t').append(a.partition).append('\t').append(a.segment).append('\t').append(a.severalSegments ? 't' : 'f')
+                        .append('\n');
             }
-            PageViewAggregator.copyIn(c, "COPY staged_site_visitors (site, day, visitor, partition_id, several) FROM STDIN", rows);
+            PageViewAggregator.copyIn(c, "COPY staged_site_visitors (site, day, visitor, partition_id, segment, several) FROM STDIN", rows);
         }
         SiteDay[] sites = siteDays.keySet().toArray(SiteDay[]::new);
         Arrays.sort(sites);
@@ -312,28 +315,36 @@ final class DayTables {
                     + " ON CONFLICT (page, day, segment) DO UPDATE SET views = " + sgd + ".views + excluded.views,"
                     + " visitors = " + sgd + ".visitors + excluded.visitors");
             // A segment row gained for a visitor the site already had that day, or a visitor with
-            // several segments in the batch, is a visitor with more than one segment.
+            // several segments in the batch, is a visitor with more than one segment: all their
+            // segment rows, those before this statement and the batch's, go to multi_segment_visitors.
             st.executeUpdate("WITH seg AS (INSERT INTO " + g.table("segment_visitors") + " (day, visitor, segment)"
                     + " SELECT day, visitor, segment FROM staged_segment_visitors ON CONFLICT DO NOTHING RETURNING day, visitor, segment),"
                     + " site AS (INSERT INTO " + g.table("site_visitors") + " (site, day, visitor)"
                     + " SELECT site, day, visitor FROM staged_site_visitors ON CONFLICT DO NOTHING RETURNING site, day, visitor),"
                     + " seg_gained AS (SELECT s.day, s.visitor, s.segment, s.site, s.partition_id FROM seg"
                     + " JOIN staged_segment_visitors s ON s.day = seg.day AND s.visitor = seg.visitor AND s.segment = seg.segment),"
+                    + " site_gained AS (SELECT s.site, s.day, s.visitor, s.segment, s.partition_id FROM site"
+                    + " JOIN staged_site_visitors s ON s.site = site.site AND s.day = site.day AND s.visitor = site.visitor),"
                     + " seg_n AS (SELECT day, segment, partition_id, COUNT(*) AS visitors FROM seg_gained GROUP BY day, segment, partition_id),"
-                    + " seg_days AS (INSERT INTO " + ssd + " (day, segment, partition_id, views, visitors)"
-                    + " SELECT d.day, d.segment, d.partition_id, d.views, COALESCE(n.visitors, 0) FROM staged_site_segment_days d"
+                    + " first_n AS (SELECT day, segment, partition_id, COUNT(*) AS visitors FROM site_gained GROUP BY day, segment, partition_id),"
+                    + " seg_days AS (INSERT INTO " + ssd + " (day, segment, partition_id, views, visitors, first_visitors)"
+                    + " SELECT d.day, d.segment, d.partition_id, d.views, COALESCE(n.visitors, 0), COALESCE(f.visitors, 0)"
+                    + " FROM staged_site_segment_days d"
                     + " LEFT JOIN seg_n n ON n.day = d.day AND n.segment = d.segment AND n.partition_id = d.partition_id"
+                    + " LEFT JOIN first_n f ON f.day = d.day AND f.segment = d.segment AND f.partition_id = d.partition_id"
                     + " ORDER BY d.day, d.segment, d.partition_id"
                     + " ON CONFLICT (day, segment, partition_id) DO UPDATE SET views = " + ssd + ".views + excluded.views,"
-                    + " visitors = " + ssd + ".visitors + excluded.visitors),"
-                    + " multi AS (INSERT INTO " + g.table("multi_segment_visitors") + " (day, visitor)"
-                    + " SELECT day, visitor FROM seg_gained x WHERE NOT EXISTS"
+                    + " visitors = " + ssd + ".visitors + excluded.visitors, first_visitors = " + ssd + ".first_visitors + excluded.first_visitors),"
+                    + " several AS (SELECT day, visitor FROM seg_gained x WHERE NOT EXISTS"
                     + " (SELECT 1 FROM site WHERE site.site = x.site AND site.day = x.day AND site.visitor = x.visitor)"
-                    + " UNION SELECT day, visitor FROM staged_site_visitors WHERE several"
+                    + " UNION SELECT day, visitor FROM staged_site_visitors WHERE several),"
+                    + " multi AS (INSERT INTO " + g.table("multi_segment_visitors") + " (day, visitor, segment)"
+                    + " SELECT v.day, v.visitor, v.segment FROM " + g.table("segment_visitors") + " v"
+                    + " JOIN several m ON m.day = v.day AND m.visitor = v.visitor"
+                    + " UNION SELECT v.day, v.visitor, v.segment FROM staged_segment_visitors v"
+                    + " JOIN several m ON m.day = v.day AND m.visitor = v.visitor"
                     + " ON CONFLICT DO NOTHING),"
-                    + " n AS (SELECT s.site, s.day, s.partition_id, COUNT(*) AS visitors FROM site"
-                    + " JOIN staged_site_visitors s ON s.site = site.site AND s.day = site.day AND s.visitor = site.visitor"
-                    + " GROUP BY s.site, s.day, s.partition_id)"
+                    + " n AS (SELECT site, day, partition_id, COUNT(*) AS visitors FROM site_gained GROUP BY site, day, partition_id)"
                     + " INSERT INTO " + sd + " (site, day, partition_id, views, visitors) SELECT d.site, d.day, d.partition_id, d.views, COALESCE(n.visitors, 0)"
                     + " FROM staged_site_days d LEFT JOIN n ON n.site = d.site AND n.day = d.day AND n.partition_id = d.partition_id"
                     + " ORDER BY d.site, d.day, d.partition_id"
@@ -346,6 +357,10 @@ final class DayTables {
      * inserts whose update count is 1 (see {@link Store#url}).
      */
     private void writeRows(Connection c, Generation g, Store store) throws SQLException {
+        long[] sortedPairs = pairIndex.sortedKeys();
+        // By (day, segment) index and partition, as siteSegmentViews.
+        LongCounts siteSegmentVisitors = new LongCounts();
+        LongCounts siteSegmentFirstVisitors = new LongCounts();
         if (!siteVisits.isEmpty()) {
             SiteVisit[] sorted = siteVisits.keySet().toArray(SiteVisit[]::new);
             Arrays.sort(sorted);
@@ -363,6 +378,7 @@ final class DayTables {
                         Arrival a = siteVisits.get(sorted[i]);
                         a.gained = true;
                         siteDays.get(new SiteDay(sorted[i].site(), sorted[i].day(), a.partition))[1]++;
+                        siteSegmentFirstVisitors.add(pairIndex.get((long) sorted[i].day() << 32 | a.segment) << 32 | a.partition, 1);
                     }
                 }
             }
@@ -378,7 +394,6 @@ final class DayTables {
             }
             ps.executeBatch();
         }
-        long[] sortedPairs = pairIndex.sortedKeys();
         long[][] segmentRows = segmentRows(sortedPairs);
         String sgd = g.table("segment_days");
         try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(sgd, List.of("views", "visitors"), "page", "day", "segment"))) {
@@ -394,8 +409,6 @@ final class DayTables {
             }
             ps.executeBatch();
         }
-        // By (day, segment) index and partition, as siteSegmentViews.
-        LongCounts siteSegmentVisitors = new LongCounts();
         if (!segmentVisits.isEmpty()) {
             SegmentVisit[] sorted = segmentVisits.keySet().toArray(SegmentVisit[]::new);
             Arrays.sort(sorted);
@@ -428,8 +441,10 @@ final class DayTables {
             if (!multi.isEmpty()) {
                 DayVisit[] pairs = multi.toArray(DayVisit[]::new);
                 Arrays.sort(pairs);
-                try (PreparedStatement ps = c.prepareStatement(
-                        store.insertIfAbsent(g.table("multi_segment_visitors"), "day", "visitor"))) {
+                // All their segment rows, the batch's included.
+                try (PreparedStatement ps = c.prepareStatement(store.insertIfAbsentFrom(g.table("multi_segment_visitors"),
+                        "SELECT day, visitor, segment FROM " + g.table("segment_visitors") + " WHERE day = ? AND visitor = ?",
+                        "day", "visitor", "segment"))) {
                     for (DayVisit d : pairs) {
                         ps.setInt(1, d.day());
                         ps.setBytes(2, d.visitor().bytes());
@@ -441,7 +456,7 @@ final class DayTables {
         }
         long[][] siteSegmentRows = siteSegmentRows(sortedPairs);
         try (PreparedStatement ps = c.prepareStatement(
-                store.upsertAdd(g.table("site_segment_days"), List.of("views", "visitors"), "day", "segment", "partition_id"))) {
+                store.upsertAdd(g.table("site_segment_days"), List.of("views", "visitors", "first_visitors"), "day", "segment", "partition_id"))) {
             for (int i = 0; i < siteSegmentRows[0].length; i++) {
                 long k = siteSegmentRows[0][i];
                 long pair = sortedPairs[(int) (k >>> 32)];
@@ -449,7 +464,9 @@ final class DayTables {
                 ps.setInt(2, (int) pair);
                 ps.setInt(3, (int) k);
                 ps.setLong(4, siteSegmentRows[1][i]);
-                ps.setLong(5, siteSegmentVisitors.get(pairIndex.get(pair) << 32 | (int) k));
+                long key = pairIndex.get(pair) << 32 | (int) k;
+                ps.setLong(5, siteSegmentVisitors.get(key));
+                ps.setLong(6, siteSegmentFirstVisitors.get(key));
                 ps.addBatch();
             }
             ps.executeBatch();

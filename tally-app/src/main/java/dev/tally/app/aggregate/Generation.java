@@ -84,11 +84,12 @@ public record Generation(int number) {
                     + " (site, day, name, visitor) SELECT site, day, name, visitor FROM " + a.table("event_visitors") + " WHERE day < " + t / DAY),
             // Migration 8: filtered visitors as sums of counters.
             new AggregateTable("site_segment_days", (a, b, t) -> "INSERT INTO " + b.table("site_segment_days")
-                    + " (day, segment, partition_id, views, visitors) SELECT day, segment, partition_id, views, visitors FROM "
+                    + " (day, segment, partition_id, views, visitors, first_visitors) SELECT day, segment, partition_id, views, visitors,"
+                    + " first_visitors FROM "
                     + a.table("site_segment_days")
                     + " WHERE day < " + t / DAY),
             new AggregateTable("multi_segment_visitors", (a, b, t) -> "INSERT INTO " + b.table("multi_segment_visitors")
-                    + " (day, visitor) SELECT day, visitor FROM " + a.table("multi_segment_visitors") + " WHERE day < " + t / DAY));
+                    + " (day, visitor, segment) SELECT day, visitor, segment FROM " + a.table("multi_segment_visitors") + " WHERE day < " + t / DAY));
 
     /** The first generation: the tables as the migrations made them. */
     public static final Generation FIRST = new Generation(1);

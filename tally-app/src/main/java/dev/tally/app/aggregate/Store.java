@@ -113,9 +113,17 @@ public enum Store {
      * {@code INSERT IGNORE}, which would also turn a value that does not fit into a warning.
      */
     public String insertIfAbsent(String table, String... columns) {
-        String insert = "INSERT INTO " + table + " (" + String.join(", ", columns) + ") VALUES (?" + ", ?".repeat(columns.length - 1) + ")";
+        return insertIfAbsentFrom(table, "VALUES (?" + ", ?".repeat(columns.length - 1) + ")", columns);
+    }
+
+    /**
+     * As {@link #insertIfAbsent} with the rows of {@code select} (a {@code SELECT} with a
+     * {@code WHERE}, which SQLite needs to read the conflict clause as one) or {@code VALUES}.
+     */
+    public String insertIfAbsentFrom(String table, String select, String... columns) {
+        String insert = "INSERT INTO " + table + " (" + String.join(", ", columns) + ") " + select;
         return this == MYSQL
-                ? insert + " ON DUPLICATE KEY UPDATE " + columns[0] + " = " + columns[0]
+                ? insert + " ON DUPLICATE KEY UPDATE " + columns[0] + " = " + table + "." + columns[0]
                 : insert + " ON CONFLICT DO NOTHING";
     }
 

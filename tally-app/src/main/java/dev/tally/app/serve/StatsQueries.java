@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
@@ -28,6 +29,10 @@ final class StatsQueries {
     record Ranked(String key, long views) {}
 
     private static final int TIMEOUT_SECONDS = 10;
+
+    /** The segment columns the visitor hash fixes (it is made of the address and the user agent): one value per visitor and day. */
+    private static final Set<String> FIXED = Set.of(Dimension.BROWSER.column, Dimension.OS.column, Dimension.DEVICE.column,
+            Dimension.COUNTRY.column);
 
     // Pages are integers from the pages dictionary; hours and days are counted since the epoch
     // (see V3__Narrow_keys). Bucket starts are turned back into epoch milliseconds here. Each
@@ -227,8 +232,10 @@ final class StatsQueries {
      * written in the transaction that stored the events:
      * <ul>
      *   <li>no filter: {@code site_days}; a page alone: {@code page_days};</li>
-     *   <li>segment filters on the whole site: {@code site_segment_days} (a visitor in each of
-     *       the segments they came with that day), less the visitors that sum counts more than
+     *   <li>segment filters on the whole site: {@code site_segment_days}, where each visitor is
+     *       counted once in the segment of their first view that day ({@code first_visitors}) and
+     *       once in each segment they came with ({@code visitors}). By browser, system, device and
+     *       country alone the first; otherwise the second, less the visitors it counts more than
      *       once, found among the few of {@code multi_segment_visitors};</li>
      *   <li>segment filters with a page, or pages under segment filters: {@code segment_days}, where
      *       each visitor of a page is in the segment of their first view of it that day.</li>
@@ -254,19 +261,22 @@ final class StatsQueries {
             }
             return counts(c, sql.add(in(by, values)).add(groupBy(by, "sd")));
         }
-        Sql sum = new Sql().add("SELECT " + keyOf(by, "x") + ", CAST(SUM(x.visitors) AS BIGINT) FROM {site_segment_days} x"
-                + " JOIN segments s ON s.id = x.segment WHERE s.site = ? AND x.day >= ? AND x.day < ?", site, days.first(), days.end())
-                .add(segmentMatch(f)).add(in(by, values)).add(groupBy(by, "x"));
-        // A visitor with n matching segments of one key (day, value) that day is in n counters.
-        String key = by == null ? "" : keyOf(by, "sv") + " AS k, ";
-        Sql twice = new Sql().add("SELECT " + (by == null ? "''" : "y.k") + ", CAST(SUM(y.n - 1) AS BIGINT) FROM (SELECT " + key
-                + "sv.day, sv.visitor, COUNT(*) AS n FROM {multi_segment_visitors} m"
-                + " JOIN {segment_visitors} sv ON sv.day = m.day AND sv.visitor = m.visitor JOIN segments s ON s.id = sv.segment"
-                + " WHERE m.day >= ? AND m.day < ? AND s.site = ?", days.first(), days.end(), site).add(segmentMatch(f)).add(in(by, values))
-                .add(" GROUP BY " + (by == null ? "" : keyOf(by, "sv") + ", ") + "sv.day, sv.visitor) y WHERE y.n > 1"
-                        + (by == null ? "" : " GROUP BY y.k"));
+        // What the visitor hash fixes is the same in all of a visitor's segments: counted once, in their first.
+        boolean fixed = (by == null || by.equals("day") || FIXED.contains(by)) && f.segment().keySet().stream().allMatch(d -> FIXED.contains(d.column));
+        Sql sum = new Sql().add("SELECT " + keyOf(by, "x") + ", CAST(SUM(x." + (fixed ? "first_visitors" : "visitors") + ") AS BIGINT)"
+                + " FROM {site_segment_days} x JOIN segments s ON s.id = x.segment WHERE s.site = ? AND x.day >= ? AND x.day < ?",
+                site, days.first(), days.end()).add(segmentMatch(f)).add(in(by, values)).add(groupBy(by, "x"));
         Map<String, Long> visitors = counts(c, sum);
-        counts(c, twice).forEach((k, n) -> visitors.merge(k, -n, Long::sum));
+        if (!fixed) {
+            // A visitor with n matching segments of one key (day, value) that day is in n counters.
+            String key = by == null ? "" : keyOf(by, "m") + " AS k, ";
+            Sql twice = new Sql().add("SELECT " + (by == null ? "''" : "y.k") + ", CAST(SUM(y.n - 1) AS BIGINT) FROM (SELECT " + key
+                    + "m.day, m.visitor, COUNT(*) AS n FROM {multi_segment_visitors} m JOIN segments s ON s.id = m.segment"
+                    + " WHERE m.day >= ? AND m.day < ? AND s.site = ?", days.first(), days.end(), site).add(segmentMatch(f)).add(in(by, values))
+                    .add(" GROUP BY " + (by == null ? "" : keyOf(by, "m") + ", ") + "m.day, m.visitor) y WHERE y.n > 1"
+                            + (by == null ? "" : " GROUP BY y.k"));
+            counts(c, twice).forEach((k, n) -> visitors.merge(k, -n, Long::sum));
+        }
         return visitors;
     }
 

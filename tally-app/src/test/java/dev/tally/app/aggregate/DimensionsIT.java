@@ -244,7 +244,22 @@ class DimensionsIT {
         assertThat(query(ds, "SELECT v.day || '|' || " + SEGMENT + ", SUM(v.views)" + bySegmentDay)).isEqualTo(siteSegmentViews);
         assertThat(query(ds, "SELECT v.day || '|' || " + SEGMENT + ", SUM(v.visitors)" + bySegmentDay + " HAVING SUM(v.visitors) > 0"))
                 .isEqualTo(sizes(segmentVisitors));
-        assertThat(query(ds, "SELECT day || '', COUNT(*) FROM multi_segment_visitors GROUP BY day")).isEqualTo(sizes(multi));
+        assertThat(query(ds, "SELECT day || '', COUNT(DISTINCT visitor) FROM multi_segment_visitors GROUP BY day")).isEqualTo(sizes(multi));
+        // Each of them with every segment of the site they came with that day.
+        Map<String, Long> multiRows = new TreeMap<>();
+        visitorSegments.forEach((k, v) -> {
+            if (v.size() > 1) {
+                multiRows.merge(k.substring(0, k.lastIndexOf('|')), (long) v.size(), Long::sum);
+            }
+        });
+        assertThat(query(ds, "SELECT x.k, SUM(x.n) FROM (SELECT s.site || '|' || m.day AS k, COUNT(*) AS n FROM multi_segment_visitors m"
+                + " JOIN segments s ON s.id = m.segment GROUP BY s.site, m.day, m.visitor HAVING COUNT(*) > 1) x GROUP BY x.k"))
+                .isEqualTo(multiRows);
+        // Each site visitor is a first visitor once, in a segment they came with.
+        assertThat(query(ds, "SELECT s.site || '|' || v.day, SUM(v.first_visitors) FROM site_segment_days v JOIN segments s ON s.id = v.segment"
+                + " GROUP BY s.site, v.day HAVING SUM(v.first_visitors) > 0")).isEqualTo(sizes(siteVisitors));
+        query(ds, "SELECT v.day || '|' || " + SEGMENT + ", SUM(v.first_visitors)" + bySegmentDay).forEach((k, first) ->
+                assertThat(first).as(k).isLessThanOrEqualTo(segmentVisitors.getOrDefault(k, Set.of()).size()));
         // Each page visitor is in the segment of one of their views of the page that day, and
         // segment_days counts them there.
         Map<String, Long> held = query(ds, "SELECT p.site || '|' || p.path || '|' || v.day || '|' || " + SEGMENT + ", COUNT(*)"

@@ -59,7 +59,7 @@ class RetentionIT {
                 s.execute("INSERT INTO segment_visitors (day, visitor, segment) VALUES (" + day + ", " + v1 + ", 1)");
                 s.execute("INSERT INTO site_visitors (site, day, visitor) VALUES ('default', " + day + ", " + v1 + ")");
                 s.execute("INSERT INTO event_visitors (site, day, name, visitor) VALUES ('default', " + day + ", 'signup', " + v2 + ")");
-                s.execute("INSERT INTO multi_segment_visitors (day, visitor) VALUES (" + day + ", " + v1 + ")");
+                s.execute("INSERT INTO multi_segment_visitors (day, visitor, segment) VALUES (" + day + ", " + v1 + ", 1)");
                 s.execute("INSERT INTO page_days (page, day, views, visitors) VALUES (1, " + day + ", 5, 2)");
                 s.execute("INSERT INTO site_days (site, day, partition_id, views, visitors) VALUES ('default', " + day + ", 0, 5, 1)");
             }

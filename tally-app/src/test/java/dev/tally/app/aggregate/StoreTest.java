@@ -28,7 +28,7 @@ class StoreTest {
                 .isEqualTo("INSERT INTO page_totals (page, views) VALUES (?, ?)"
                         + " ON CONFLICT (page) DO UPDATE SET views = page_totals.views + excluded.views");
         assertThat(Store.MYSQL.insertIfAbsent("pages", "site", "path"))
-                .isEqualTo("INSERT INTO pages (site, path) VALUES (?, ?) ON DUPLICATE KEY UPDATE site = site");
+                .isEqualTo("INSERT INTO pages (site, path) VALUES (?, ?) ON DUPLICATE KEY UPDATE site = pages.site");
         assertThat(Store.SQLITE.insertIfAbsent("pages", "site", "path"))
                 .isEqualTo("INSERT INTO pages (site, path) VALUES (?, ?) ON CONFLICT DO NOTHING");
         assertThat(Store.MYSQL.upsertAdd("page_days", java.util.List.of("views", "visitors"), "page", "day"))

@@ -402,24 +402,34 @@ class StatsDimensionsIT {
         Aggregator.migrate(database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl());
         Random random = new Random(13);
         List<String> pages = List.of("/a", "/b", "/docs/start", "/docs/api", "/c,\"q\"");
-        List<Segment> segments = new ArrayList<>();
-        while (segments.size() < 24) {
-            segments.add(new Segment(pick(random, "", "news.example", "search.example"), pick(random, "", "news", "mail"),
-                    pick(random, "", "email", "social"), pick(random, "", "launch"), pick(random, "firefox", "chrome", "safari"),
-                    pick(random, "linux", "windows", "ios"), pick(random, "desktop", "mobile", "tablet"), pick(random, "", "DE", "FR", "US")));
-            segments = new ArrayList<>(new java.util.LinkedHashSet<>(segments));
+        // Acquisitions at random; what the visitor hash fixes (browser, system, device, country) is the visitor's own.
+        List<Segment> acquisitions = new ArrayList<>();
+        while (acquisitions.size() < 8) {
+            acquisitions.add(new Segment(pick(random, "", "news.example", "search.example"), pick(random, "", "news", "mail"),
+                    pick(random, "", "email", "social"), pick(random, "", "launch"), "", "", "", ""));
+            acquisitions = new ArrayList<>(new java.util.LinkedHashSet<>(acquisitions));
         }
+        List<Segment> profiles = new ArrayList<>();
+        for (int v = 0; v < 25; v++) {
+            profiles.add(new Segment("", "", "", "", pick(random, "firefox", "chrome", "safari"), pick(random, "linux", "windows", "ios"),
+                    pick(random, "desktop", "mobile", "tablet"), pick(random, "", "DE", "FR", "US")));
+        }
+        Set<Segment> seen = new java.util.LinkedHashSet<>();
         for (int i = 0; i < 900; i++) {
             String site = random.nextInt(10) == 0 ? "other" : "default";
             long day = TODAY - random.nextInt(14);
             int visitor = random.nextInt(25);
-            Segment segment = segments.get(random.nextInt(segments.size()));
+            Segment a = acquisitions.get(random.nextInt(acquisitions.size()));
+            Segment p = profiles.get(visitor);
+            Segment segment = new Segment(a.referrer(), a.source(), a.medium(), a.campaign(), p.browser(), p.os(), p.device(), p.country());
+            seen.add(segment);
             views.add(new Hit(site, pages.get(random.nextInt(pages.size())), day, segment, visitor, null));
             if (random.nextInt(4) == 0) {
                 events.add(new Hit(site, pages.get(random.nextInt(pages.size())), day, segment, visitor,
                         pick(random, "signup", "download", "outbound")));
             }
         }
+        List<Segment> segments = new ArrayList<>(seen);
         Map<String, Integer> pageIds = new HashMap<>();
         Map<Segment, Map<String, Integer>> segmentIds = new HashMap<>();
         int[] segmentCount = {0};
@@ -458,12 +468,21 @@ class StatsDimensionsIT {
             group(views, h -> List.of(h.day(), h.visitor(), segment.apply(h)), (k, hits) -> insert(c,
                     "INSERT INTO segment_visitors (day, visitor, segment) VALUES (?, ?, ?)", k.get(0), visitor((int) k.get(1)), k.get(2)));
             // Two partitions' rows of a day and segment: read as their sum.
+            // A visitor's first view of the site that day: their first segment.
+            Map<List<?>, Long> firsts = new HashMap<>();
+            group(views, h -> List.of(h.site(), h.day(), h.visitor()), (k, hits) ->
+                    firsts.merge(List.of(k.get(1), segment.apply(hits.get(0)), hits.get(0).visitor() % 2), 1L, Long::sum));
             group(views, h -> List.of(h.day(), segment.apply(h), h.visitor() % 2), (k, hits) -> insert(c,
-                    "INSERT INTO site_segment_days (day, segment, partition_id, views, visitors) VALUES (?, ?, ?, ?, ?)", k.get(0), k.get(1),
-                    k.get(2), (long) hits.size(), hits.stream().map(Hit::visitor).distinct().count()));
+                    "INSERT INTO site_segment_days (day, segment, partition_id, views, visitors, first_visitors) VALUES (?, ?, ?, ?, ?, ?)",
+                    k.get(0), k.get(1), k.get(2), (long) hits.size(), hits.stream().map(Hit::visitor).distinct().count(),
+                    firsts.getOrDefault(k, 0L)));
             group(views, h -> List.of(h.day(), h.visitor()), (k, hits) -> {
-                if (hits.stream().map(segment).distinct().count() > 1) {
-                    insert(c, "INSERT INTO multi_segment_visitors (day, visitor) VALUES (?, ?)", k.get(0), visitor((int) k.get(1)));
+                List<Integer> of = hits.stream().map(segment).distinct().toList();
+                if (of.size() > 1) {
+                    for (int s : of) {
+                        insert(c, "INSERT INTO multi_segment_visitors (day, visitor, segment) VALUES (?, ?, ?)", k.get(0),
+                                visitor((int) k.get(1)), s);
+                    }
                 }
             });
             // Two partitions' rows of a site and day: read as their sum.
