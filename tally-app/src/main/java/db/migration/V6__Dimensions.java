@@ -2,6 +2,7 @@ package db.migration;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,14 +50,7 @@ public class V6__Dimensions extends BaseJavaMigration {
             s.execute("CREATE TABLE tally_retention (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), done_before_day INTEGER NOT NULL)");
             s.execute("INSERT INTO tally_retention (id, done_before_day) VALUES (1, 0)");
         }
-        List<Integer> generations = new ArrayList<>();
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT generation FROM tally_generations WHERE state <> 'dropped' ORDER BY generation")) {
-            while (rs.next()) {
-                generations.add(rs.getInt(1));
-            }
-        }
-        for (int n : generations) {
+        for (int n : liveGenerations(c)) {
             String g = n == 1 ? "" : "_g" + n;
             try (Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE page_days" + g + " (page INTEGER NOT NULL, day INTEGER NOT NULL, views BIGINT NOT NULL,"
@@ -90,5 +84,20 @@ public class V6__Dimensions extends BaseJavaMigration {
                         + " ON CONFLICT (site, day, partition_id) DO UPDATE SET visitors = excluded.visitors");
             }
         }
+    }
+
+    /**
+     * The generations not dropped, in order: a migration that makes or changes an aggregate table
+     * does so in each (see {@code Generation}), on every database.
+     */
+    public static List<Integer> liveGenerations(Connection c) throws SQLException {
+        List<Integer> generations = new ArrayList<>();
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT generation FROM tally_generations WHERE state <> 'dropped' ORDER BY generation")) {
+            while (rs.next()) {
+                generations.add(rs.getInt(1));
+            }
+        }
+        return generations;
     }
 }

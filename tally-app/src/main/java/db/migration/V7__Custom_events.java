@@ -2,9 +2,7 @@ package db.migration;
 
 import dev.tally.app.aggregate.Generation;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.flywaydb.core.api.migration.BaseJavaMigration;
@@ -36,13 +34,7 @@ public class V7__Custom_events extends BaseJavaMigration {
         String bytes = sqlite ? "BLOB" : "BYTEA";
         // Counters are upserts that change only the count: room for heap-only updates, as migration 5 explains.
         String counters = sqlite ? withoutRowid : " WITH (fillfactor = " + V5__Room_for_updates.FILL_FACTOR + ")";
-        List<Generation> generations = new ArrayList<>();
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT generation FROM tally_generations WHERE state <> 'dropped' ORDER BY generation")) {
-            while (rs.next()) {
-                generations.add(new Generation(rs.getInt(1)));
-            }
-        }
+        List<Generation> generations = V6__Dimensions.liveGenerations(c).stream().map(Generation::new).toList();
         try (Statement s = c.createStatement()) {
             for (Generation g : generations) {
                 String suffix = g.number() == 1 ? "" : "_g" + g.number();

@@ -48,13 +48,7 @@ public class V8__Segment_visitors extends BaseJavaMigration {
         String bytes = sqlite ? "BLOB" : "BYTEA";
         // Counters are upserts that change only the count: room for heap-only updates, as migration 5 explains.
         String counters = sqlite ? withoutRowid : " WITH (fillfactor = " + V5__Room_for_updates.FILL_FACTOR + ")";
-        List<Generation> generations = new ArrayList<>();
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT generation FROM tally_generations WHERE state <> 'dropped' ORDER BY generation")) {
-            while (rs.next()) {
-                generations.add(new Generation(rs.getInt(1)));
-            }
-        }
+        List<Generation> generations = V6__Dimensions.liveGenerations(c).stream().map(Generation::new).toList();
         try (Statement s = c.createStatement()) {
             for (Generation g : generations) {
                 String suffix = g.number() == 1 ? "" : "_g" + g.number();

@@ -1,10 +1,7 @@
 package db.mysql;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import org.flywaydb.core.api.migration.BaseJavaMigration;
 import org.flywaydb.core.api.migration.Context;
 
@@ -31,7 +28,7 @@ public class V6__Dimensions extends BaseJavaMigration {
                     + " ENGINE=InnoDB");
             s.execute("INSERT INTO tally_retention (id, done_before_day) VALUES (1, 0)");
         }
-        for (int n : generations(c)) {
+        for (int n : db.migration.V6__Dimensions.liveGenerations(c)) {
             String g = n == 1 ? "" : "_g" + n;
             try (Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE page_days" + g + " (page INTEGER NOT NULL, day INTEGER NOT NULL, views BIGINT NOT NULL,"
@@ -61,17 +58,5 @@ public class V6__Dimensions extends BaseJavaMigration {
                         + " ON DUPLICATE KEY UPDATE visitors = VALUES(visitors)");
             }
         }
-    }
-
-    /** The generations not dropped, in order. */
-    static List<Integer> generations(Connection c) throws Exception {
-        List<Integer> generations = new ArrayList<>();
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT generation FROM tally_generations WHERE state <> 'dropped' ORDER BY generation")) {
-            while (rs.next()) {
-                generations.add(rs.getInt(1));
-            }
-        }
-        return generations;
     }
 }

@@ -17,7 +17,7 @@ public class V7__Custom_events extends BaseJavaMigration {
     public void migrate(Context context) throws Exception {
         Connection c = context.getConnection();
         try (Statement s = c.createStatement()) {
-            for (int n : V6__Dimensions.generations(c)) {
+            for (int n : db.migration.V6__Dimensions.liveGenerations(c)) {
                 String g = n == 1 ? "" : "_g" + n;
                 // Site-wide ranges (events over time, breakdowns) read by day.
                 s.execute("CREATE TABLE event_days" + g + " (page INTEGER NOT NULL, day INTEGER NOT NULL,"

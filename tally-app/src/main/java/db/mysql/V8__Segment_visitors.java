@@ -16,7 +16,7 @@ public class V8__Segment_visitors extends BaseJavaMigration {
     public void migrate(Context context) throws Exception {
         Connection c = context.getConnection();
         try (Statement s = c.createStatement()) {
-            for (int n : V6__Dimensions.generations(c)) {
+            for (int n : db.migration.V6__Dimensions.liveGenerations(c)) {
                 String g = n == 1 ? "" : "_g" + n;
                 s.execute("ALTER TABLE page_visitors" + g + " ADD COLUMN segment INTEGER NOT NULL DEFAULT 0");
                 String dayIndex = db.migration.V8__Segment_visitors.dayIndex(c, "SELECT index_name FROM information_schema.statistics"
