@@ -46,16 +46,17 @@ final class PageIds {
     static final int MAX_CACHED = 100_000;
     private static final int CHUNK = 200;
 
-    private final Map<Page, Integer> confirmed = new HashMap<>();
+    private final IdCache<Page> confirmed = new IdCache<>(MAX_CACHED);
     private final Map<Page, Integer> unconfirmed = new HashMap<>();
 
     /** The id of a page known from an earlier batch or this one, or 0. */
     int cached(Page page) {
-        Integer id = confirmed.get(page);
-        if (id == null) {
-            id = unconfirmed.get(page);
+        int id = confirmed.get(page);
+        if (id == 0) {
+            Integer u = unconfirmed.get(page);
+            id = u == null ? 0 : u;
         }
-        return id == null ? 0 : id;
+        return id;
     }
 
     /**
@@ -69,9 +70,6 @@ final class PageIds {
         Map<Integer, Page> byId = new HashMap<>();
         unconfirmed.forEach((page, id) -> byId.put(id, page));
         unconfirmed.clear();
-        if (confirmed.size() + byId.size() > MAX_CACHED) {
-            confirmed.clear(); // bounded memory; the ids are read again when needed
-        }
         List<Integer> ids = new ArrayList<>(byId.keySet());
         for (int from = 0; from < ids.size(); from += CHUNK) {
             List<Integer> chunk = ids.subList(from, Math.min(ids.size(), from + CHUNK));
@@ -129,10 +127,22 @@ final class PageIds {
     }
 
     private static void read(Connection c, List<Page> sameSite, Map<Page, Integer> into) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, path FROM pages WHERE site = ? AND path IN (" + marks(sameSite.size()) + ")")) {
-            ps.setString(1, sameSite.get(0).site());
-            for (int i = 0; i < sameSite.size(); i++) {
-                ps.setString(i + 2, sameSite.get(i).path());
+        boolean postgres = Store.of(c) == Store.POSTGRESQL;
+        // On PostgreSQL, path IN (...) over a pages table without statistics yet (a new store, or
+        // many pages since autovacuum last looked) is planned as a scan of the site's whole index
+        // range, filtered by the list: 100 ms a chunk at 30 000 pages. A join with the array is a
+        // lookup per path whatever the statistics say.
+        try (PreparedStatement ps = c.prepareStatement(postgres
+                ? "SELECT p.id, p.path FROM unnest(?::varchar[]) x (path) JOIN pages p ON p.site = ? AND p.path = x.path"
+                : "SELECT id, path FROM pages WHERE site = ? AND path IN (" + marks(sameSite.size()) + ")")) {
+            if (postgres) {
+                ps.setArray(1, c.createArrayOf("varchar", sameSite.stream().map(Page::path).toArray()));
+                ps.setString(2, sameSite.get(0).site());
+            } else {
+                ps.setString(1, sameSite.get(0).site());
+                for (int i = 0; i < sameSite.size(); i++) {
+                    ps.setString(i + 2, sameSite.get(i).path());
+                }
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -81,7 +81,7 @@ final class Segments {
     static final int MAX_CACHED = 100_000;
     private static final int CHUNK = 200;
 
-    private final Map<Segment, Integer> confirmed = new HashMap<>();
+    private final IdCache<Segment> confirmed = new IdCache<>(MAX_CACHED);
     private final Map<Segment, Integer> unconfirmed = new HashMap<>();
 
     /** The segment of a view. */
@@ -91,11 +91,12 @@ final class Segments {
 
     /** The id of a segment known from an earlier batch or this one, or 0. */
     int cached(Segment s) {
-        Integer id = confirmed.get(s);
-        if (id == null) {
-            id = unconfirmed.get(s);
+        int id = confirmed.get(s);
+        if (id == 0) {
+            Integer u = unconfirmed.get(s);
+            id = u == null ? 0 : u;
         }
-        return id == null ? 0 : id;
+        return id;
     }
 
     /**
@@ -109,9 +110,6 @@ final class Segments {
         Map<Integer, Segment> byId = new HashMap<>();
         unconfirmed.forEach((segment, id) -> byId.put(id, segment));
         unconfirmed.clear();
-        if (confirmed.size() + byId.size() > MAX_CACHED) {
-            confirmed.clear(); // bounded memory; the ids are read again when needed
-        }
         List<Integer> ids = new ArrayList<>(byId.keySet());
         for (int from = 0; from < ids.size(); from += CHUNK) {
             List<Integer> chunk = ids.subList(from, Math.min(ids.size(), from + CHUNK));
