@@ -42,11 +42,24 @@ import org.flywaydb.core.Flyway;
 public final class Aggregator implements AutoCloseable {
 
     /**
-     * Events per transaction at most. Each batch writes one row per distinct page and hour, so a
-     * larger batch writes fewer rows per event (the store's cost); the library keeps about twice
-     * this many records in memory, which stays within a 256 MiB heap.
+     * Events per transaction at most: {@link #batchRecordsFor} the heap this JVM may use. Each
+     * batch writes one row per distinct key of each counter table, so a larger batch writes
+     * fewer rows per event (the store's cost: from 100 000 to 400 000 events, about a third
+     * fewer on the benchmark's page views); a batch is only as large as what is waiting, so a
+     * consumer that keeps up commits small ones.
      */
-    public static final int BATCH_RECORDS = 100_000;
+    public static final int BATCH_RECORDS = batchRecordsFor(Runtime.getRuntime().maxMemory());
+
+    /**
+     * The batch cap for a heap of {@code maxHeapBytes}: one event per 2.5 KiB, from 10 000 to
+     * 400 000 (100 000 in 256 MiB). The library holds up to two batches (one committing, the next
+     * being polled), each event with its raw record and its decoded view, about 600 bytes for a
+     * beacon of the collector: about half the heap, the other half for the per-batch maps and the
+     * caches ({@code bin/tally bench --memory} checks it in 256 MiB).
+     */
+    static int batchRecordsFor(long maxHeapBytes) {
+        return (int) Math.max(10_000, Math.min(400_000, maxHeapBytes / 2560));
+    }
 
     /** The consumer group of {@code aggregate} and {@code run}, and the one {@code lag} and {@code audit} look at, unless told otherwise. */
     public static final String DEFAULT_GROUP = "tally-aggregator";

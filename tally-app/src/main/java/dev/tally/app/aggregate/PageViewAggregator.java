@@ -222,6 +222,9 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
 
     private static void prepareStaging(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
+            // The batch's statements sort and join a few hundred thousand staged rows: with the
+            // default 4 MB each sort spills to disk. For this transaction only.
+            st.execute("SET LOCAL work_mem = '64MB'");
             st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_hours (page INTEGER, hour INTEGER, views BIGINT) ON COMMIT DELETE ROWS");
             st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_visitors (page INTEGER, day INTEGER, visitor BYTEA, segment INTEGER) ON COMMIT DELETE ROWS");
         }
