@@ -51,7 +51,8 @@ final class DayTables {
     private record SiteVisit(String site, int day, VisitorId visitor) implements Comparable<SiteVisit> {
         @Override
         public int compareTo(SiteVisit o) {
-            int c = site.compareTo(o.site);
+            // The decoder hands out one instance per site: most comparisons end here.
+            int c = site == o.site ? 0 : site.compareTo(o.site);
             if (c == 0) {
                 c = Integer.compare(day, o.day);
             }
@@ -170,15 +171,20 @@ final class DayTables {
         }
     }
 
-    /**
-     * The (page, segment-pair rank) keys of {@code segment_days} in (page, day, segment) order,
-     * with their views and the visitors gained.
-     */
-    private long[][] segmentRows(long[] sortedPairs) {
+    /** Each (day, segment) index's position in {@code sortedPairs}: the order of both tables' keys. */
+    private int[] ranks(long[] sortedPairs) {
         int[] rank = new int[pairCount + 1];
         for (int r = 0; r < sortedPairs.length; r++) {
             rank[(int) pairIndex.get(sortedPairs[r])] = r;
         }
+        return rank;
+    }
+
+    /**
+     * The (page, segment-pair rank) keys of {@code segment_days} in (page, day, segment) order,
+     * with their views and the visitors gained.
+     */
+    private long[][] segmentRows(int[] rank) {
         LongCounts ranked = new LongCounts();
         LongCounts rankedVisitors = new LongCounts();
         for (long k : segmentViews.sortedKeys()) {
@@ -200,11 +206,7 @@ final class DayTables {
      * The (segment-pair rank, partition) keys of {@code site_segment_days} in (day, segment,
      * partition) order, with their views.
      */
-    private long[][] siteSegmentRows(long[] sortedPairs) {
-        int[] rank = new int[pairCount + 1];
-        for (int r = 0; r < sortedPairs.length; r++) {
-            rank[(int) pairIndex.get(sortedPairs[r])] = r;
-        }
+    private long[][] siteSegmentRows(long[] sortedPairs, int[] rank) {
         long[] keys = siteSegmentViews.sortedKeys();
         long[] ranked = new long[keys.length];
         for (int i = 0; i < keys.length; i++) {
@@ -239,7 +241,8 @@ final class DayTables {
         PageViewAggregator.copyIn(c, "COPY staged_days (page, day, views) FROM STDIN", rows);
 
         long[] sortedPairs = pairIndex.sortedKeys();
-        long[][] segmentRows = segmentRows(sortedPairs);
+        int[] rank = ranks(sortedPairs);
+        long[][] segmentRows = segmentRows(rank);
         rows = new StringBuilder(segmentRows[0].length * 28);
         for (int i = 0; i < segmentRows[0].length; i++) {
             long k = segmentRows[0][i];
@@ -248,7 +251,7 @@ final class DayTables {
         }
         PageViewAggregator.copyIn(c, "COPY staged_segment_days (page, day, segment, views) FROM STDIN", rows);
 
-        long[][] siteSegmentRows = siteSegmentRows(sortedPairs);
+        long[][] siteSegmentRows = siteSegmentRows(sortedPairs, rank);
         rows = new StringBuilder(siteSegmentRows[0].length * 24);
         for (int i = 0; i < siteSegmentRows[0].length; i++) {
             long k = siteSegmentRows[0][i];
@@ -358,6 +361,7 @@ final class DayTables {
      */
     private void writeRows(Connection c, Generation g, Store store) throws SQLException {
         long[] sortedPairs = pairIndex.sortedKeys();
+        int[] rank = ranks(sortedPairs);
         // By (day, segment) index and partition, as siteSegmentViews.
         LongCounts siteSegmentVisitors = new LongCounts();
         LongCounts siteSegmentFirstVisitors = new LongCounts();
@@ -394,7 +398,7 @@ final class DayTables {
             }
             ps.executeBatch();
         }
-        long[][] segmentRows = segmentRows(sortedPairs);
+        long[][] segmentRows = segmentRows(rank);
         String sgd = g.table("segment_days");
         try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(sgd, List.of("views", "visitors"), "page", "day", "segment"))) {
             for (int i = 0; i < segmentRows[0].length; i++) {
@@ -454,7 +458,7 @@ final class DayTables {
                 }
             }
         }
-        long[][] siteSegmentRows = siteSegmentRows(sortedPairs);
+        long[][] siteSegmentRows = siteSegmentRows(sortedPairs, rank);
         try (PreparedStatement ps = c.prepareStatement(
                 store.upsertAdd(g.table("site_segment_days"), List.of("views", "visitors", "first_visitors"), "day", "segment", "partition_id"))) {
             for (int i = 0; i < siteSegmentRows[0].length; i++) {
