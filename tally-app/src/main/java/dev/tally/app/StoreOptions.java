@@ -67,10 +67,6 @@ public final class StoreOptions {
         config.setInitializationFailTimeout(-1);
         if (db.startsWith("jdbc:sqlite:")) {
             config.setConnectionInitSql("PRAGMA busy_timeout=5000");
-        } else if (Store.of(db) == Store.POSTGRESQL) {
-            // A month's breakdown groups up to a few hundred thousand rows: with the default 4 MB
-            // the aggregation spills to disk.
-            config.setConnectionInitSql("SET work_mem = '32MB'");
         }
         return new HikariDataSource(config);
     }
