@@ -230,8 +230,8 @@ final class StatsQueries {
     /**
      * The visitors of the period that pass the filters, unique per day and summed over the days:
      * in all ({@code by} {@code null}, key {@code ""}), per day ({@code "day"}, key the day since
-     * the epoch) or per value of a segment column or the page ({@code by} a {@link Dimension}'s
-     * column, or {@code "path"}), then only for {@code values}. Every figure is a sum of counters
+     * the epoch) or per value of a segment column ({@code by} a {@link Dimension}'s column), then
+     * only for {@code values}. Every figure is a sum of counters
      * written in the transaction that stored the events:
      * <ul>
      *   <li>no filter: {@code site_days}; a page alone: {@code page_days};</li>
@@ -240,13 +240,13 @@ final class StatsQueries {
      *       once in each segment they came with ({@code visitors}). By browser, system, device and
      *       country alone the first; otherwise the second, less the visitors it counts more than
      *       once, found among the few of {@code multi_segment_visitors};</li>
-     *   <li>segment filters with a page, or pages under segment filters: {@code segment_days}, where
-     *       each visitor of a page is in the segment of their first view of it that day.</li>
+     *   <li>segment filters with a page: {@code segment_days}, where each visitor of a page is in
+     *       the segment of their first view of it that day (a breakdown by page reads the same
+     *       counters, in {@link #breakdown}'s own scan).</li>
      * </ul>
      */
     private static Map<String, Long> visitorCounts(Connection c, String site, DayRange days, Filters f, String by, List<String> values)
             throws SQLException {
-        boolean byPath = "path".equals(by);
         if (!f.bySegment() && (by == null || by.equals("day"))) {
             Sql sql = f.page() != null
                     ? new Sql().add("SELECT " + keyOf(by, "x") + ", CAST(SUM(x.visitors) AS BIGINT) FROM {page_days} x WHERE x.page = " + PAGE_ID
@@ -255,17 +255,14 @@ final class StatsQueries {
                             + " AND x.day >= ? AND x.day < ?", site, days.first(), days.end());
             return counts(c, sql.add(groupBy(by, "x")));
         }
-        if (f.page() != null || byPath) {
+        if (f.page() != null) {
             Sql sql = new Sql().add("SELECT " + keyOf(by, "sd") + ", CAST(SUM(sd.visitors) AS BIGINT) FROM {segment_days} sd"
-                    + " JOIN segments s ON s.id = sd.segment" + (byPath ? " JOIN pages p ON p.id = sd.page" : "")
-                    + " WHERE s.site = ? AND sd.day >= ? AND sd.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
-            if (f.page() != null) {
-                sql.add(" AND sd.page = " + PAGE_ID, site, f.page());
-            }
+                    + " JOIN segments s ON s.id = sd.segment WHERE s.site = ? AND sd.day >= ? AND sd.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
+            sql.add(" AND sd.page = " + PAGE_ID, site, f.page());
             return counts(c, sql.add(in(by, values)).add(groupBy(by, "sd")));
         }
         // What the visitor hash fixes is the same in all of a visitor's segments: counted once, in their first.
-        boolean fixed = (by == null || by.equals("day") || FIXED.contains(by)) && f.segment().keySet().stream().allMatch(d -> FIXED.contains(d.column));
+        boolean fixed = fixed(by, f);
         Sql sum = new Sql().add("SELECT " + keyOf(by, "x") + ", CAST(SUM(x." + (fixed ? "first_visitors" : "visitors") + ") AS BIGINT)"
                 + " FROM {site_segment_days} x JOIN segments s ON s.id = x.segment WHERE s.site = ? AND x.day >= ? AND x.day < ?",
                 site, days.first(), days.end()).add(segmentMatch(f)).add(in(by, values)).add(groupBy(by, "x"));
@@ -283,6 +280,15 @@ final class StatsQueries {
         return visitors;
     }
 
+    /**
+     * Whether the visitors by {@code by} (a segment column, {@code "day"} or {@code null}) under
+     * {@code f}'s segment filters are the first visitors' counter: the visitor hash fixes each of
+     * them, so a visitor's segments agree on all of them.
+     */
+    private static boolean fixed(String by, Filters f) {
+        return (by == null || by.equals("day") || FIXED.contains(by)) && f.segment().keySet().stream().allMatch(d -> FIXED.contains(d.column));
+    }
+
     /** The key column of {@link #visitorCounts}' {@code by} in table alias {@code t} ({@code ''} for all). */
     private static String keyOf(String by, String t) {
         if (by == null) {
@@ -290,7 +296,6 @@ final class StatsQueries {
         }
         return switch (by) {
             case "day" -> t + ".day";
-            case "path" -> "p.path";
             default -> "s." + by;
         };
     }
@@ -390,23 +395,29 @@ final class StatsQueries {
             }
             top.add(" GROUP BY ed.name ORDER BY n DESC, ed.name LIMIT ?", limit);
         } else if (d == Dimension.PAGE) {
-            // Summed by page id, the paths joined to the sums only (as TOP_IN_RANGE).
+            // Summed by page id, the paths joined to the sums only (as TOP_IN_RANGE). Both
+            // tables hold the page's visitors beside its views: one scan for both.
             Sql sums = f.bySegment()
-                    ? new Sql().add("SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS n FROM {segment_days} x JOIN segments s ON s.id = x.segment"
+                    ? new Sql().add("SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS n, CAST(SUM(x.visitors) AS BIGINT) AS v"
+                            + " FROM {segment_days} x JOIN segments s ON s.id = x.segment"
                             + " WHERE s.site = ? AND x.day >= ? AND x.day < ?", site, days.first(), days.end()).add(segmentMatch(f))
-                    : new Sql().add("SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS n FROM {page_days} x WHERE x.day >= ? AND x.day < ?",
-                            days.first(), days.end());
+                    : new Sql().add("SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS n, CAST(SUM(x.visitors) AS BIGINT) AS v"
+                            + " FROM {page_days} x WHERE x.day >= ? AND x.day < ?", days.first(), days.end());
             if (f.page() != null) {
                 sums.add(" AND x.page = " + PAGE_ID, site, f.page());
             } else if (!f.bySegment()) {
                 sums.add(" AND x.page IN (SELECT id FROM pages WHERE site = ?)", site);
             }
-            top = new Sql().add("SELECT p.path, t.n FROM (").add(sums)
+            top = new Sql().add("SELECT p.path, t.n, t.v FROM (").add(sums)
                     .add(" GROUP BY x.page) t JOIN pages p ON p.id = t.page ORDER BY t.n DESC, p.path LIMIT ?", limit);
         } else {
             String key = "s." + d.column;
             String table = f.page() != null ? "{segment_days}" : "{site_segment_days}";
-            top = new Sql().add("SELECT " + key + ", CAST(SUM(sd.views) AS BIGINT) AS n FROM " + table + " sd"
+            // Where the table's own counter is the figure visitorCounts would sum (with a page, or
+            // what the visitor hash fixes under filters of the same kind), in the same scan.
+            String visitors = f.page() != null ? ", CAST(SUM(sd.visitors) AS BIGINT)"
+                    : fixed(d.column, f) ? ", CAST(SUM(sd.first_visitors) AS BIGINT)" : "";
+            top = new Sql().add("SELECT " + key + ", CAST(SUM(sd.views) AS BIGINT) AS n" + visitors + " FROM " + table + " sd"
                     + " JOIN segments s ON s.id = sd.segment"
                     + " WHERE s.site = ? AND sd.day >= ? AND sd.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
             if (f.page() != null) {
@@ -418,13 +429,21 @@ final class StatsQueries {
         try (Connection c = store.getConnection()) {
             List<String> values = new ArrayList<>();
             Map<String, Long> counts = new HashMap<>();
+            Map<String, Long> visitors = new HashMap<>();
+            boolean withVisitors;
             try (PreparedStatement ps = prepare(c, top.text.toString(), top.parameters.toArray()); ResultSet rs = ps.executeQuery()) {
+                withVisitors = rs.getMetaData().getColumnCount() == 3;
                 while (rs.next()) {
                     values.add(rs.getString(1));
                     counts.put(rs.getString(1), rs.getLong(2));
+                    if (withVisitors) {
+                        visitors.put(rs.getString(1), rs.getLong(3));
+                    }
                 }
             }
-            Map<String, Long> visitors = values.isEmpty() ? Map.of() : visitorsBy(c, site, days, f, d, values);
+            if (!withVisitors && !values.isEmpty()) {
+                visitors = visitorsBy(c, site, days, f, d, values);
+            }
             for (String v : values) {
                 rows.add(new Row(v, counts.get(v), visitors.getOrDefault(v, 0L)));
             }
@@ -444,12 +463,8 @@ final class StatsQueries {
             }
             sql.add(" WHERE ev.site = ? AND ev.day >= ? AND ev.day < ? AND ev.name" + in, site, days.first(), days.end())
                     .add("", values.toArray()).add(" GROUP BY ev.name");
-        } else if (d == Dimension.PAGE && !f.bySegment()) {
-            sql = new Sql().add("SELECT p.path, CAST(SUM(x.visitors) AS BIGINT) FROM {page_days} x JOIN pages p ON p.id = x.page"
-                    + " WHERE p.site = ? AND x.day >= ? AND x.day < ? AND p.path" + in, site, days.first(), days.end())
-                    .add("", values.toArray()).add(" GROUP BY p.path");
         } else {
-            return visitorCounts(c, site, days, f, d == Dimension.PAGE ? "path" : d.column, values);
+            return visitorCounts(c, site, days, f, d.column, values);
         }
         Map<String, Long> visitors = new HashMap<>();
         try (PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray()); ResultSet rs = ps.executeQuery()) {
