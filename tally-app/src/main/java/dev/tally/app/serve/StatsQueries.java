@@ -268,16 +268,24 @@ final class StatsQueries {
                 site, days.first(), days.end()).add(segmentMatch(f)).add(in(by, values)).add(groupBy(by, "x"));
         Map<String, Long> visitors = counts(c, sum);
         if (!fixed) {
-            // A visitor with n matching segments of one key (day, value) that day is in n counters.
-            String key = by == null ? "" : keyOf(by, "m") + " AS k, ";
-            Sql twice = new Sql().add("SELECT " + (by == null ? "''" : "y.k") + ", CAST(SUM(y.n - 1) AS BIGINT) FROM (SELECT " + key
-                    + "m.day, m.visitor, COUNT(*) AS n FROM {multi_segment_visitors} m JOIN segments s ON s.id = m.segment"
-                    + " WHERE m.day >= ? AND m.day < ? AND s.site = ?", days.first(), days.end(), site).add(segmentMatch(f)).add(in(by, values))
-                    .add(" GROUP BY " + (by == null ? "" : keyOf(by, "m") + ", ") + "m.day, m.visitor) y WHERE y.n > 1"
-                            + (by == null ? "" : " GROUP BY y.k"));
-            counts(c, twice).forEach((k, n) -> visitors.merge(k, -n, Long::sum));
+            countedTwice(c, site, days, f, by, values).forEach((k, n) -> visitors.merge(k, -n, Long::sum));
         }
         return visitors;
+    }
+
+    /**
+     * By the key of {@link #visitorCounts}, how many times {@code site_segment_days}' visitors
+     * count a visitor more than once under {@code f}: a visitor with n matching segments of one key
+     * (day, value) that day is in n counters.
+     */
+    private static Map<String, Long> countedTwice(Connection c, String site, DayRange days, Filters f, String by, List<String> values)
+            throws SQLException {
+        String key = by == null ? "" : keyOf(by, "m") + " AS k, ";
+        return counts(c, new Sql().add("SELECT " + (by == null ? "''" : "y.k") + ", CAST(SUM(y.n - 1) AS BIGINT) FROM (SELECT " + key
+                + "m.day, m.visitor, COUNT(*) AS n FROM {multi_segment_visitors} m JOIN segments s ON s.id = m.segment"
+                + " WHERE m.day >= ? AND m.day < ? AND s.site = ?", days.first(), days.end(), site).add(segmentMatch(f)).add(in(by, values))
+                .add(" GROUP BY " + (by == null ? "" : keyOf(by, "m") + ", ") + "m.day, m.visitor) y WHERE y.n > 1"
+                        + (by == null ? "" : " GROUP BY y.k")));
     }
 
     /**
@@ -385,6 +393,7 @@ final class StatsQueries {
      */
     List<Row> breakdown(String site, DayRange days, Filters f, Dimension d, int limit) throws SQLException {
         Sql top;
+        boolean twice = false;
         if (d == Dimension.EVENT) {
             top = new Sql().add("SELECT ed.name, CAST(SUM(ed.events) AS BIGINT) AS n").add(eventsOf(site, days, f));
             if (f.page() != null) {
@@ -413,10 +422,11 @@ final class StatsQueries {
         } else {
             String key = "s." + d.column;
             String table = f.page() != null ? "{segment_days}" : "{site_segment_days}";
-            // Where the table's own counter is the figure visitorCounts would sum (with a page, or
-            // what the visitor hash fixes under filters of the same kind), in the same scan.
-            String visitors = f.page() != null ? ", CAST(SUM(sd.visitors) AS BIGINT)"
-                    : fixed(d.column, f) ? ", CAST(SUM(sd.first_visitors) AS BIGINT)" : "";
+            // The counter visitorCounts would sum, in the same scan: with a page its visitors;
+            // what the visitor hash fixes, under filters of the same kind, its first visitors;
+            // otherwise its visitors, less those counted twice (below).
+            twice = f.page() == null && !fixed(d.column, f);
+            String visitors = f.page() == null && !twice ? ", CAST(SUM(sd.first_visitors) AS BIGINT)" : ", CAST(SUM(sd.visitors) AS BIGINT)";
             top = new Sql().add("SELECT " + key + ", CAST(SUM(sd.views) AS BIGINT) AS n" + visitors + " FROM " + table + " sd"
                     + " JOIN segments s ON s.id = sd.segment"
                     + " WHERE s.site = ? AND sd.day >= ? AND sd.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
@@ -442,7 +452,11 @@ final class StatsQueries {
                 }
             }
             if (!withVisitors && !values.isEmpty()) {
-                visitors = visitorsBy(c, site, days, f, d, values);
+                visitors = eventVisitors(c, site, days, f, values);
+            }
+            if (twice && !values.isEmpty()) {
+                Map<String, Long> counted = visitors;
+                countedTwice(c, site, days, f, d.column, values).forEach((k, n) -> counted.merge(k, -n, Long::sum));
             }
             for (String v : values) {
                 rows.add(new Row(v, counts.get(v), visitors.getOrDefault(v, 0L)));
@@ -451,28 +465,16 @@ final class StatsQueries {
         return rows;
     }
 
-    /** The visitors of each of {@code values} of {@code d}: unique per day, summed over the days. */
-    private static Map<String, Long> visitorsBy(Connection c, String site, DayRange days, Filters f, Dimension d, List<String> values)
+    /** The visitors who sent each of the custom events {@code names} under {@code f}: unique per day, summed over the days. */
+    private static Map<String, Long> eventVisitors(Connection c, String site, DayRange days, Filters f, List<String> names)
             throws SQLException {
-        Sql sql;
-        String in = " IN (" + "?,".repeat(values.size() - 1) + "?)";
-        if (d == Dimension.EVENT) {
-            sql = new Sql().add("SELECT ev.name, COUNT(*) FROM {event_visitors} ev");
-            if (!f.none()) {
-                sql.add(" JOIN (").add(visitorsOf(site, days, f)).add(") v ON v.day = ev.day AND v.visitor = ev.visitor");
-            }
-            sql.add(" WHERE ev.site = ? AND ev.day >= ? AND ev.day < ? AND ev.name" + in, site, days.first(), days.end())
-                    .add("", values.toArray()).add(" GROUP BY ev.name");
-        } else {
-            return visitorCounts(c, site, days, f, d.column, values);
+        Sql sql = new Sql().add("SELECT ev.name, COUNT(*) FROM {event_visitors} ev");
+        if (!f.none()) {
+            sql.add(" JOIN (").add(visitorsOf(site, days, f)).add(") v ON v.day = ev.day AND v.visitor = ev.visitor");
         }
-        Map<String, Long> visitors = new HashMap<>();
-        try (PreparedStatement ps = prepare(c, sql.text.toString(), sql.parameters.toArray()); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                visitors.put(rs.getString(1), rs.getLong(2));
-            }
-        }
-        return visitors;
+        sql.add(" WHERE ev.site = ? AND ev.day >= ? AND ev.day < ? AND ev.name IN (" + "?,".repeat(names.size() - 1) + "?)",
+                site, days.first(), days.end()).add("", names.toArray()).add(" GROUP BY ev.name");
+        return counts(c, sql);
     }
 
     /** How many visitors of the filtered period reached each goal, and how many visitors it had. */
