@@ -257,8 +257,8 @@ final class StatsQueries {
         }
         if (f.page() != null) {
             Sql sql = new Sql().add("SELECT " + keyOf(by, "sd") + ", CAST(SUM(sd.visitors) AS BIGINT) FROM {segment_days} sd"
-                    + " JOIN segments s ON s.id = sd.segment WHERE s.site = ? AND sd.day >= ? AND sd.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
-            sql.add(" AND sd.page = " + PAGE_ID, site, f.page());
+                    + " JOIN segments s ON s.id = sd.segment WHERE s.site = ? AND sd.day >= ? AND sd.day < ?",
+                    site, days.first(), days.end()).add(segmentMatch(f)).add(" AND sd.page = " + PAGE_ID, site, f.page());
             return counts(c, sql.add(in(by, values)).add(groupBy(by, "sd")));
         }
         // What the visitor hash fixes is the same in all of a visitor's segments: counted once, in their first.
@@ -440,23 +440,22 @@ final class StatsQueries {
             List<String> values = new ArrayList<>();
             Map<String, Long> counts = new HashMap<>();
             Map<String, Long> visitors = new HashMap<>();
-            boolean withVisitors;
             try (PreparedStatement ps = prepare(c, top.text.toString(), top.parameters.toArray()); ResultSet rs = ps.executeQuery()) {
-                withVisitors = rs.getMetaData().getColumnCount() == 3;
                 while (rs.next()) {
                     values.add(rs.getString(1));
                     counts.put(rs.getString(1), rs.getLong(2));
-                    if (withVisitors) {
+                    if (d != Dimension.EVENT) {
                         visitors.put(rs.getString(1), rs.getLong(3));
                     }
                 }
             }
-            if (!withVisitors && !values.isEmpty()) {
+            if (d == Dimension.EVENT && !values.isEmpty()) {
                 visitors = eventVisitors(c, site, days, f, values);
             }
             if (twice && !values.isEmpty()) {
-                Map<String, Long> counted = visitors;
-                countedTwice(c, site, days, f, d.column, values).forEach((k, n) -> counted.merge(k, -n, Long::sum));
+                for (Map.Entry<String, Long> e : countedTwice(c, site, days, f, d.column, values).entrySet()) {
+                    visitors.merge(e.getKey(), -e.getValue(), Long::sum);
+                }
             }
             for (String v : values) {
                 rows.add(new Row(v, counts.get(v), visitors.getOrDefault(v, 0L)));
