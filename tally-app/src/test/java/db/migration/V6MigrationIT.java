@@ -8,11 +8,9 @@ import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
-import java.util.TreeMap;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -72,17 +70,17 @@ class V6MigrationIT {
         Aggregator.migrate(url);
 
         for (String g : new String[] {"", "_g2"}) {
-            assertThat(query(ds, "SELECT page || ':' || day, views * 1000 + visitors FROM page_days" + g))
+            assertThat(StoreContents.query(ds, "SELECT page || ':' || day, views * 1000 + visitors FROM page_days" + g))
                     .isEqualTo(Map.of("1:100", 7_002L, "1:101", 5_001L, "2:100", 7_002L, "2:102", 1L, "3:100", 11_001L));
-            assertThat(query(ds, "SELECT site || ':' || day || ':' || partition_id, views * 1000 + visitors FROM site_days" + g))
+            assertThat(StoreContents.query(ds, "SELECT site || ':' || day || ':' || partition_id, views * 1000 + visitors FROM site_days" + g))
                     .isEqualTo(Map.of("default:100:0", 14_003L, "default:101:0", 5_001L, "default:102:0", 1L, "other:100:0", 11_001L));
-            assertThat(query(ds, "SELECT site || ':' || day, COUNT(*) FROM site_visitors" + g + " GROUP BY site, day"))
+            assertThat(StoreContents.query(ds, "SELECT site || ':' || day, COUNT(*) FROM site_visitors" + g + " GROUP BY site, day"))
                     .isEqualTo(Map.of("default:100", 3L, "default:101", 1L, "default:102", 1L, "other:100", 1L));
-            assertThat(query(ds, "SELECT 'rows', COUNT(*) FROM segment_days" + g)).isEqualTo(Map.of("rows", 0L));
-            assertThat(query(ds, "SELECT 'rows', COUNT(*) FROM segment_visitors" + g)).isEqualTo(Map.of("rows", 0L));
+            assertThat(StoreContents.query(ds, "SELECT 'rows', COUNT(*) FROM segment_days" + g)).isEqualTo(Map.of("rows", 0L));
+            assertThat(StoreContents.query(ds, "SELECT 'rows', COUNT(*) FROM segment_visitors" + g)).isEqualTo(Map.of("rows", 0L));
         }
-        assertThat(query(ds, "SELECT 'rows', COUNT(*) FROM segments")).isEqualTo(Map.of("rows", 0L));
-        assertThat(query(ds, "SELECT 'done', done_before_day FROM tally_retention")).isEqualTo(Map.of("done", 0L));
+        assertThat(StoreContents.query(ds, "SELECT 'rows', COUNT(*) FROM segments")).isEqualTo(Map.of("rows", 0L));
+        assertThat(StoreContents.query(ds, "SELECT 'done', done_before_day FROM tally_retention")).isEqualTo(Map.of("done", 0L));
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.executeQuery("SELECT * FROM page_days_g3");
             throw new AssertionError("a dropped generation got tables");
@@ -90,25 +88,10 @@ class V6MigrationIT {
             // no such table
         }
         if (database.equals("postgresql")) {
-            assertThat(query(ds, "SELECT relname || ':' || array_to_string(reloptions, ','), 1 FROM pg_class"
+            assertThat(StoreContents.query(ds, "SELECT relname || ':' || array_to_string(reloptions, ','), 1 FROM pg_class"
                     + " WHERE relname IN ('page_days', 'segment_days', 'site_days', 'page_days_g2')").keySet())
                     .containsExactlyInAnyOrder("page_days:fillfactor=70", "segment_days:fillfactor=70", "site_days:fillfactor=70",
                             "page_days_g2:fillfactor=70");
         }
-    }
-
-    private static Map<String, Long> query(DataSource ds, String sql) throws Exception {
-        Map<String, Long> rows = new TreeMap<>();
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-            if (Store.of(c) == Store.MYSQL) {
-                s.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')"); // || as in the queries above
-            }
-            try (ResultSet rs = s.executeQuery(sql)) {
-                while (rs.next()) {
-                    rows.put(rs.getString(1), rs.getLong(2));
-                }
-            }
-        }
-        return rows;
     }
 }

@@ -8,10 +8,8 @@ import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Set;
-import java.util.TreeSet;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -62,24 +60,9 @@ class V7MigrationIT {
             }
             s.execute("INSERT INTO recent_visitors (site, minute, visitor) VALUES ('default', 28000000, " + x + "01010101010101010101010101010101')");
         }
-        Set<String> tables = tables(ds, database);
+        Set<String> tables = StoreContents.tables(ds);
         assertThat(tables).contains("event_days", "event_props", "event_visitors", "event_days_g2", "event_props_g2", "event_visitors_g2",
                 "recent_visitors");
         assertThat(tables).doesNotContain("event_days_g3", "event_props_g3", "event_visitors_g3", "recent_visitors_g2");
-    }
-
-    private static Set<String> tables(DataSource ds, String database) throws Exception {
-        Set<String> names = new TreeSet<>();
-        String sql = switch (database) {
-            case "sqlite" -> "SELECT name FROM sqlite_master WHERE type = 'table'";
-            case "mariadb" -> "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'";
-            default -> "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()";
-        };
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                names.add(rs.getString(1));
-            }
-        }
-        return names;
     }
 }

@@ -8,12 +8,9 @@ import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -88,35 +85,35 @@ class V8MigrationIT {
 
         String hex = database.equals("postgresql") ? "encode(visitor, 'hex')" : "HEX(visitor)";
         // Page 1, day 100: A to 5 (the smaller of its two), B to 7, C to 5, D nowhere; page 2: A to 7, the one it has.
-        assertThat(query(ds, "SELECT page || ':' || day || ':' || segment, views * 1000 + visitors FROM segment_days"))
+        assertThat(StoreContents.query(ds, "SELECT page || ':' || day || ':' || segment, views * 1000 + visitors FROM segment_days"))
                 .isEqualTo(Map.of("1:100:5", 10_002L, "1:100:7", 10_001L, "2:100:7", 3_001L, "1:101:7", 1_001L, "2:101:7", 4_000L));
-        assertThat(query(ds, "SELECT page || ':' || day || ':' || " + hex + ", segment FROM page_visitors"))
+        assertThat(StoreContents.query(ds, "SELECT page || ':' || day || ':' || " + hex + ", segment FROM page_visitors"))
                 .isEqualTo(Map.of("1:100:" + A, 5L, "2:100:" + A, 7L, "1:100:" + B, 7L, "1:100:" + C, 5L, "1:100:" + D, 0L,
                         "1:101:" + A, 7L, "2:101:" + B, 0L));
         // First visitors: A, C to 5 (A's smaller), B to 7, D to 9; A on day 101 to 7.
-        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000000 + visitors * 1000 + first_visitors"
+        assertThat(StoreContents.query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000000 + visitors * 1000 + first_visitors"
                 + " FROM site_segment_days"))
                 .isEqualTo(Map.of("100:5:0", 10_002_002L, "100:7:0", 13_002_001L, "100:9:0", 1_001L, "101:7:0", 5_001_001L));
-        assertThat(query(ds, "SELECT day || ':' || " + hex + " || ':' || segment, 1 FROM multi_segment_visitors"))
+        assertThat(StoreContents.query(ds, "SELECT day || ':' || " + hex + " || ':' || segment, 1 FROM multi_segment_visitors"))
                 .isEqualTo(Map.of("100:" + A + ":5", 1L, "100:" + A + ":7", 1L));
         // Generation 2: B to 5 as well.
-        assertThat(query(ds, "SELECT page || ':' || day || ':' || segment, views * 1000 + visitors FROM segment_days_g2"))
+        assertThat(StoreContents.query(ds, "SELECT page || ':' || day || ':' || segment, views * 1000 + visitors FROM segment_days_g2"))
                 .isEqualTo(Map.of("1:100:5", 10_003L, "1:100:7", 10_000L, "2:100:7", 3_001L, "1:101:7", 1_001L, "2:101:7", 4_000L));
-        assertThat(query(ds, "SELECT page || ':' || day || ':' || " + hex + ", segment FROM page_visitors_g2 WHERE page = 1 AND day = 100"))
+        assertThat(StoreContents.query(ds, "SELECT page || ':' || day || ':' || " + hex + ", segment FROM page_visitors_g2 WHERE page = 1 AND day = 100"))
                 .isEqualTo(Map.of("1:100:" + A, 5L, "1:100:" + B, 5L, "1:100:" + C, 5L, "1:100:" + D, 0L));
-        assertThat(query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000000 + visitors * 1000 + first_visitors"
+        assertThat(StoreContents.query(ds, "SELECT day || ':' || segment || ':' || partition_id, views * 1000000 + visitors * 1000 + first_visitors"
                 + " FROM site_segment_days_g2"))
                 .isEqualTo(Map.of("100:5:0", 10_003_003L, "100:7:0", 13_002_000L, "100:9:0", 1_001L, "101:7:0", 5_001_001L));
-        assertThat(query(ds, "SELECT day || ':' || " + hex + " || ':' || segment, 1 FROM multi_segment_visitors_g2"))
+        assertThat(StoreContents.query(ds, "SELECT day || ':' || " + hex + " || ':' || segment, 1 FROM multi_segment_visitors_g2"))
                 .isEqualTo(Map.of("100:" + A + ":5", 1L, "100:" + A + ":7", 1L, "100:" + B + ":5", 1L, "100:" + B + ":7", 1L));
 
         // The aggregator's rows of views alone still go in: visitors start at 0.
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO segment_days (page, day, segment, views) VALUES (1, 102, 5, 1)");
         }
-        assertThat(query(ds, "SELECT 'visitors', visitors FROM segment_days WHERE day = 102")).isEqualTo(Map.of("visitors", 0L));
+        assertThat(StoreContents.query(ds, "SELECT 'visitors', visitors FROM segment_days WHERE day = 102")).isEqualTo(Map.of("visitors", 0L));
 
-        Set<String> tables = tables(ds, database);
+        Set<String> tables = StoreContents.tables(ds);
         assertThat(tables).contains("site_segment_days", "multi_segment_visitors", "site_segment_days_g2", "multi_segment_visitors_g2");
         assertThat(tables).doesNotContain("site_segment_days_g3", "multi_segment_visitors_g3", "segment_days_g3", "v8_segment_day_visitors",
                 "v8_first_segments");
@@ -130,42 +127,12 @@ class V8MigrationIT {
             default -> "SELECT tablename || ':' || substr(indexdef, strpos(indexdef, '(')), 1 FROM pg_indexes"
                     + " WHERE tablename IN ('segment_days', 'segment_days_g2') AND indexdef NOT LIKE '%UNIQUE%'";
         };
-        assertThat(query(ds, indexes).keySet()).containsExactlyInAnyOrder("segment_days:(segment, day)", "segment_days_g2:(segment, day)");
+        assertThat(StoreContents.query(ds, indexes).keySet()).containsExactlyInAnyOrder("segment_days:(segment, day)", "segment_days_g2:(segment, day)");
         if (database.equals("postgresql")) {
-            assertThat(query(ds, "SELECT relname || ':' || COALESCE(array_to_string(reloptions, ','), ''), 1 FROM pg_class"
+            assertThat(StoreContents.query(ds, "SELECT relname || ':' || COALESCE(array_to_string(reloptions, ','), ''), 1 FROM pg_class"
                     + " WHERE relname IN ('site_segment_days', 'site_segment_days_g2', 'multi_segment_visitors')").keySet())
                     .containsExactlyInAnyOrder("site_segment_days:fillfactor=70", "site_segment_days_g2:fillfactor=70",
                             "multi_segment_visitors:");
         }
-    }
-
-    private static Map<String, Long> query(DataSource ds, String sql) throws Exception {
-        Map<String, Long> rows = new TreeMap<>();
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-            if (Store.of(c) == Store.MYSQL) {
-                s.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',PIPES_AS_CONCAT')"); // || as in the queries above
-            }
-            try (ResultSet rs = s.executeQuery(sql)) {
-                while (rs.next()) {
-                    rows.put(rs.getString(1), rs.getLong(2));
-                }
-            }
-        }
-        return rows;
-    }
-
-    private static Set<String> tables(DataSource ds, String database) throws Exception {
-        Set<String> names = new TreeSet<>();
-        String sql = switch (database) {
-            case "sqlite" -> "SELECT name FROM sqlite_master WHERE type = 'table'";
-            case "mariadb" -> "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'";
-            default -> "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()";
-        };
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                names.add(rs.getString(1));
-            }
-        }
-        return names;
     }
 }
