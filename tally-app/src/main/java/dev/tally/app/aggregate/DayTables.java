@@ -2,14 +2,19 @@ package dev.tally.app.aggregate;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 
 /**
  * One batch's share of the day tables of migration 6, reduced in memory, then written in key
@@ -19,16 +24,17 @@ import java.util.Set;
  * visitor's first view of the page that day),
  * {@code segment_visitors}, {@code site_segment_days} (views; visitors, the rows
  * {@code segment_visitors} gained; first visitors, the rows {@code site_visitors} gained, in the
- * segment of the visitor's first view of the site), {@code multi_segment_visitors} (the segment
+ * segment of the visitor's first view of the site; and per column of {@link #REPEATED}, the rows
+ * gained whose value of it the visitor had in another segment that day), {@code multi_segment_visitors} (the segment
  * rows of the visitors who came with more than one in a day), {@code site_visitors} and
  * {@code site_days} (views, and visitors = the rows {@code site_visitors} gained). Counters that are not per page are kept per Kafka partition of
  * the records, so two consumers never update one counter row.
  *
  * <p>Why these counters: a filtered visitor count is then a sum of counters, not a
  * {@code COUNT(DISTINCT)} over a month of visitor rows. A visitor with several segments in a day
- * (two referrers, say) is in the visitors of each and in the first visitors of one;
- * {@code multi_segment_visitors} holds the few such visitors' segments, so that a reader can take
- * off the visitors counted twice by one filter. On PostgreSQL the rows go by COPY into temporary
+ * (two referrers, say) is in the visitors of each and in the first visitors of one; the repeat
+ * counters take off those counted twice under one column (both referrers of one source), and
+ * {@code multi_segment_visitors} holds the few such visitors' segments for what involves several. On PostgreSQL the rows go by COPY into temporary
  * tables and one {@code INSERT ... SELECT} per table; the visitors gained are counted by the
  * same statement that inserts them ({@code RETURNING}), so they are exact whoever else inserts
  * the same visitor at the same time. On SQLite, MySQL and MariaDB one statement per row in a
@@ -95,6 +101,12 @@ final class DayTables {
             return c != 0 ? c : Integer.compare(partition, o.partition);
         }
     }
+
+    /** The columns of {@code segments} with a repeat counter in {@code site_segment_days} (migration 10). */
+    private static final List<String> REPEATED = db.migration.V10__Repeat_visitors.COLUMNS;
+    /** The counters of {@code site_segment_days} the row stores write, in order. */
+    private static final List<String> SITE_SEGMENT_COUNTERS = Stream.concat(Stream.of("views", "visitors", "first_visitors"),
+            REPEATED.stream().map(column -> "repeat_" + column)).toList();
 
     private final LongCounts pageDays = new LongCounts();
     private final LongCounts pageVisitorsAdded = new LongCounts();
@@ -222,7 +234,7 @@ final class DayTables {
 
     private void writePostgres(Connection c, Generation g) throws SQLException {
         try (Statement st = c.createStatement()) {
-            // One round trip for the six.
+            // One round trip for the eight.
             st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_days (page INTEGER, day INTEGER, views BIGINT) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_days (page INTEGER, day INTEGER, segment INTEGER, views BIGINT) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visitors (day INTEGER, visitor BYTEA, segment INTEGER, site VARCHAR(64),"
@@ -232,6 +244,9 @@ final class DayTables {
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_days (site VARCHAR(64), day INTEGER, partition_id INTEGER, views BIGINT)"
                     + " ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_segment_days (day INTEGER, segment INTEGER, partition_id INTEGER, views BIGINT)"
+                    + " ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_several (site VARCHAR(64), day INTEGER, visitor BYTEA) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_gained_segments (day INTEGER, visitor BYTEA, segment INTEGER, partition_id INTEGER)"
                     + " ON COMMIT DELETE ROWS");
         }
         StringBuilder rows = new StringBuilder(pageDays.size() * 20);
@@ -318,8 +333,8 @@ final class DayTables {
                     + " ON CONFLICT (page, day, segment) DO UPDATE SET views = " + sgd + ".views + excluded.views,"
                     + " visitors = " + sgd + ".visitors + excluded.visitors");
             // A segment row gained for a visitor the site already had that day, or a visitor with
-            // several segments in the batch, is a visitor with more than one segment: all their
-            // segment rows, those before this statement and the batch's, go to multi_segment_visitors.
+            // several segments in the batch, is a visitor with more than one segment: kept for
+            // the next statement, with the segment rows gained for them.
             st.executeUpdate("WITH seg AS (INSERT INTO " + g.table("segment_visitors") + " (day, visitor, segment)"
                     + " SELECT day, visitor, segment FROM staged_segment_visitors ON CONFLICT DO NOTHING RETURNING day, visitor, segment),"
                     + " site AS (INSERT INTO " + g.table("site_visitors") + " (site, day, visitor)"
@@ -338,20 +353,47 @@ final class DayTables {
                     + " ORDER BY d.day, d.segment, d.partition_id"
                     + " ON CONFLICT (day, segment, partition_id) DO UPDATE SET views = " + ssd + ".views + excluded.views,"
                     + " visitors = " + ssd + ".visitors + excluded.visitors, first_visitors = " + ssd + ".first_visitors + excluded.first_visitors),"
-                    + " several AS (SELECT day, visitor FROM seg_gained x WHERE NOT EXISTS"
+                    + " several AS (SELECT site, day, visitor FROM seg_gained x WHERE NOT EXISTS"
                     + " (SELECT 1 FROM site WHERE site.site = x.site AND site.day = x.day AND site.visitor = x.visitor)"
-                    + " UNION SELECT day, visitor FROM staged_site_visitors WHERE several),"
-                    + " multi AS (INSERT INTO " + g.table("multi_segment_visitors") + " (day, visitor, segment)"
-                    + " SELECT v.day, v.visitor, v.segment FROM " + g.table("segment_visitors") + " v"
-                    + " JOIN several m ON m.day = v.day AND m.visitor = v.visitor"
-                    + " UNION SELECT v.day, v.visitor, v.segment FROM staged_segment_visitors v"
-                    + " JOIN several m ON m.day = v.day AND m.visitor = v.visitor"
-                    + " ON CONFLICT DO NOTHING),"
+                    + " UNION SELECT site, day, visitor FROM staged_site_visitors WHERE several),"
+                    + " keep_several AS (INSERT INTO staged_several (site, day, visitor) SELECT site, day, visitor FROM several),"
+                    + " keep_gained AS (INSERT INTO staged_gained_segments (day, visitor, segment, partition_id)"
+                    + " SELECT x.day, x.visitor, x.segment, x.partition_id FROM seg_gained x JOIN several m ON m.day = x.day AND m.visitor = x.visitor),"
                     + " n AS (SELECT site, day, partition_id, COUNT(*) AS visitors FROM site_gained GROUP BY site, day, partition_id)"
                     + " INSERT INTO " + sd + " (site, day, partition_id, views, visitors) SELECT d.site, d.day, d.partition_id, d.views, COALESCE(n.visitors, 0)"
                     + " FROM staged_site_days d LEFT JOIN n ON n.site = d.site AND n.day = d.day AND n.partition_id = d.partition_id"
                     + " ORDER BY d.site, d.day, d.partition_id"
                     + " ON CONFLICT (site, day, partition_id) DO UPDATE SET views = " + sd + ".views + excluded.views, visitors = " + sd + ".visitors + excluded.visitors");
+            // Those visitors' site rows locked, in key order, until the transaction ends: another
+            // batch that adds segments to one of them waits for this one's commit (and this one
+            // for theirs), so the next statement, with a snapshot of its own, sees their rows.
+            st.executeQuery("SELECT 1 FROM " + g.table("site_visitors") + " v JOIN staged_several m"
+                    + " ON v.site = m.site AND v.day = m.day AND v.visitor = m.visitor ORDER BY v.site, v.day, v.visitor FOR UPDATE OF v").close();
+            // All their segment rows go to multi_segment_visitors, and each segment row gained
+            // counts as a repeat of each column whose value another of the visitor's rows that day
+            // has (one stored before, or gained now with a smaller segment id).
+            String sv = g.table("segment_visitors");
+            StringBuilder flags = new StringBuilder();
+            StringBuilder sums = new StringBuilder();
+            StringBuilder sets = new StringBuilder();
+            for (String column : REPEATED) {
+                flags.append(", MAX(CASE WHEN os.").append(column).append(" = s.").append(column).append(" THEN 1 ELSE 0 END) AS ").append(column);
+                sums.append(", SUM(").append(column).append(") AS ").append(column);
+                sets.append(sets.isEmpty() ? "" : ", ").append("repeat_").append(column).append(" = ").append(ssd).append(".repeat_").append(column)
+                        .append(" + n.").append(column);
+            }
+            st.executeUpdate("WITH multi AS (INSERT INTO " + g.table("multi_segment_visitors") + " (day, visitor, segment)"
+                    + " SELECT v.day, v.visitor, v.segment FROM " + sv + " v JOIN staged_several m ON m.day = v.day AND m.visitor = v.visitor"
+                    + " ON CONFLICT DO NOTHING),"
+                    + " r AS (SELECT x.day, x.segment, x.partition_id" + flags + " FROM staged_gained_segments x JOIN segments s ON s.id = x.segment"
+                    + " JOIN " + sv + " o ON o.day = x.day AND o.visitor = x.visitor AND o.segment <> x.segment"
+                    + " JOIN segments os ON os.id = o.segment AND os.site = s.site"
+                    + " WHERE NOT EXISTS (SELECT 1 FROM staged_gained_segments y WHERE y.day = o.day AND y.visitor = o.visitor"
+                    + " AND y.segment = o.segment AND y.segment > x.segment)"
+                    + " GROUP BY x.day, x.visitor, x.segment, x.partition_id),"
+                    + " n AS (SELECT day, segment, partition_id" + sums + " FROM r GROUP BY day, segment, partition_id)"
+                    + " UPDATE " + ssd + " SET " + sets + " FROM n WHERE " + ssd + ".day = n.day AND " + ssd + ".segment = n.segment"
+                    + " AND " + ssd + ".partition_id = n.partition_id");
         }
     }
 
@@ -365,6 +407,10 @@ final class DayTables {
         // By (day, segment) index and partition, as siteSegmentViews.
         LongCounts siteSegmentVisitors = new LongCounts();
         LongCounts siteSegmentFirstVisitors = new LongCounts();
+        LongCounts[] repeats = new LongCounts[REPEATED.size()];
+        for (int i = 0; i < repeats.length; i++) {
+            repeats[i] = new LongCounts();
+        }
         if (!siteVisits.isEmpty()) {
             SiteVisit[] sorted = siteVisits.keySet().toArray(SiteVisit[]::new);
             Arrays.sort(sorted);
@@ -417,6 +463,7 @@ final class DayTables {
             SegmentVisit[] sorted = segmentVisits.keySet().toArray(SegmentVisit[]::new);
             Arrays.sort(sorted);
             Set<DayVisit> multi = new HashSet<>();
+            List<SegmentVisit> gained = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
                     store.insertIfAbsent(g.table("segment_visitors"), "day", "visitor", "segment"))) {
                 for (SegmentVisit v : sorted) {
@@ -429,6 +476,7 @@ final class DayTables {
                 for (int i = 0; i < sorted.length; i++) {
                     SegmentVisit v = sorted[i];
                     if (added[i] > 0) {
+                        gained.add(v);
                         siteSegmentVisitors.add(pairIndex.get((long) v.day() << 32 | v.segment()) << 32 | segmentVisits.get(v), 1);
                         // A segment row gained for a visitor the site already had that day.
                         if (!siteVisits.get(new SiteVisit(v.site(), v.day(), v.visitor())).gained) {
@@ -456,11 +504,12 @@ final class DayTables {
                     }
                     ps.executeBatch();
                 }
+                countRepeats(c, g, store, multi, gained, repeats);
             }
         }
         long[][] siteSegmentRows = siteSegmentRows(sortedPairs, rank);
         try (PreparedStatement ps = c.prepareStatement(
-                store.upsertAdd(g.table("site_segment_days"), List.of("views", "visitors", "first_visitors"), "day", "segment", "partition_id"))) {
+                store.upsertAdd(g.table("site_segment_days"), SITE_SEGMENT_COUNTERS, "day", "segment", "partition_id"))) {
             for (int i = 0; i < siteSegmentRows[0].length; i++) {
                 long k = siteSegmentRows[0][i];
                 long pair = sortedPairs[(int) (k >>> 32)];
@@ -471,6 +520,9 @@ final class DayTables {
                 long key = pairIndex.get(pair) << 32 | (int) k;
                 ps.setLong(5, siteSegmentVisitors.get(key));
                 ps.setLong(6, siteSegmentFirstVisitors.get(key));
+                for (int r = 0; r < repeats.length; r++) {
+                    ps.setLong(7 + r, repeats[r].get(key));
+                }
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -492,8 +544,77 @@ final class DayTables {
         }
     }
 
+    /**
+     * Adds to {@code repeats} (one per column of {@link #REPEATED}, by the key of
+     * siteSegmentViews) each segment row {@code gained} of a visitor of {@code multi} whose value
+     * of the column another of the visitor's rows of the same site that day has: one stored before
+     * (read after a lock, so that another transaction's rows for the same visitor are seen), or one
+     * gained in this batch with a smaller segment id.
+     */
+    private void countRepeats(Connection c, Generation g, Store store, Set<DayVisit> multi, List<SegmentVisit> gained, LongCounts[] repeats)
+            throws SQLException {
+        Map<DayVisit, List<SegmentVisit>> byVisitor = new TreeMap<>();
+        for (SegmentVisit v : gained) {
+            DayVisit d = new DayVisit(v.day(), v.visitor());
+            if (multi.contains(d)) {
+                byVisitor.computeIfAbsent(d, k -> new ArrayList<>()).add(v);
+            }
+        }
+        if (byVisitor.isEmpty()) {
+            return;
+        }
+        // Each visitor's site rows locked first, in key order, until the transaction ends: another
+        // batch that adds segments to them waits for this one's commit (and this one for theirs),
+        // so the read after the lock sees their rows.
+        // The site too: one visitor hash may come from two sites (a producer's choice), whose segments differ.
+        try (PreparedStatement lock = c.prepareStatement("SELECT 1 FROM " + g.table("site_visitors")
+                        + " WHERE site = ? AND day = ? AND visitor = ?" + store.forUpdate());
+                PreparedStatement ps = c.prepareStatement("SELECT v.segment, s.site, s." + String.join(", s.", REPEATED) + " FROM "
+                + g.table("segment_visitors") + " v JOIN segments s ON s.id = v.segment WHERE v.day = ? AND v.visitor = ?"
+                        // A locking read: the newest rows, whatever the isolation's snapshot.
+                        + store.forShare())) {
+            for (Map.Entry<DayVisit, List<SegmentVisit>> e : byVisitor.entrySet()) {
+                for (String site : new TreeSet<>(e.getValue().stream().map(SegmentVisit::site).toList())) {
+                    lock.setString(1, site);
+                    lock.setInt(2, e.getKey().day());
+                    lock.setBytes(3, e.getKey().visitor().bytes());
+                    lock.executeQuery().close();
+                }
+                ps.setInt(1, e.getKey().day());
+                ps.setBytes(2, e.getKey().visitor().bytes());
+                Map<Integer, String[]> rows = new HashMap<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String[] values = new String[REPEATED.size() + 1];
+                        for (int r = 0; r < values.length; r++) {
+                            values[r] = rs.getString(2 + r);
+                        }
+                        rows.put(rs.getInt(1), values);
+                    }
+                }
+                Set<Integer> gainedNow = new HashSet<>();
+                e.getValue().forEach(v -> gainedNow.add(v.segment()));
+                for (SegmentVisit v : e.getValue()) {
+                    String[] mine = rows.get(v.segment());
+                    long key = pairIndex.get((long) v.day() << 32 | v.segment()) << 32 | segmentVisits.get(v);
+                    for (int r = 0; r < repeats.length; r++) {
+                        for (Map.Entry<Integer, String[]> o : rows.entrySet()) {
+                            int other = o.getKey();
+                            String[] theirs = o.getValue();
+                            if (other != v.segment() && (!gainedNow.contains(other) || other < v.segment()) && theirs[0].equals(mine[0])
+                                    && theirs[1 + r].equals(mine[1 + r])) {
+                                repeats[r].add(key, 1);
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** {@code s} in COPY's text format (a site is a label, but nothing from outside is trusted). */
-    private static StringBuilder text(StringBuilder out, String s) {
+    static StringBuilder text(StringBuilder out, String s) {
         for (int i = 0; i < s.length(); i++) {
             char ch = s.charAt(i);
             switch (ch) {

@@ -84,12 +84,19 @@ public record Generation(int number) {
                     + " (site, day, name, visitor) SELECT site, day, name, visitor FROM " + a.table("event_visitors") + " WHERE day < " + t / DAY),
             // Migration 8: filtered visitors as sums of counters.
             new AggregateTable("site_segment_days", (a, b, t) -> "INSERT INTO " + b.table("site_segment_days")
-                    + " (day, segment, partition_id, views, visitors, first_visitors) SELECT day, segment, partition_id, views, visitors,"
-                    + " first_visitors FROM "
+                    + " (day, segment, partition_id, views, visitors, first_visitors, repeat_referrer, repeat_source, repeat_medium,"
+                    + " repeat_campaign) SELECT day, segment, partition_id, views, visitors, first_visitors, repeat_referrer, repeat_source,"
+                    + " repeat_medium, repeat_campaign FROM "
                     + a.table("site_segment_days")
                     + " WHERE day < " + t / DAY),
             new AggregateTable("multi_segment_visitors", (a, b, t) -> "INSERT INTO " + b.table("multi_segment_visitors")
-                    + " (day, visitor, segment) SELECT day, visitor, segment FROM " + a.table("multi_segment_visitors") + " WHERE day < " + t / DAY));
+                    + " (day, visitor, segment) SELECT day, visitor, segment FROM " + a.table("multi_segment_visitors") + " WHERE day < " + t / DAY),
+            // Migration 9: page goals.
+            new AggregateTable("goal_visitors", (a, b, t) -> "INSERT INTO " + b.table("goal_visitors")
+                    + " (goal, site, day, visitor) SELECT goal, site, day, visitor FROM " + a.table("goal_visitors") + " WHERE day < " + t / DAY),
+            new AggregateTable("goal_days", (a, b, t) -> "INSERT INTO " + b.table("goal_days")
+                    + " (goal, site, day, partition_id, visitors) SELECT goal, site, day, partition_id, visitors FROM " + a.table("goal_days")
+                    + " WHERE day < " + t / DAY));
 
     /** The first generation: the tables as the migrations made them. */
     public static final Generation FIRST = new Generation(1);

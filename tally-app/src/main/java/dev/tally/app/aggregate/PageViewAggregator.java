@@ -24,7 +24,8 @@ import org.postgresql.PGConnection;
  * Turns a batch of page views into the aggregate tables: views per page and hour
  * ({@code page_hours}), total views per page ({@code page_totals}), referrer hosts per day
  * ({@code referrers_daily}), and exact unique visitors per page and day ({@code page_visitors});
- * and the day tables of event format v2's dimensions ({@link DayTables}, by {@link Segments}).
+ * and the day tables of event format v2's dimensions ({@link DayTables}, by {@link Segments}), and
+ * the visitors who reached a page goal ({@link PageGoals}).
  * Pages are integers from the {@code pages} dictionary ({@link PageIds}), hours and days are
  * integers since the epoch, visitors are 16 bytes ({@link VisitorId}): narrow keys are most of
  * the store's speed. The batch is reduced in memory first, so the database sees one write per
@@ -57,6 +58,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
 
     private final PageIds pages = new PageIds();
     private final Segments segments = new Segments();
+    private final PageGoals goals = new PageGoals();
     private final GenerationTarget target;
     private Store store;
 
@@ -95,6 +97,13 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         write(views, new int[views.size()], connection, Generation.currentLocked(connection));
     }
 
+    /** As {@link #write(Collection, Connection)}, every view from Kafka partition {@code partition} (what two consumers race on). */
+    void write(Collection<PageView> views, int partition, Connection connection) throws SQLException {
+        int[] partitions = new int[views.size()];
+        java.util.Arrays.fill(partitions, partition);
+        write(views, partitions, connection, Generation.currentLocked(connection));
+    }
+
     /** As {@link #write(Collection, Connection)}; {@code partitions[i]} is the Kafka partition of the i-th view's record. */
     private void write(Collection<PageView> views, int[] partitions, Connection connection, Generation g) throws SQLException {
         pages.confirm(connection);
@@ -102,6 +111,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         int[] ids = pageIds(views, connection);
         int[] segmentIds = segmentIds(views, connection);
         DayTables days = new DayTables();
+        PageGoals.Batch reached = goals.forBatch(connection);
 
         LongCounts hourly = new LongCounts();
         LongCounts totals = new LongCounts();
@@ -124,6 +134,9 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             if (v.visitor() != null && !v.visitor().isEmpty()) {
                 visitor = VisitorId.of(v.visitor());
                 visits.putIfAbsent(new Visit(page, (int) (ts / DAY), visitor), segmentIds[i - 1]);
+                if (reached != null) {
+                    reached.view(page, v.path(), v.site(), (int) (ts / DAY), partitions[i - 1], visitor);
+                }
             }
             days.view(page, (int) (ts / DAY), segmentIds[i - 1], v.site(), partitions[i - 1], visitor);
         }
@@ -205,6 +218,9 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             }
         }
         days.write(connection, g, store);
+        if (reached != null) {
+            reached.write(connection, g, store);
+        }
     }
 
     /**

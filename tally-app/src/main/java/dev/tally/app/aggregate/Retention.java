@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code --retain DAYS}: deletes the per-visitor rows ({@code page_visitors},
- * {@code segment_visitors}, {@code site_visitors}, and {@code event_visitors} and
- * {@code multi_segment_visitors} where those tables exist) of the days more than {@code DAYS} days before today (UTC), in the current generation.
+ * {@code segment_visitors}, {@code site_visitors}, and {@code event_visitors},
+ * {@code multi_segment_visitors} and {@code goal_visitors} where those tables exist) of the days more than {@code DAYS} days before today (UTC), in the current generation.
  * The counters stay: {@code page_days} and {@code site_days} keep the visitors of every day.
  *
  * <p>Once a day across all processes: one transaction locks the one row of
@@ -32,10 +32,10 @@ public final class Retention {
     private static final long DAY = 86_400_000L;
     /**
      * The per-visitor tables, by their generation-1 names; {@code event_visitors} comes with
-     * migration 7, {@code multi_segment_visitors} with migration 8.
+     * migration 7, {@code multi_segment_visitors} with migration 8, {@code goal_visitors} with migration 9.
      */
     static final List<String> VISITOR_TABLES = List.of("page_visitors", "segment_visitors", "site_visitors", "event_visitors",
-            "multi_segment_visitors");
+            "multi_segment_visitors", "goal_visitors");
 
     private final int days;
 

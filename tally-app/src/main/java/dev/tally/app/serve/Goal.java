@@ -45,17 +45,4 @@ public record Goal(String name, String kind, String match) {
         }
         throw new IllegalArgumentException(usage);
     }
-
-    /** The page pattern as a {@code LIKE} pattern with escape character {@code \}. */
-    String likePattern() {
-        StringBuilder like = new StringBuilder();
-        for (char c : match.toCharArray()) {
-            switch (c) {
-                case '*' -> like.append('%');
-                case '%', '_', '\\' -> like.append('\\').append(c);
-                default -> like.append(c);
-            }
-        }
-        return like.toString();
-    }
 }

@@ -2,6 +2,7 @@ package dev.tally.app.serve;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.tally.app.aggregate.PageGoals;
 import dev.tally.app.http.Replies;
 import dev.tally.app.http.WebServer;
 import dev.tally.app.serve.StatsQueries.Conversions;
@@ -21,6 +22,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
@@ -108,10 +111,26 @@ public final class StatsApi {
     }
 
     StatsApi(DataSource store, Access access, List<Goal> goals, Clock clock) {
-        this.queries = new StatsQueries(store);
+        this.queries = new StatsQueries(store, registered(store, goals));
         this.access = access;
         this.goals = List.copyOf(goals);
         this.clock = clock;
+    }
+
+    /**
+     * Registers the page goals with the store, whose aggregators count them from then on (see
+     * {@link PageGoals}): their ids by pattern.
+     */
+    private static Map<String, Integer> registered(DataSource store, List<Goal> goals) {
+        List<String> patterns = goals.stream().filter(g -> g.kind().equals("page")).map(Goal::match).toList();
+        if (patterns.isEmpty()) {
+            return Map.of();
+        }
+        try (Connection c = store.getConnection()) {
+            return PageGoals.register(c, patterns);
+        } catch (SQLException e) {
+            throw new IllegalStateException("registering the page goals failed: " + e.getMessage(), e);
+        }
     }
 
     public void routes(WebServer web) {

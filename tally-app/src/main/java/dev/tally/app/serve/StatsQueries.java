@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,6 +32,9 @@ final class StatsQueries {
     private static final int TIMEOUT_SECONDS = 10;
 
     /** The segment columns the visitor hash fixes (it is made of the address and the user agent): one value per visitor and day. */
+    /** The segment columns a visitor may have several values of in a day, each with a repeat counter in {@code site_segment_days}. */
+    private static final List<String> REPEATED = db.migration.V10__Repeat_visitors.COLUMNS;
+
     private static final Set<String> FIXED = Set.of(Dimension.BROWSER.column, Dimension.OS.column, Dimension.DEVICE.column,
             Dimension.COUNTRY.column);
 
@@ -75,9 +79,12 @@ final class StatsQueries {
     private static final String PAGE_ID = "(SELECT id FROM pages WHERE site = ? AND path = ?)";
 
     private final DataSource store;
+    /** The ids of the page goals' patterns ({@link dev.tally.app.aggregate.PageGoals}). */
+    private final Map<String, Integer> pageGoals;
 
-    StatsQueries(DataSource store) {
+    StatsQueries(DataSource store, Map<String, Integer> pageGoals) {
         this.store = store;
+        this.pageGoals = Map.copyOf(pageGoals);
     }
 
     PageStats page(String site, String path) throws SQLException {
@@ -239,7 +246,8 @@ final class StatsQueries {
      *       counted once in the segment of their first view that day ({@code first_visitors}) and
      *       once in each segment they came with ({@code visitors}). By browser, system, device and
      *       country alone the first; otherwise the second, less the visitors it counts more than
-     *       once, found among the few of {@code multi_segment_visitors};</li>
+     *       once: with one kind of referrer or campaign column among them, that column's repeat
+     *       counter; with several, found among the few of {@code multi_segment_visitors};</li>
      *   <li>segment filters with a page: {@code segment_days}, where each visitor of a page is in
      *       the segment of their first view of it that day (a breakdown by page reads the same
      *       counters, in {@link #breakdown}'s own scan).</li>
@@ -263,11 +271,12 @@ final class StatsQueries {
         }
         // What the visitor hash fixes is the same in all of a visitor's segments: counted once, in their first.
         boolean fixed = fixed(by, f);
-        Sql sum = new Sql().add("SELECT " + keyOf(by, "x") + ", CAST(SUM(x." + (fixed ? "first_visitors" : "visitors") + ") AS BIGINT)"
+        String repeated = fixed ? null : repeated(by, f);
+        Sql sum = new Sql().add("SELECT " + keyOf(by, "x") + ", CAST(SUM(" + siteVisitors(fixed, repeated, "x") + ") AS BIGINT)"
                 + " FROM {site_segment_days} x JOIN segments s ON s.id = x.segment WHERE s.site = ? AND x.day >= ? AND x.day < ?",
                 site, days.first(), days.end()).add(segmentMatch(f)).add(in(by, values)).add(groupBy(by, "x"));
         Map<String, Long> visitors = counts(c, sum);
-        if (!fixed) {
+        if (!fixed && repeated == null) {
             countedTwice(c, site, days, f, by, values).forEach((k, n) -> visitors.merge(k, -n, Long::sum));
         }
         return visitors;
@@ -295,6 +304,29 @@ final class StatsQueries {
      */
     private static boolean fixed(String by, Filters f) {
         return (by == null || by.equals("day") || FIXED.contains(by)) && f.segment().keySet().stream().allMatch(d -> FIXED.contains(d.column));
+    }
+
+    /**
+     * The one column with a repeat counter ({@code repeat_referrer}, …) among {@code by} and
+     * {@code f}'s segment filters, when there is one kind only: a visitor counted twice by it is
+     * counted twice by each of its values, which the counter takes off. {@code null} otherwise.
+     */
+    private static String repeated(String by, Filters f) {
+        Set<String> columns = new HashSet<>();
+        if (by != null && REPEATED.contains(by)) {
+            columns.add(by);
+        }
+        f.segment().keySet().stream().map(d -> d.column).filter(REPEATED::contains).forEach(columns::add);
+        return columns.size() == 1 ? columns.iterator().next() : null;
+    }
+
+    /**
+     * The visitors' counter of {@code site_segment_days} alias {@code t}: first visitors when
+     * {@code fixed}, visitors less the column's repeats for a {@code repeated} column, else
+     * visitors (less {@link #countedTwice}).
+     */
+    private static String siteVisitors(boolean fixed, String repeated, String t) {
+        return fixed ? t + ".first_visitors" : repeated != null ? t + ".visitors - " + t + ".repeat_" + repeated : t + ".visitors";
     }
 
     /** The key column of {@link #visitorCounts}' {@code by} in table alias {@code t} ({@code ''} for all). */
@@ -424,9 +456,12 @@ final class StatsQueries {
             String table = f.page() != null ? "{segment_days}" : "{site_segment_days}";
             // The counter visitorCounts would sum, in the same scan: with a page its visitors;
             // what the visitor hash fixes, under filters of the same kind, its first visitors;
-            // otherwise its visitors, less those counted twice (below).
-            twice = f.page() == null && !fixed(d.column, f);
-            String visitors = f.page() == null && !twice ? ", CAST(SUM(sd.first_visitors) AS BIGINT)" : ", CAST(SUM(sd.visitors) AS BIGINT)";
+            // one column with repeats, its visitors less them; otherwise its visitors, less those
+            // counted twice (below).
+            boolean fixed = fixed(d.column, f);
+            String repeated = fixed ? null : repeated(d.column, f);
+            twice = f.page() == null && !fixed && repeated == null;
+            String visitors = ", CAST(SUM(" + (f.page() == null ? siteVisitors(fixed, repeated, "sd") : "sd.visitors") + ") AS BIGINT)";
             top = new Sql().add("SELECT " + key + ", CAST(SUM(sd.views) AS BIGINT) AS n" + visitors + " FROM " + table + " sd"
                     + " JOIN segments s ON s.id = sd.segment"
                     + " WHERE s.site = ? AND sd.day >= ? AND sd.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
@@ -493,14 +528,14 @@ final class StatsQueries {
                     }
                     sql.add(" WHERE ev.site = ? AND ev.name = ? AND ev.day >= ? AND ev.day < ?",
                             site, goal.match(), days.first(), days.end());
+                } else if (f.none()) {
+                    // Counted as the views were: a sum of a few counters.
+                    sql = new Sql().add("SELECT CAST(SUM(gd.visitors) AS BIGINT) FROM {goal_days} gd WHERE gd.goal = ? AND gd.site = ?"
+                            + " AND gd.day >= ? AND gd.day < ?", pageGoals.get(goal.match()), site, days.first(), days.end());
                 } else {
-                    sql = new Sql().add("SELECT COUNT(*) FROM (SELECT DISTINCT pv.day, pv.visitor FROM {page_visitors} pv"
-                            + " JOIN pages p ON p.id = pv.page");
-                    if (!f.none()) {
-                        sql.add(" JOIN (").add(visitorsOf(site, days, f)).add(") v ON v.day = pv.day AND v.visitor = pv.visitor");
-                    }
-                    sql.add(" WHERE p.site = ? AND p.path LIKE ? ESCAPE '\\' AND pv.day >= ? AND pv.day < ?) g",
-                            site, goal.likePattern(), days.first(), days.end());
+                    sql = new Sql().add("SELECT COUNT(*) FROM {goal_visitors} gv JOIN (").add(visitorsOf(site, days, f))
+                            .add(") v ON v.day = gv.day AND v.visitor = gv.visitor WHERE gv.goal = ? AND gv.site = ? AND gv.day >= ? AND gv.day < ?",
+                                    pageGoals.get(goal.match()), site, days.first(), days.end());
                 }
                 answer.add(new Conversions(goal, one(c, sql), of));
             }

@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * views (some without a visitor, some without a key, so that one page's views and one visitor's
  * visits arrive on several partitions) counted by two aggregators of one group at once, then by
  * one after a restart; {@code page_days}, {@code segment_days}, {@code segment_visitors},
- * {@code site_segment_days}, {@code multi_segment_visitors}, {@code site_days} and
+ * {@code site_segment_days} (visitors less one column's repeats the visitors of each of its
+ * values), {@code multi_segment_visitors}, {@code site_days} and
  * {@code site_visitors} exactly as computed here, one segment row per combination; each page
  * visitor held in a segment it came with, and counted there.
  */
@@ -255,6 +256,20 @@ class DimensionsIT {
         assertThat(query(ds, "SELECT x.k, SUM(x.n) FROM (SELECT s.site || '|' || m.day AS k, COUNT(*) AS n FROM multi_segment_visitors m"
                 + " JOIN segments s ON s.id = m.segment GROUP BY s.site, m.day, m.visitor HAVING COUNT(*) > 1) x GROUP BY x.k"))
                 .isEqualTo(multiRows);
+        // Visitors less the repeats of one column are the visitors of each of its values, exactly.
+        String[] repeated = {"referrer", "source", "medium", "campaign"};
+        for (int r = 0; r < repeated.length; r++) {
+            Map<String, Set<String>> byValue = new TreeMap<>();
+            for (int i = 0; i < n; i++) {
+                if (visitor(i) != null) {
+                    byValue.computeIfAbsent(site(i) + "|" + day(i) + "|" + segment(i).split("\\|", -1)[1 + r], k -> new HashSet<>()).add(visitor(i));
+                }
+            }
+            String column = repeated[r];
+            assertThat(query(ds, "SELECT s.site || '|' || v.day || '|' || s." + column + ", SUM(v.visitors - v.repeat_" + column + ")"
+                    + " FROM site_segment_days v JOIN segments s ON s.id = v.segment GROUP BY s.site, v.day, s." + column
+                    + " HAVING SUM(v.visitors) > 0")).as(column).isEqualTo(sizes(byValue));
+        }
         // Each site visitor is a first visitor once, in a segment they came with.
         assertThat(query(ds, "SELECT s.site || '|' || v.day, SUM(v.first_visitors) FROM site_segment_days v JOIN segments s ON s.id = v.segment"
                 + " GROUP BY s.site, v.day HAVING SUM(v.first_visitors) > 0")).isEqualTo(sizes(siteVisitors));

@@ -30,7 +30,8 @@ class GenerationTest {
         assertThat(Generation.AGGREGATES).extracting(Generation.AggregateTable::name)
                 .containsExactly("page_hours", "page_visitors", "referrers_daily", "page_totals",
                         "page_days", "segment_days", "segment_visitors", "site_days", "site_visitors",
-                        "event_days", "event_props", "event_visitors", "site_segment_days", "multi_segment_visitors");
+                        "event_days", "event_props", "event_visitors", "site_segment_days", "multi_segment_visitors",
+                        "goal_visitors", "goal_days");
         assertThat(Generation.AGGREGATES.get(0).keepBefore().sql(a, b, day)).contains("FROM page_hours WHERE hour < " + 20_412 * 24);
         assertThat(Generation.AGGREGATES.get(1).keepBefore().sql(a, b, day)).contains("FROM page_visitors WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(2).keepBefore().sql(a, b, day)).contains("FROM referrers_daily WHERE day < " + day);
@@ -50,11 +51,11 @@ class GenerationTest {
     }
 
     @Test
-    void aRangeReplayKeepsTheSegmentVisitorsOfTheDaysBeforeIt() {
+    void aRangeReplayKeepsTheSegmentAndGoalVisitorsOfTheDaysBeforeIt() {
         Generation a = Generation.FIRST;
         Generation b = new Generation(2);
         long day = 20_412L * 86_400_000L;
-        for (String table : new String[] {"site_segment_days", "multi_segment_visitors"}) {
+        for (String table : new String[] {"site_segment_days", "multi_segment_visitors", "goal_visitors", "goal_days"}) {
             Generation.AggregateTable t = Generation.AGGREGATES.stream().filter(x -> x.name().equals(table)).findFirst().orElseThrow();
             assertThat(t.keepBefore().sql(a, b, day))
                     .startsWith("INSERT INTO " + table + "_g2 (")

@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code --retain}: the per-visitor rows of days before the cut-off are deleted in every visitor
- * table there is ({@code event_visitors} and {@code multi_segment_visitors} included when they
- * exist), the counters stay, and a second
+ * table there is ({@code event_visitors}, {@code multi_segment_visitors} and {@code goal_visitors}
+ * included when they exist), the counters stay, and a second
  * run, or a run of another process at the same time, deletes nothing more.
  */
 class RetentionIT {
@@ -60,6 +60,8 @@ class RetentionIT {
                 s.execute("INSERT INTO site_visitors (site, day, visitor) VALUES ('default', " + day + ", " + v1 + ")");
                 s.execute("INSERT INTO event_visitors (site, day, name, visitor) VALUES ('default', " + day + ", 'signup', " + v2 + ")");
                 s.execute("INSERT INTO multi_segment_visitors (day, visitor, segment) VALUES (" + day + ", " + v1 + ", 1)");
+                s.execute("INSERT INTO goal_visitors (goal, site, day, visitor) VALUES (1, 'default', " + day + ", " + v1 + ")");
+                s.execute("INSERT INTO goal_days (goal, site, day, partition_id, visitors) VALUES (1, 'default', " + day + ", 0, 1)");
                 s.execute("INSERT INTO page_days (page, day, views, visitors) VALUES (1, " + day + ", 5, 2)");
                 s.execute("INSERT INTO site_days (site, day, partition_id, views, visitors) VALUES ('default', " + day + ", 0, 5, 1)");
             }
@@ -87,22 +89,24 @@ class RetentionIT {
                 results.add(new Retention(30).run(c, now));
             }
         }
-        // Days 40 and 31 before today go: 2 + 1 + 1 + 1 + 1 rows each.
-        assertThat(results).contains(12L);
+        // Days 40 and 31 before today go: 2 + 1 + 1 + 1 + 1 + 1 rows each.
+        assertThat(results).contains(14L);
         assertThat(results.stream().filter(r -> r >= 0)).hasSize(1);
 
-        for (String table : new String[] {"page_visitors", "segment_visitors", "site_visitors", "event_visitors", "multi_segment_visitors"}) {
+        for (String table : new String[] {"page_visitors", "segment_visitors", "site_visitors", "event_visitors", "multi_segment_visitors",
+                "goal_visitors"}) {
             assertThat(query(ds, "SELECT day, COUNT(*) FROM " + table + " GROUP BY day").keySet())
                     .as(table).containsExactly(String.valueOf(today - 30), String.valueOf(today));
         }
         assertThat(query(ds, "SELECT 'page', SUM(visitors) FROM page_days")).isEqualTo(Map.of("page", 8L));
         assertThat(query(ds, "SELECT 'site', SUM(visitors) FROM site_days")).isEqualTo(Map.of("site", 4L));
+        assertThat(query(ds, "SELECT 'goal', SUM(visitors) FROM goal_days")).isEqualTo(Map.of("goal", 4L));
         assertThat(query(ds, "SELECT 'done', done_before_day FROM tally_retention")).isEqualTo(Map.of("done", (long) today - 30));
 
         try (Connection c = ds.getConnection()) {
             assertThat(new Retention(30).run(c, now)).isEqualTo(-1L);
             // The next day, the next day's rows: only those.
-            assertThat(new Retention(30).run(c, now + DAY)).isEqualTo(6L);
+            assertThat(new Retention(30).run(c, now + DAY)).isEqualTo(7L);
             assertThat(new Retention(30).run(c, now + DAY + 3_600_000L)).isEqualTo(-1L);
         }
         assertThat(query(ds, "SELECT 'page', SUM(visitors) FROM page_days")).isEqualTo(Map.of("page", 8L));

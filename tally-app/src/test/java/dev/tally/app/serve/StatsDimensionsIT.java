@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -472,10 +473,32 @@ class StatsDimensionsIT {
             Map<List<?>, Long> firsts = new HashMap<>();
             group(views, h -> List.of(h.site(), h.day(), h.visitor()), (k, hits) ->
                     firsts.merge(List.of(k.get(1), segment.apply(hits.get(0)), hits.get(0).visitor() % 2), 1L, Long::sum));
-            group(views, h -> List.of(h.day(), segment.apply(h), h.visitor() % 2), (k, hits) -> insert(c,
-                    "INSERT INTO site_segment_days (day, segment, partition_id, views, visitors, first_visitors) VALUES (?, ?, ?, ?, ?, ?)",
-                    k.get(0), k.get(1), k.get(2), (long) hits.size(), hits.stream().map(Hit::visitor).distinct().count(),
-                    firsts.getOrDefault(k, 0L)));
+            // A visitor's segment row repeats a column when one of their segments of the site that
+            // day with a smaller id has the same value.
+            String[] repeated = {"referrer", "source", "medium", "campaign"};
+            Map<List<?>, long[]> repeats = new HashMap<>();
+            group(views, h -> List.of(h.site(), h.day(), h.visitor()), (k, hits) -> {
+                Map<Integer, Segment> of = new TreeMap<>();
+                hits.forEach(h -> of.put(segment.apply(h), h.segment()));
+                List<Segment> before = new ArrayList<>();
+                for (Map.Entry<Integer, Segment> e : of.entrySet()) {
+                    long[] r = repeats.computeIfAbsent(List.of(k.get(1), e.getKey(), (int) k.get(2) % 2), x -> new long[repeated.length]);
+                    for (int i = 0; i < repeated.length; i++) {
+                        String column = repeated[i];
+                        if (before.stream().anyMatch(b -> b.get(column).equals(e.getValue().get(column)))) {
+                            r[i]++;
+                        }
+                    }
+                    before.add(e.getValue());
+                }
+            });
+            group(views, h -> List.of(h.day(), segment.apply(h), h.visitor() % 2), (k, hits) -> {
+                long[] r = repeats.getOrDefault(k, new long[repeated.length]);
+                insert(c, "INSERT INTO site_segment_days (day, segment, partition_id, views, visitors, first_visitors, repeat_referrer,"
+                        + " repeat_source, repeat_medium, repeat_campaign) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        k.get(0), k.get(1), k.get(2), (long) hits.size(), hits.stream().map(Hit::visitor).distinct().count(),
+                        firsts.getOrDefault(k, 0L), r[0], r[1], r[2], r[3]);
+            });
             group(views, h -> List.of(h.day(), h.visitor()), (k, hits) -> {
                 List<Integer> of = hits.stream().map(segment).distinct().toList();
                 if (of.size() > 1) {
