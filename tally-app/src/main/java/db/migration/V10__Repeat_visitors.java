@@ -49,12 +49,17 @@ public class V10__Repeat_visitors extends BaseJavaMigration {
     public static String fill(String ssd, String multi, boolean mysql) {
         StringBuilder sql = new StringBuilder("INSERT INTO " + ssd + " (day, segment, partition_id, views, visitors, first_visitors");
         COLUMNS.forEach(c -> sql.append(", repeat_").append(c));
-        sql.append(") SELECT m.day, m.segment, 0, 0, 0, 0");
-        COLUMNS.forEach(c -> sql.append(", SUM(CASE WHEN EXISTS (SELECT 1 FROM ").append(multi).append(" o JOIN segments os ON os.id = o.segment")
-                .append(" WHERE o.day = m.day AND o.visitor = m.visitor AND o.segment < m.segment AND os.site = s.site AND os.").append(c).append(" = s.").append(c)
-                .append(") THEN 1 ELSE 0 END)"));
-        // WHERE true: SQLite's grammar needs it before an upsert's ON CONFLICT after a SELECT.
-        sql.append(" FROM ").append(multi).append(" m JOIN segments s ON s.id = m.segment WHERE true GROUP BY m.day, m.segment");
+        sql.append(") SELECT day, segment, 0, 0, 0, 0");
+        COLUMNS.forEach(c -> sql.append(", SUM(").append(c).append(")"));
+        // One join of each row with the visitor's rows of smaller segments that day, not a lookup per row and column.
+        sql.append(" FROM (SELECT m.day, m.segment");
+        COLUMNS.forEach(c -> sql.append(", MAX(CASE WHEN os.").append(c).append(" = s.").append(c).append(" THEN 1 ELSE 0 END) AS ").append(c));
+        sql.append(" FROM ").append(multi).append(" m JOIN segments s ON s.id = m.segment")
+                .append(" LEFT JOIN ").append(multi).append(" o ON o.day = m.day AND o.visitor = m.visitor AND o.segment < m.segment")
+                .append(" LEFT JOIN segments os ON os.id = o.segment AND os.site = s.site")
+                .append(" GROUP BY m.day, m.visitor, m.segment) r")
+                // WHERE true: SQLite's grammar needs it before an upsert's ON CONFLICT after a SELECT.
+                .append(" WHERE true GROUP BY day, segment");
         if (mysql) {
             sql.append(" ON DUPLICATE KEY UPDATE ");
             sql.append(String.join(", ", COLUMNS.stream().map(c -> "repeat_" + c + " = repeat_" + c + " + VALUES(repeat_" + c + ")").toList()));
