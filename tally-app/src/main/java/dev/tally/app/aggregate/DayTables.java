@@ -364,6 +364,9 @@ final class DayTables {
                     + " FROM staged_site_days d LEFT JOIN n ON n.site = d.site AND n.day = d.day AND n.partition_id = d.partition_id"
                     + " ORDER BY d.site, d.day, d.partition_id"
                     + " ON CONFLICT (site, day, partition_id) DO UPDATE SET views = " + sd + ".views + excluded.views, visitors = " + sd + ".visitors + excluded.visitors");
+            // Temporary tables have no statistics unless asked: without them the planner took a
+            // few hundred staged rows for many and scanned all of segment_visitors.
+            st.execute("ANALYZE staged_several; ANALYZE staged_gained_segments");
             // Those visitors' site rows locked, in key order, until the transaction ends: another
             // batch that adds segments to one of them waits for this one's commit (and this one
             // for theirs), so the next statement, with a snapshot of its own, sees their rows.
@@ -388,8 +391,8 @@ final class DayTables {
                     + " r AS (SELECT x.day, x.segment, x.partition_id" + flags + " FROM staged_gained_segments x JOIN segments s ON s.id = x.segment"
                     + " JOIN " + sv + " o ON o.day = x.day AND o.visitor = x.visitor AND o.segment <> x.segment"
                     + " JOIN segments os ON os.id = o.segment AND os.site = s.site"
-                    + " WHERE NOT EXISTS (SELECT 1 FROM staged_gained_segments y WHERE y.day = o.day AND y.visitor = o.visitor"
-                    + " AND y.segment = o.segment AND y.segment > x.segment)"
+                    + " LEFT JOIN staged_gained_segments y ON y.day = o.day AND y.visitor = o.visitor AND y.segment = o.segment"
+                    + " WHERE y.segment IS NULL OR y.segment < x.segment"
                     + " GROUP BY x.day, x.visitor, x.segment, x.partition_id),"
                     + " n AS (SELECT day, segment, partition_id" + sums + " FROM r GROUP BY day, segment, partition_id)"
                     + " UPDATE " + ssd + " SET " + sets + " FROM n WHERE " + ssd + ".day = n.day AND " + ssd + ".segment = n.segment"
