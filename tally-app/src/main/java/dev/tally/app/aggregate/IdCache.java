@@ -13,12 +13,26 @@ import java.util.Map;
  */
 final class IdCache<K> {
 
+    /** The entries each dictionary keeps in this JVM: {@link #entriesFor} its maximum heap. */
+    static final int ENTRIES = entriesFor(Runtime.getRuntime().maxMemory());
+
     private final int generation;
     private Map<K, Integer> newer = new HashMap<>();
     private Map<K, Integer> older = new HashMap<>();
 
     IdCache(int max) {
         this.generation = Math.max(1, max / 2);
+    }
+
+    /**
+     * The entries a cache keeps in a heap of {@code maxHeapBytes}: one per 4 KiB, from 100 000 to
+     * 2 000 000. An entry takes a few hundred bytes, so a cache takes at most a tenth of the heap;
+     * a site whose segments outnumber the cache looks the missing ones up in the database in
+     * every batch (a million beacons spread over 235 000 segments did, and that was a third of
+     * the committing thread's time).
+     */
+    static int entriesFor(long maxHeapBytes) {
+        return (int) Math.max(100_000, Math.min(2_000_000, maxHeapBytes / 4096));
     }
 
     /** The id of {@code key}, or 0. */

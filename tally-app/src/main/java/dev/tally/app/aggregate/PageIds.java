@@ -15,7 +15,7 @@ import java.util.Map;
 /**
  * The page dictionary: (site, path) to the integer id that the aggregate tables use instead of
  * the text. A new page's row is created in the batch's own transaction, so it exists exactly when
- * the batch's counts do. Ids are cached in memory, at most {@link #MAX_CACHED}, but an id learnt
+ * the batch's counts do. Ids are cached in memory, at most {@link IdCache#ENTRIES}, but an id learnt
  * in a transaction is trusted only after a later transaction has seen its row: a rolled-back
  * batch may leave an id behind that the database gives to another page.
  *
@@ -43,10 +43,9 @@ final class PageIds {
         }
     }
 
-    static final int MAX_CACHED = 100_000;
     private static final int CHUNK = 200;
 
-    private final IdCache<Page> confirmed = new IdCache<>(MAX_CACHED);
+    private final IdCache<Page> confirmed = new IdCache<>(IdCache.ENTRIES);
     private final Map<Page, Integer> unconfirmed = new HashMap<>();
 
     /** The id of a page known from an earlier batch or this one, or 0. */

@@ -34,9 +34,33 @@ final class Segments {
     /**
      * A segment as the views name it ({@code null} values allowed: they mean {@code ''}). The
      * equality takes the identity shortcut: the decoder hands out the same instances for repeated
-     * values, and every v1 view has {@link Dimensions#NONE}.
+     * values, and every v1 view has {@link Dimensions#NONE}. The hash is kept once computed: a
+     * segment new to the cache is hashed to be inserted, read back and confirmed.
      */
-    record Segment(String site, String referrer, Dimensions dimensions) {
+    static final class Segment {
+        private final String site;
+        private final String referrer;
+        private final Dimensions dimensions;
+        private byte[] hash;
+
+        Segment(String site, String referrer, Dimensions dimensions) {
+            this.site = site;
+            this.referrer = referrer;
+            this.dimensions = dimensions;
+        }
+
+        String site() {
+            return site;
+        }
+
+        String referrer() {
+            return referrer;
+        }
+
+        Dimensions dimensions() {
+            return dimensions;
+        }
+
         @Override
         public int hashCode() {
             return (31 * site.hashCode() + (referrer == null ? 0 : referrer.hashCode())) * 31
@@ -50,6 +74,11 @@ final class Segments {
                     && (s.dimensions == dimensions || dimensions.equals(s.dimensions));
         }
 
+        @Override
+        public String toString() {
+            return "Segment[site=" + site + ", referrer=" + referrer + ", dimensions=" + dimensions + "]";
+        }
+
         /** The eleven column values, in column order, {@code ''} for unknown. */
         String[] values() {
             Dimensions d = dimensions;
@@ -59,18 +88,21 @@ final class Segments {
 
         /** The first 16 bytes of SHA-256 over {@link #values}, each prefixed by its UTF-8 length. */
         byte[] hash() {
-            MessageDigest sha;
-            try {
-                sha = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("every Java runtime has SHA-256", e);
+            if (hash == null) {
+                MessageDigest sha;
+                try {
+                    sha = MessageDigest.getInstance("SHA-256");
+                } catch (NoSuchAlgorithmException e) {
+                    throw new IllegalStateException("every Java runtime has SHA-256", e);
+                }
+                for (String v : values()) {
+                    byte[] b = v.getBytes(StandardCharsets.UTF_8);
+                    sha.update(ByteBuffer.allocate(4).putInt(b.length).array());
+                    sha.update(b);
+                }
+                hash = Arrays.copyOf(sha.digest(), 16);
             }
-            for (String v : values()) {
-                byte[] b = v.getBytes(StandardCharsets.UTF_8);
-                sha.update(ByteBuffer.allocate(4).putInt(b.length).array());
-                sha.update(b);
-            }
-            return Arrays.copyOf(sha.digest(), 16);
+            return hash;
         }
 
         private static String or(String v) {
@@ -78,10 +110,9 @@ final class Segments {
         }
     }
 
-    static final int MAX_CACHED = 100_000;
     private static final int CHUNK = 200;
 
-    private final IdCache<Segment> confirmed = new IdCache<>(MAX_CACHED);
+    private final IdCache<Segment> confirmed = new IdCache<>(IdCache.ENTRIES);
     private final Map<Segment, Integer> unconfirmed = new HashMap<>();
 
     /** The segment of a view. */

@@ -34,4 +34,11 @@ class IdCacheTest {
         assertThat(cache.get("d")).isEqualTo(4);
         assertThat(cache.get("f")).isEqualTo(6);
     }
+
+    @Test
+    void keepsOneEntryPer4KiBOfHeapWithinBounds() {
+        assertThat(IdCache.entriesFor(256L << 20)).isEqualTo(100_000);
+        assertThat(IdCache.entriesFor(6L << 30)).isEqualTo(1_572_864);
+        assertThat(IdCache.entriesFor(64L << 30)).isEqualTo(2_000_000);
+    }
 }
