@@ -3,6 +3,7 @@ package dev.tally.app;
 import dev.tally.app.aggregate.AggregateCommand;
 import dev.tally.app.collect.CollectCommand;
 import dev.tally.app.operations.AuditCommand;
+import dev.tally.app.operations.GoalsCommand;
 import dev.tally.app.operations.LagCommand;
 import dev.tally.app.operations.ReplayCommand;
 import dev.tally.app.run.RunCommand;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Command;
         description = {"Counts blog page views through Kafka, exactly once.",
                 "Options may also come from TALLY_<OPTION> environment variables and a --config FILE of option=value lines (flags win, then the environment, then the file)."},
         subcommands = {RunCommand.class, BrokerMain.class, CollectCommand.class, AggregateCommand.class, ServeCommand.class,
-                LagCommand.class, AuditCommand.class, ReplayCommand.class})
+                LagCommand.class, AuditCommand.class, ReplayCommand.class, GoalsCommand.class})
 public final class TallyMain implements Runnable {
 
     public static void main(String[] args) {

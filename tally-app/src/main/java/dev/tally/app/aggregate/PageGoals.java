@@ -32,6 +32,11 @@ import java.util.stream.Collectors;
  *
  * <p>A pattern matches a whole path, {@code *} standing for any characters, case-sensitively on
  * every store (SQLite's and MySQL's {@code LIKE} would not be).
+ *
+ * <p>{@link #remove} takes the same lock, deletes the goal's rows from every generation and leaves
+ * its {@code page_goals} row with an empty pattern ({@link #REMOVED}): batches stop counting it,
+ * and its id is never given to another pattern, so a {@code serve} started before the removal
+ * finds no rows under it rather than another goal's.
  */
 public final class PageGoals {
 
@@ -39,6 +44,10 @@ public final class PageGoals {
     private static final int MAX_CACHED_PAGES = 100_000;
     private static final int[] NONE = new int[0];
 
+    /** The pattern of a removed goal's row: it keeps the id taken, and no path is empty. */
+    static final String REMOVED = "";
+
+    private Map<Integer, String> patterns = Map.of();
     private Map<Integer, Pattern> goals = Map.of();
     private final Map<Integer, int[]> byPage = new HashMap<>();
 
@@ -53,13 +62,7 @@ public final class PageGoals {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try {
-            try (Statement s = c.createStatement()) {
-                if (store == Store.SQLITE) {
-                    // Take the write lock first, so the backfill never needs to upgrade a read.
-                    s.executeUpdate("UPDATE tally_current_generation SET generation = generation WHERE id = 1");
-                }
-                s.executeQuery("SELECT generation FROM tally_current_generation WHERE id = 1" + store.forUpdate()).close();
-            }
+            lockGenerations(c, store);
             Map<String, Integer> ids = new LinkedHashMap<>();
             int max = 0;
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, pattern FROM page_goals")) {
@@ -68,6 +71,7 @@ public final class PageGoals {
                     max = Math.max(max, rs.getInt(1));
                 }
             }
+            ids.remove(REMOVED);
             for (String pattern : patterns) {
                 if (!ids.containsKey(pattern)) {
                     int id = ++max;
@@ -87,6 +91,78 @@ public final class PageGoals {
             throw e;
         } finally {
             c.setAutoCommit(autoCommit);
+        }
+    }
+
+    /**
+     * Stops counting {@code patterns} and deletes their rows from every generation, in one
+     * transaction on {@code c} (committed here; its auto-commit mode is restored). A pattern not
+     * registered is left out of the answer.
+     *
+     * @return the ids of the patterns removed
+     */
+    public static Map<String, Integer> remove(Connection c, Collection<String> patterns) throws SQLException {
+        Store store = Store.of(c);
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            lockGenerations(c, store);
+            Map<String, Integer> removed = new LinkedHashMap<>();
+            Map<String, Integer> ids = registered(c);
+            for (String pattern : patterns) {
+                Integer id = ids.get(pattern);
+                if (id == null || removed.containsKey(pattern)) {
+                    continue;
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE page_goals SET pattern = ? WHERE id = ?")) {
+                    ps.setString(1, REMOVED);
+                    ps.setInt(2, id);
+                    ps.executeUpdate();
+                }
+                try (Statement s = c.createStatement()) {
+                    for (int n : db.migration.V6__Dimensions.liveGenerations(c)) {
+                        Generation g = new Generation(n);
+                        s.executeUpdate("DELETE FROM " + g.table("goal_visitors") + " WHERE goal = " + id);
+                        s.executeUpdate("DELETE FROM " + g.table("goal_days") + " WHERE goal = " + id);
+                    }
+                }
+                removed.put(pattern, id);
+            }
+            c.commit();
+            return removed;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    /** The patterns counted now, each with its id, in the order of the ids. */
+    public static Map<String, Integer> registered(Connection c) throws SQLException {
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, pattern FROM page_goals WHERE pattern <> ? ORDER BY id")) {
+            ps.setString(1, REMOVED);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.put(rs.getString(2), rs.getInt(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * The current generation's row, locked for update until the transaction ends: the batches in
+     * flight hold it shared, so they finish first and later ones read the patterns after.
+     */
+    private static void lockGenerations(Connection c, Store store) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            if (store == Store.SQLITE) {
+                // Take the write lock first, so the backfill never needs to upgrade a read.
+                s.executeUpdate("UPDATE tally_current_generation SET generation = generation WHERE id = 1");
+            }
+            s.executeQuery("SELECT generation FROM tally_current_generation WHERE id = 1" + store.forUpdate()).close();
         }
     }
 
@@ -149,14 +225,11 @@ public final class PageGoals {
      */
     Batch forBatch(Connection c) throws SQLException {
         Map<Integer, String> read = new HashMap<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, pattern FROM page_goals")) {
-            while (rs.next()) {
-                read.put(rs.getInt(1), rs.getString(2));
-            }
-        }
-        if (!read.keySet().equals(goals.keySet())) {
+        registered(c).forEach((pattern, id) -> read.put(id, pattern));
+        if (!read.equals(patterns)) {
             Map<Integer, Pattern> compiled = new HashMap<>();
             read.forEach((id, pattern) -> compiled.put(id, compile(pattern)));
+            patterns = read;
             goals = compiled;
             byPage.clear();
         }

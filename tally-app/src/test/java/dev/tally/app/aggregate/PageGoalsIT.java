@@ -4,10 +4,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.app.StoredOffsets;
+import dev.tally.app.TallyProcess;
 import dev.tally.testkit.KafkaBrokerExtension;
 import dev.tally.testkit.MariaDbDatabase;
 import dev.tally.testkit.PostgresDatabase;
 import dev.tally.testkit.SqliteDatabase;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -24,7 +26,9 @@ import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -100,6 +104,74 @@ class PageGoalsIT {
         }
         assertGoal(ds, ids.get(DOCS), DOCS, 7_000);
         assertGoal(ds, ids.get(PRICING), PRICING, 7_000);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
+    void aRemovedGoalStopsBeingCountedAndItsIdIsNotGivenAgain(String database) throws Exception {
+        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        String topic = KAFKA.uniqueTopic("pageviews");
+        KAFKA.createTopic(topic, 4);
+        String group = "goals-removed-" + database;
+
+        produce(topic, 0, 2_000);
+        try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, group, url, 2, Map.of())) {
+            int docs;
+            try (Connection c = ds.getConnection()) {
+                docs = PageGoals.register(c, List.of(DOCS, PRICING)).get(DOCS);
+            }
+            StoredOffsets.awaitCaughtUp(ds, group, KAFKA.bootstrapServers(), topic);
+            assertGoal(ds, docs, DOCS, 2_000);
+
+            // Removed while the aggregator counts and records keep coming.
+            Thread more = new Thread(() -> {
+                try {
+                    produce(topic, 2_000, 4_000);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            more.start();
+            try (Connection c = ds.getConnection()) {
+                assertThat(PageGoals.remove(c, List.of(DOCS, "/not-registered"))).isEqualTo(Map.of(DOCS, docs));
+                assertThat(PageGoals.registered(c)).containsOnlyKeys(PRICING);
+            }
+            more.join();
+            StoredOffsets.awaitCaughtUp(ds, group, KAFKA.bootstrapServers(), topic);
+            assertThat(query(ds, "SELECT site, day, COUNT(*) FROM goal_visitors WHERE goal = " + docs + " GROUP BY site, day")).isEmpty();
+            assertThat(query(ds, "SELECT site, day, COUNT(*) FROM goal_days WHERE goal = " + docs + " GROUP BY site, day")).isEmpty();
+            try (Connection c = ds.getConnection()) {
+                assertGoal(ds, PageGoals.registered(c).get(PRICING), PRICING, 4_000);
+                // Registered again: a new id, backfilled from the visitor rows, then counted by the same aggregator.
+                int again = PageGoals.register(c, List.of(DOCS)).get(DOCS);
+                assertThat(again).isNotEqualTo(docs);
+                produce(topic, 4_000, 5_000);
+                StoredOffsets.awaitCaughtUp(ds, group, KAFKA.bootstrapServers(), topic);
+                assertGoal(ds, again, DOCS, 5_000);
+                assertGoal(ds, PageGoals.registered(c).get(PRICING), PRICING, 5_000);
+            }
+        }
+    }
+
+    @Test
+    void goalsListsAndRemovesPatterns(@TempDir Path dir) throws Exception {
+        Aggregator.migrate(sqlite.jdbcUrl());
+        try (Connection c = sqlite.dataSource().getConnection()) {
+            PageGoals.register(c, List.of(DOCS, PRICING));
+        }
+        TallyProcess list = TallyProcess.run(dir, "goals", "--db", sqlite.jdbcUrl());
+        assertThat(list.exitCode()).as(list.stderr()).isZero();
+        assertThat(list.stdout()).contains("page:/docs/*\t(id 1)", "page:/pricing\t(id 2)");
+
+        TallyProcess remove = TallyProcess.run(dir, "goals", "--db", sqlite.jdbcUrl(), "--remove", "page:/docs/*", "--remove", "/nope");
+        assertThat(remove.exitCode()).isEqualTo(1);
+        assertThat(remove.stdout()).contains("removed page:/docs/* (id 1)");
+        assertThat(remove.stderr()).contains("page:/nope is not registered");
+
+        TallyProcess after = TallyProcess.run(dir, "goals", "--db", sqlite.jdbcUrl());
+        assertThat(after.stdout()).contains("page:/pricing").doesNotContain("/docs");
+        assertThat(TallyProcess.run(dir, "goals", "--db", sqlite.jdbcUrl(), "--remove", "docs").exitCode()).isEqualTo(2);
     }
 
     private static String path(int i) {
