@@ -82,6 +82,23 @@ class DistributionIT {
     }
 
     @Test
+    void theAggregatingCommandsRunOnTheThroughputCollectorUnlessJavaOptsChooseOne(@TempDir Path work) throws Exception {
+        Map<String, String> env = environment(true);
+        env.put("JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+        for (String[] args : new String[][] {{"aggregate", "--help"}, {"replay", "--help"}, {"--config", "tally.properties", "aggregate", "--help"}}) {
+            TallyProcess p = TallyProcess.run(launcher, env, work, args);
+            assertThat(p.stdout()).as(String.join(" ", args)).contains("-XX:+UseParallelGC");
+        }
+        for (String command : new String[] {"run", "serve", "collect"}) {
+            TallyProcess p = TallyProcess.run(launcher, env, work, command, "--help");
+            assertThat(p.stdout()).as(command).contains("PrintCommandLineFlags").doesNotContain("UseParallelGC");
+        }
+        env.put("JAVA_OPTS", "-XX:+PrintCommandLineFlags -XX:+UseSerialGC");
+        TallyProcess chosen = TallyProcess.run(launcher, env, work, "aggregate", "--help");
+        assertThat(chosen.stdout()).contains("-XX:+UseSerialGC").doesNotContain("UseParallelGC");
+    }
+
+    @Test
     void noJavaIsOneLineAndExitOne(@TempDir Path work) throws Exception {
         TallyProcess p = TallyProcess.run(launcher, environment(false), work, "--version");
         assertThat(p.exitCode()).isEqualTo(1);
