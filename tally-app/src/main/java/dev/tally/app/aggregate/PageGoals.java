@@ -58,11 +58,7 @@ public final class PageGoals {
      * @return every pattern's id
      */
     public static Map<String, Integer> register(Connection c, Collection<String> patterns) throws SQLException {
-        Store store = Store.of(c);
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-            lockGenerations(c, store);
+        return underLock(c, store -> {
             Map<String, Integer> ids = new LinkedHashMap<>();
             int max = 0;
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, pattern FROM page_goals")) {
@@ -84,14 +80,8 @@ public final class PageGoals {
                     ids.put(pattern, id);
                 }
             }
-            c.commit();
             return ids;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
-        }
+        });
     }
 
     /**
@@ -102,11 +92,7 @@ public final class PageGoals {
      * @return the ids of the patterns removed
      */
     public static Map<String, Integer> remove(Connection c, Collection<String> patterns) throws SQLException {
-        Store store = Store.of(c);
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-            lockGenerations(c, store);
+        return underLock(c, store -> {
             Map<String, Integer> removed = new LinkedHashMap<>();
             Map<String, Integer> ids = registered(c);
             for (String pattern : patterns) {
@@ -128,14 +114,8 @@ public final class PageGoals {
                 }
                 removed.put(pattern, id);
             }
-            c.commit();
             return removed;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
-        }
+        });
     }
 
     /** The patterns counted now, each with its id, in the order of the ids. */
@@ -152,17 +132,35 @@ public final class PageGoals {
         return ids;
     }
 
+    private interface Locked<T> {
+        T run(Store store) throws SQLException;
+    }
+
     /**
-     * The current generation's row, locked for update until the transaction ends: the batches in
-     * flight hold it shared, so they finish first and later ones read the patterns after.
+     * Runs {@code work} in one transaction on {@code c} that first takes the current generation's
+     * row for update: the batches in flight hold it shared, so they finish first and later ones
+     * read the patterns after. Committed here; the auto-commit mode is restored.
      */
-    private static void lockGenerations(Connection c, Store store) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            if (store == Store.SQLITE) {
-                // Take the write lock first, so the backfill never needs to upgrade a read.
-                s.executeUpdate("UPDATE tally_current_generation SET generation = generation WHERE id = 1");
+    private static <T> T underLock(Connection c, Locked<T> work) throws SQLException {
+        Store store = Store.of(c);
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            try (Statement s = c.createStatement()) {
+                if (store == Store.SQLITE) {
+                    // Take the write lock first, so the backfill never needs to upgrade a read.
+                    s.executeUpdate("UPDATE tally_current_generation SET generation = generation WHERE id = 1");
+                }
+                s.executeQuery("SELECT generation FROM tally_current_generation WHERE id = 1" + store.forUpdate()).close();
             }
-            s.executeQuery("SELECT generation FROM tally_current_generation WHERE id = 1" + store.forUpdate()).close();
+            T result = work.run(store);
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
         }
     }
 

@@ -73,14 +73,7 @@ class PageGoalsIT {
         Map<String, Integer> ids;
         try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, group, url, 2, Map.of());
                 Aggregator b = Aggregator.start(KAFKA.bootstrapServers(), topic, group, url, 1, Map.of())) {
-            Thread more = new Thread(() -> {
-                try {
-                    produce(topic, 3_000, 6_000);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            more.start();
+            Thread more = producing(topic, 3_000, 6_000);
             // While both count and records keep coming.
             try (Connection c = ds.getConnection()) {
                 ids = PageGoals.register(c, List.of(DOCS));
@@ -125,14 +118,7 @@ class PageGoalsIT {
             assertGoal(ds, docs, DOCS, 2_000);
 
             // Removed while the aggregator counts and records keep coming.
-            Thread more = new Thread(() -> {
-                try {
-                    produce(topic, 2_000, 4_000);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            more.start();
+            Thread more = producing(topic, 2_000, 4_000);
             try (Connection c = ds.getConnection()) {
                 assertThat(PageGoals.remove(c, List.of(DOCS, "/not-registered"))).isEqualTo(Map.of(DOCS, docs));
                 assertThat(PageGoals.registered(c)).containsOnlyKeys(PRICING);
@@ -199,6 +185,19 @@ class PageGoalsIT {
             s.append(",\"site\":\"").append(site(i)).append('"');
         }
         return s.append('}').toString();
+    }
+
+    /** Events {@code from} to {@code to}, written by a thread of their own, started. */
+    private static Thread producing(String topic, int from, int to) {
+        Thread t = new Thread(() -> {
+            try {
+                produce(topic, from, to);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        t.start();
+        return t;
     }
 
     private static void produce(String topic, int from, int to) throws Exception {
