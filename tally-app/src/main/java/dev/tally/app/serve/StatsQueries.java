@@ -31,10 +31,10 @@ final class StatsQueries {
 
     private static final int TIMEOUT_SECONDS = 10;
 
-    /** The segment columns the visitor hash fixes (it is made of the address and the user agent): one value per visitor and day. */
     /** The segment columns a visitor may have several values of in a day, each with a repeat counter in {@code site_segment_days}. */
     private static final List<String> REPEATED = db.migration.V10__Repeat_visitors.COLUMNS;
 
+    /** The segment columns the visitor hash fixes (it is made of the address and the user agent): one value per visitor and day. */
     private static final Set<String> FIXED = Set.of(Dimension.BROWSER.column, Dimension.OS.column, Dimension.DEVICE.column,
             Dimension.COUNTRY.column);
 
