@@ -6,6 +6,7 @@ import dev.tally.broker.ChildJvm;
 import dev.tally.broker.KafkaCluster;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,20 +20,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * {@code bin/tally bench --collector}: the beacon endpoint of {@code bin/tally run} and of
@@ -42,17 +32,9 @@ import java.util.stream.Collectors;
  */
 final class CollectorBench {
 
-    /** A browser's user agent: beacons without one, or with an HTTP library's, are robots and not produced. */
-    static final String BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-    /** The site of the end-to-end beacons, apart from the wrk beacons (site {@code default}) in the same store. */
-    static final String E2E_SITE = "e2e";
-    private static final int SAMPLE_EVERY = 50;
-    private static final long POLL_MILLIS = 20;
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
-    private static final Pattern VIEWS = Pattern.compile("\"views\":(\\d+)");
 
     private final PrintStream out;
-    private final AtomicLong pollsSent = new AtomicLong();
     private final Path dir;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
@@ -122,12 +104,13 @@ final class CollectorBench {
             valid &= wrkBeacons >= 0;
             // Start from an idle aggregator, not one still counting wrk's beacons.
             long caughtUp = System.nanoTime();
-            long counted = views(run.base(), "default", Math.abs(wrkBeacons), Duration.ofSeconds(120));
+            long counted = EndToEndSender.views(new InetSocketAddress(run.base().getHost(), run.base().getPort()), "default",
+                    Math.abs(wrkBeacons), Duration.ofSeconds(120));
             out.printf("  run counted wrk's %,d beacons %.1f s after wrk ended (%,d counted%s)%n", Math.abs(wrkBeacons),
                     (System.nanoTime() - caughtUp) / 1e9, counted, counted < Math.abs(wrkBeacons) ? ": NOT all of them" : "");
             valid &= counted >= Math.abs(wrkBeacons);
             out.printf("  end to end against run: %,d beacons/s for %d s, every %dth polled in /api/views every %d ms%n", e2eRate,
-                    e2eSeconds, SAMPLE_EVERY, POLL_MILLIS);
+                    e2eSeconds, EndToEndSender.SAMPLE_EVERY, EndToEndSender.POLL_MILLIS);
             e2e = endToEnd(run.base(), e2eRate, e2eSeconds);
         }
         try (KafkaCluster broker = KafkaCluster.builder().nodes(1).jvmArgs("-Xmx1g").build().start();
@@ -348,145 +331,21 @@ final class CollectorBench {
                   local body = string.format('{"url":"https://blog.example/posts/%%d","referrer":"https://news.example/"}', n %% 400)
                   return wrk.format(nil, nil, nil, body)
                 end
-                """.formatted(BROWSER);
+                """.formatted(EndToEndSender.BROWSER);
     }
 
     /**
-     * Sends {@code rate} beacons a second for {@code seconds}, open loop (on a clock, never
-     * waiting for an answer), each to a page of its own on site {@value #E2E_SITE}; polls
-     * {@code /api/views} for every {@value #SAMPLE_EVERY}th until it shows the view. Then waits
-     * until the site's total reaches the beacons accepted, and reads the most viewed page: one
-     * view at most, or a beacon was counted twice.
+     * {@link EndToEndSender} against {@code base} in a JVM of its own, for {@code seconds} at
+     * {@code rate} beacons a second; its result.
      */
     EndToEnd endToEnd(URI base, int rate, int seconds) throws Exception {
-        long total = (long) rate * seconds;
-        String run = Long.toString(System.currentTimeMillis(), 36);
-        AtomicLong accepted = new AtomicLong();
-        AtomicLong other = new AtomicLong();
-        AtomicLong failed = new AtomicLong();
-        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-        AtomicLong unseen = new AtomicLong();
-        Map<String, LongAdder> problems = new ConcurrentHashMap<>();
-        ConcurrentLinkedQueue<Long> answers = new ConcurrentLinkedQueue<>();
-        CountDownLatch answered = new CountDownLatch((int) total);
-        CountDownLatch sampled = new CountDownLatch((int) ((total + SAMPLE_EVERY - 1) / SAMPLE_EVERY));
-        ScheduledExecutorService polls = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "bench-e2e-polls");
-            t.setDaemon(true);
-            return t;
-        });
-        pollsSent.set(0);
-        long start = System.nanoTime();
-        long interval = 1_000_000_000L / rate;
-        long lastSend = start;
-        try {
-            for (long i = 0; i < total; i++) {
-                long due = start + i * interval;
-                for (long wait; (wait = due - System.nanoTime()) > 0; ) {
-                    LockSupport.parkNanos(wait);
-                }
-                String path = "/e2e/" + run + "/" + i;
-                HttpRequest beacon = HttpRequest.newBuilder(base.resolve("/api/event")).timeout(Duration.ofSeconds(30))
-                        .header("Content-Type", "text/plain;charset=UTF-8").header("User-Agent", BROWSER)
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://blog.example" + path
-                                + "\",\"referrer\":\"https://news.example/\",\"site\":\"" + E2E_SITE + "\"}")).build();
-                long sentAt = System.nanoTime();
-                lastSend = sentAt;
-                boolean sample = i % SAMPLE_EVERY == 0;
-                AtomicBoolean refused = new AtomicBoolean();
-                http.sendAsync(beacon, HttpResponse.BodyHandlers.discarding()).whenComplete((r, x) -> {
-                    if (x != null) {
-                        failed.incrementAndGet();
-                        problems.computeIfAbsent(describe(x), k -> new LongAdder()).increment();
-                    } else if (r.statusCode() == 202) {
-                        accepted.incrementAndGet();
-                        answers.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAt));
-                    } else {
-                        other.incrementAndGet();
-                        problems.computeIfAbsent("answer " + r.statusCode(), k -> new LongAdder()).increment();
-                    }
-                    // A sample without its 202 is counted among the failures, not as unseen: its polls stop.
-                    refused.set(x != null || r.statusCode() != 202);
-                    answered.countDown();
-                });
-                if (sample) {
-                    HttpRequest view = HttpRequest.newBuilder(base.resolve("/api/views?path=" + path + "&site=" + E2E_SITE))
-                            .timeout(Duration.ofSeconds(30)).build();
-                    poll(view, sentAt, refused, polls, latencies, unseen, sampled);
-                }
-            }
-            double sendRate = total <= 1 ? total : (total - 1) / ((lastSend - start) / 1e9);
-            answered.await(60, TimeUnit.SECONDS);
-            sampled.await(120, TimeUnit.SECONDS);
-            long counted = views(base, E2E_SITE, accepted.get(), Duration.ofSeconds(60));
-            HttpRequest top = HttpRequest.newBuilder(base.resolve("/api/top?limit=1&site=" + E2E_SITE)).timeout(Duration.ofSeconds(30)).build();
-            long most = Math.max(0, views(http.send(top, HttpResponse.BodyHandlers.ofString()).body()));
-            long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-            return new EndToEnd(total, sendRate, accepted.get(), other.get(), failed.get() + answered.getCount(), counted, most,
-                    sorted, unseen.get() + sampled.getCount(), problems.entrySet().stream()
-                            .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().sum(), Long::sum, TreeMap::new)),
-                    pollsSent.get(), (System.nanoTime() - start) / 1e9, answers.stream().mapToLong(Long::longValue).sorted().toArray());
-        } finally {
-            polls.shutdownNow();
+        try (ChildJvm sender = ChildJvm.builder(EndToEndSender.class).name("tally-e2e").jvmArgs("-Xmx1g")
+                .stderrTo(dir.resolve("e2e-stderr.log")).args(base.toString(), Integer.toString(rate), Integer.toString(seconds))
+                .start()) {
+            // Sending, then up to 60 s for answers, 120 s for the samples and 60 s for the count.
+            sender.awaitLine(EndToEndSender.DONE::equals, Duration.ofSeconds(seconds + 300L));
+            return EndToEndSender.parse(sender.lines());
         }
-    }
-
-    private static final long GIVE_UP_NANOS = TimeUnit.SECONDS.toNanos(60);
-
-    private void poll(HttpRequest view, long sentAt, AtomicBoolean refused, ScheduledExecutorService polls,
-            ConcurrentLinkedQueue<Long> latencies, AtomicLong unseen, CountDownLatch sampled) {
-        if (refused.get()) {
-            sampled.countDown();
-            return;
-        }
-        pollsSent.incrementAndGet();
-        http.sendAsync(view, HttpResponse.BodyHandlers.ofString()).whenComplete((r, x) -> {
-            long now = System.nanoTime();
-            if (x == null && r.statusCode() == 200 && views(r.body()) >= 1) {
-                latencies.add(TimeUnit.NANOSECONDS.toMillis(now - sentAt));
-                sampled.countDown();
-            } else if (now - sentAt > GIVE_UP_NANOS) {
-                unseen.incrementAndGet();
-                sampled.countDown();
-            } else {
-                polls.schedule(() -> poll(view, sentAt, refused, polls, latencies, unseen, sampled), POLL_MILLIS, TimeUnit.MILLISECONDS);
-            }
-        });
-    }
-
-    /** The views counted on {@code site} over the last 30 days, once they reach {@code expected} or {@code timeout} passes. */
-    private long views(URI base, String site, long expected, Duration timeout) throws Exception {
-        HttpRequest series = HttpRequest.newBuilder(base.resolve("/api/series?bucket=day&site=" + site))
-                .timeout(Duration.ofSeconds(30)).build();
-        long counted = -1;
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            String body = http.send(series, HttpResponse.BodyHandlers.ofString()).body();
-            counted = 0;
-            for (Matcher m = VIEWS.matcher(body); m.find(); ) {
-                counted += Long.parseLong(m.group(1));
-            }
-            if (counted >= expected) {
-                break;
-            }
-            Thread.sleep(200);
-        }
-        return counted;
-    }
-
-    /** An exception's kind and message, with its cause's: why a beacon got no answer. */
-    private static String describe(Throwable x) {
-        Throwable t = x instanceof java.util.concurrent.CompletionException && x.getCause() != null ? x.getCause() : x;
-        String d = t.getClass().getSimpleName() + ": " + t.getMessage();
-        if (t.getCause() != null && t.getCause() != t) {
-            d += " (" + t.getCause().getClass().getSimpleName() + ": " + t.getCause().getMessage() + ")";
-        }
-        return d;
-    }
-
-    private static long views(String body) {
-        Matcher m = VIEWS.matcher(body);
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
     private static String percentile(long[] sorted, int p) {

@@ -1,10 +1,18 @@
 package dev.tally.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
-/** How {@code bench --collector} reads wrk's report: a run with any error is not a valid figure. */
+/**
+ * How {@code bench --collector} reads wrk's report (a run with any error is not a valid figure)
+ * and the end-to-end sender's result from its JVM's output.
+ */
 class CollectorBenchTest {
 
     @Test
@@ -35,5 +43,25 @@ class CollectorBenchTest {
         assertThat(w.socketErrors()).isEqualTo(5);
         assertThat(w.cpuNanosPerRequest()).isEqualTo(100_000);
         assertThat(w.valid()).isFalse();
+    }
+
+    @Test
+    void readsTheEndToEndResultBackFromTheSendersOutput() {
+        Map<String, Long> problems = new TreeMap<>(Map.of("HttpTimeoutException: request timed out", 2L, "answer 503", 1L));
+        CollectorBench.EndToEnd sent = new CollectorBench.EndToEnd(30_000, 999.5, 29_997, 1, 2, 29_997, 1, new long[] {7, 9, 1_200}, 0,
+                problems, 1_234, 31.5, new long[] {3, 4, 5, 80});
+        List<String> output = new ArrayList<>(List.of("a line the JVM printed first"));
+        output.addAll(EndToEndSender.format(sent));
+
+        CollectorBench.EndToEnd read = EndToEndSender.parse(output);
+
+        assertThat(read).usingRecursiveComparison().isEqualTo(sent);
+        assertThat(output).last().isEqualTo(EndToEndSender.DONE);
+    }
+
+    @Test
+    void anEndToEndResultWithoutItsLatenciesIsNoResult() {
+        assertThatThrownBy(() -> EndToEndSender.parse(List.of("e2e-counts 1 1.0 1 0 0 1 1 0 5 1.0")))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("no whole result");
     }
 }
