@@ -17,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -105,8 +106,10 @@ public final class KafkaBrokerExtension extends ScopedExtension {
     }
 
     /**
-     * Creates a topic and waits (at most 30 s) until every partition has a leader, so that
-     * clients can use it at once. A topic that exists already is accepted.
+     * Creates a topic and waits (at most 30 s) until every partition has a leader that answers
+     * for its offsets, so that clients can use it at once: an idempotent producer whose first
+     * requests meet a partition not yet led can be left with a sequence the broker refuses. A
+     * topic that exists already is accepted.
      *
      * @return the topic's name
      */
@@ -122,7 +125,7 @@ public final class KafkaBrokerExtension extends ScopedExtension {
             throw failed("creating topic " + name, e);
         }
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (!hasLeaders(name, partitions)) {
+        while (!hasLeaders(name, partitions) || !answersOffsets(name, partitions)) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("topic " + name + " has no leader for every partition after " + TIMEOUT.toSeconds() + " s");
             }
@@ -310,6 +313,25 @@ public final class KafkaBrokerExtension extends ScopedExtension {
                 broker.close();
                 broker = null;
             }
+        }
+    }
+
+    /**
+     * Whether every partition's leader answers ListOffsets: the metadata can name a leader a
+     * moment before that leader serves the partition.
+     */
+    private boolean answersOffsets(String topic, int partitions) {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        }
+        try {
+            admin().listOffsets(latest).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            return false;
+        } catch (InterruptedException | TimeoutException e) {
+            throw failed("listing the offsets of " + topic, e);
         }
     }
 

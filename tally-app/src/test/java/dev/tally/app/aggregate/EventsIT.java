@@ -123,9 +123,9 @@ class EventsIT {
     void eventsAreCountedExactlyOnceBesidePageViewsAndHostileOnesStopNothing(String database) throws Exception {
         DataSource ds = ds(database);
         String topic = KAFKA.uniqueTopic("events");
-        createTopic(topic, 3);
-        createTopic(topic + ".events", 4);
-        createTopic(topic + ".dlq", 1);
+        KAFKA.createTopic(topic, 3);
+        KAFKA.createTopic(topic + ".events", 4);
+        KAFKA.createTopic(topic + ".dlq", 1);
         String group = "events-" + database;
         Truth truth = new Truth();
 
@@ -181,8 +181,8 @@ class EventsIT {
     void anEventsTopicAbsentAtStartIsReadOnceItExists(String database) throws Exception {
         DataSource ds = ds(database);
         String topic = KAFKA.uniqueTopic("late-events");
-        createTopic(topic, 2);
-        createTopic(topic + ".dlq", 1);
+        KAFKA.createTopic(topic, 2);
+        KAFKA.createTopic(topic + ".dlq", 1);
         String group = "late-" + database;
         Truth truth = new Truth();
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -196,7 +196,7 @@ class EventsIT {
             truth.assertStore(ds);
             assertThat(a.problem()).isNull();
 
-            createTopic(topic + ".events", 2);
+            KAFKA.createTopic(topic + ".events", 2);
             records.clear();
             mixed(topic, 300, 900, truth, records);
             produce(records);
@@ -213,9 +213,9 @@ class EventsIT {
     void aRangeReplayKeepsTheEventsBeforeItsDayAndRecountsTheRestOnce(String database) throws Exception {
         DataSource ds = ds(database);
         String topic = KAFKA.uniqueTopic("replay-events");
-        createTopic(topic, 2);
-        createTopic(topic + ".events", 2);
-        createTopic(topic + ".dlq", 1);
+        KAFKA.createTopic(topic, 2);
+        KAFKA.createTopic(topic + ".events", 2);
+        KAFKA.createTopic(topic + ".dlq", 1);
         String group = "replay-events-" + database;
         Truth truth = new Truth();
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -255,9 +255,9 @@ class EventsIT {
     void nowHoldsTheVisitorsOfTheLastHourOnly(String database) throws Exception {
         DataSource ds = ds(database);
         String topic = KAFKA.uniqueTopic("now");
-        createTopic(topic, 2);
-        createTopic(topic + ".events", 1);
-        createTopic(topic + ".dlq", 1);
+        KAFKA.createTopic(topic, 2);
+        KAFKA.createTopic(topic + ".events", 1);
+        KAFKA.createTopic(topic + ".dlq", 1);
         String group = "now-" + database;
         Aggregator.migrate(url(database));
         long now = System.currentTimeMillis();
@@ -391,16 +391,6 @@ class EventsIT {
                 f.get(30, TimeUnit.SECONDS);
             }
         }
-    }
-
-    /**
-     * Creates {@code topic} and waits until every partition has a leader: an idempotent producer
-     * whose first requests meet a partition not yet led can be left with a sequence the broker
-     * refuses forever.
-     */
-    private static void createTopic(String topic, int partitions) {
-        KAFKA.createTopic(topic, partitions);
-        assertThat(KafkaBrokerExtension.endOffsets(KAFKA.bootstrapServers(), topic)).hasSize(partitions);
     }
 
     private static void execute(DataSource ds, String sql) throws Exception {

@@ -77,8 +77,6 @@ class ReplayIT {
         String topic = KAFKA.uniqueTopic("replay");
         KAFKA.createTopic(topic, 4);
         KAFKA.createTopic(topic + ".dlq", 1);
-        // Every partition led before the first record (an idempotent producer could be left out of sequence).
-        assertThat(KafkaBrokerExtension.endOffsets(KAFKA.bootstrapServers(), topic)).hasSize(4);
         String group = "live-" + database;
         String kafka = KAFKA.bootstrapServers();
         PageViewTruth truth = new PageViewTruth();
@@ -128,8 +126,6 @@ class ReplayIT {
         String topic = KAFKA.uniqueTopic("replay-kill");
         KAFKA.createTopic(topic, 4);
         KAFKA.createTopic(topic + ".dlq", 1);
-        // Every partition led before the first record (an idempotent producer could be left out of sequence).
-        assertThat(KafkaBrokerExtension.endOffsets(KAFKA.bootstrapServers(), topic)).hasSize(4);
         String group = "live-kill-" + database;
         String kafka = KAFKA.bootstrapServers();
         DataSource ds = ds(database);
@@ -182,8 +178,6 @@ class ReplayIT {
         String topic = KAFKA.uniqueTopic("replay-range");
         KAFKA.createTopic(topic, 2);
         KAFKA.createTopic(topic + ".dlq", 1);
-        // Every partition led before the first record (an idempotent producer could be left out of sequence).
-        assertThat(KafkaBrokerExtension.endOffsets(KAFKA.bootstrapServers(), topic)).hasSize(2);
         String group = "live-range-" + database;
         String kafka = KAFKA.bootstrapServers();
         DataSource ds = ds(database);
