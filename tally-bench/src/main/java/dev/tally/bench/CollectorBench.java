@@ -6,7 +6,6 @@ import dev.tally.broker.ChildJvm;
 import dev.tally.broker.KafkaCluster;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -104,7 +103,7 @@ final class CollectorBench {
             valid &= wrkBeacons >= 0;
             // Start from an idle aggregator, not one still counting wrk's beacons.
             long caughtUp = System.nanoTime();
-            long counted = EndToEndSender.views(new InetSocketAddress(run.base().getHost(), run.base().getPort()), "default",
+            long counted = EndToEndSender.views(run.base(), "default",
                     Math.abs(wrkBeacons), Duration.ofSeconds(120));
             out.printf("  run counted wrk's %,d beacons %.1f s after wrk ended (%,d counted%s)%n", Math.abs(wrkBeacons),
                     (System.nanoTime() - caughtUp) / 1e9, counted, counted < Math.abs(wrkBeacons) ? ": NOT all of them" : "");

@@ -60,7 +60,11 @@ public final class EndToEndSender {
     private final AtomicLong pollsSent = new AtomicLong();
 
     EndToEndSender(URI base) {
-        this.server = new InetSocketAddress(base.getHost(), base.getPort());
+        this.server = address(base);
+    }
+
+    private static InetSocketAddress address(URI base) {
+        return new InetSocketAddress(base.getHost(), base.getPort());
     }
 
     public static void main(String[] args) throws Exception {
@@ -97,7 +101,6 @@ public final class EndToEndSender {
         CountDownLatch sampled = new CountDownLatch((int) ((total + SAMPLE_EVERY - 1) / SAMPLE_EVERY));
         ExecutorService senders = Executors.newFixedThreadPool(SENDERS, daemon("bench-e2e-send"));
         ScheduledExecutorService polls = Executors.newScheduledThreadPool(POLLERS, daemon("bench-e2e-poll"));
-        pollsSent.set(0);
         long start = System.nanoTime();
         long interval = 1_000_000_000L / rate;
         // When the last beacon left a sender: behind its due time if every sender was waiting.
@@ -115,7 +118,7 @@ public final class EndToEndSender {
                     boolean refused = true;
                     lastSent.accumulateAndGet(System.nanoTime(), Math::max);
                     try {
-                        Answer a = exchange("POST", "/api/event", body);
+                        Answer a = exchange(server, "POST", "/api/event", body);
                         if (a.status() == 202) {
                             accepted.incrementAndGet();
                             answers.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - due));
@@ -143,7 +146,7 @@ public final class EndToEndSender {
             double sendRate = total <= 1 ? total : (total - 1) / ((lastSent.get() - start) / 1e9);
             sampled.await(120, TimeUnit.SECONDS);
             long counted = views(server, SITE, accepted.get(), Duration.ofSeconds(60));
-            long most = Math.max(0, views(exchange("GET", "/api/top?limit=1&site=" + SITE, null).body()));
+            long most = Math.max(0, views(exchange(server, "GET", "/api/top?limit=1&site=" + SITE, null).body()));
             long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
             return new CollectorBench.EndToEnd(total, sendRate, accepted.get(), other.get(), failed.get() + answered.getCount(), counted,
                     most, sorted, unseen.get() + sampled.getCount(), problems.entrySet().stream()
@@ -160,7 +163,7 @@ public final class EndToEndSender {
         pollsSent.incrementAndGet();
         boolean seen;
         try {
-            Answer a = exchange("GET", target, null);
+            Answer a = exchange(server, "GET", target, null);
             seen = a.status() == 200 && views(a.body()) >= 1;
         } catch (IOException | RuntimeException x) {
             seen = false;
@@ -179,10 +182,6 @@ public final class EndToEndSender {
 
     /** A status and a body. */
     record Answer(int status, String body) { }
-
-    private Answer exchange(String method, String target, String body) throws IOException {
-        return exchange(server, method, target, body);
-    }
 
     /**
      * One HTTP/1.1 request on a connection of its own, closed after the answer. Written out on a
@@ -216,7 +215,11 @@ public final class EndToEndSender {
     }
 
     /** The views counted on {@code site} over the last 30 days, once they reach {@code expected} or {@code timeout} passes. */
-    static long views(InetSocketAddress server, String site, long expected, Duration timeout) throws Exception {
+    static long views(URI base, String site, long expected, Duration timeout) throws Exception {
+        return views(address(base), site, expected, timeout);
+    }
+
+    private static long views(InetSocketAddress server, String site, long expected, Duration timeout) throws Exception {
         long counted = -1;
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
