@@ -186,28 +186,34 @@ final class StatsQueries {
     }
 
     /**
-     * The (day, visitor) pairs that the filters let through, each once, as a subquery with
-     * columns {@code day, visitor}: every visitor of the site without filters, the page's with
-     * only a page, those that came with a matching segment with only segment filters, and with
-     * both the page's visitors whose first view of it that day came with a matching segment (the
-     * segment {@code page_visitors} holds), as {@link #visitorCounts} counts them.
+     * {@code AND (t.day, t.visitor) IN (…)}: the (day, visitor) pairs that the filters let through
+     * — every visitor of the site without filters, the page's with only a page, those that came
+     * with a matching segment with only segment filters, and with both the page's visitors whose
+     * first view of it that day came with a matching segment (the segment {@code page_visitors}
+     * holds), as {@link #visitorCounts} counts them. A semi-join, not a join to the distinct
+     * pairs: on a month of a busy site (6 M goal visitors, 0.8 M of a campaign's) PostgreSQL
+     * then hashes the pairs once instead of sorting them to drop duplicates first, in half the time.
      */
+    private static Sql amongVisitors(String t, String site, DayRange days, Filters f) {
+        return new Sql().add(" AND (" + t + ".day, " + t + ".visitor) IN (").add(visitorsOf(site, days, f)).add(")");
+    }
+
     private static Sql visitorsOf(String site, DayRange days, Filters f) {
         if (f.bySegment() && f.page() != null) {
-            return new Sql().add("SELECT pv.day AS day, pv.visitor AS visitor FROM {page_visitors} pv JOIN segments s ON s.id = pv.segment"
+            return new Sql().add("SELECT pv.day, pv.visitor FROM {page_visitors} pv JOIN segments s ON s.id = pv.segment"
                     + " WHERE pv.page = " + PAGE_ID + " AND s.site = ? AND pv.day >= ? AND pv.day < ?",
                     site, f.page(), site, days.first(), days.end()).add(segmentMatch(f));
         }
         if (f.bySegment()) {
-            return new Sql().add("SELECT DISTINCT sv.day AS day, sv.visitor AS visitor FROM {segment_visitors} sv"
+            return new Sql().add("SELECT sv.day, sv.visitor FROM {segment_visitors} sv"
                     + " JOIN segments s ON s.id = sv.segment WHERE s.site = ? AND sv.day >= ? AND sv.day < ?",
                     site, days.first(), days.end()).add(segmentMatch(f));
         }
         if (f.page() != null) {
-            return new Sql().add("SELECT pv.day AS day, pv.visitor AS visitor FROM {page_visitors} pv WHERE pv.page = "
+            return new Sql().add("SELECT pv.day, pv.visitor FROM {page_visitors} pv WHERE pv.page = "
                     + PAGE_ID + " AND pv.day >= ? AND pv.day < ?", site, f.page(), days.first(), days.end());
         }
-        return new Sql().add("SELECT sv.day AS day, sv.visitor AS visitor FROM {site_visitors} sv"
+        return new Sql().add("SELECT sv.day, sv.visitor FROM {site_visitors} sv"
                 + " WHERE sv.site = ? AND sv.day >= ? AND sv.day < ?", site, days.first(), days.end());
     }
 
@@ -502,13 +508,13 @@ final class StatsQueries {
     /** The visitors who sent each of the custom events {@code names} under {@code f}: unique per day, summed over the days. */
     private static Map<String, Long> eventVisitors(Connection c, String site, DayRange days, Filters f, List<String> names)
             throws SQLException {
-        Sql sql = new Sql().add("SELECT ev.name, COUNT(*) FROM {event_visitors} ev");
+        Sql sql = new Sql().add("SELECT ev.name, COUNT(*) FROM {event_visitors} ev"
+                + " WHERE ev.site = ? AND ev.day >= ? AND ev.day < ? AND ev.name IN (" + "?,".repeat(names.size() - 1) + "?)",
+                site, days.first(), days.end()).add("", names.toArray());
         if (!f.none()) {
-            sql.add(" JOIN (").add(visitorsOf(site, days, f)).add(") v ON v.day = ev.day AND v.visitor = ev.visitor");
+            sql.add(amongVisitors("ev", site, days, f));
         }
-        sql.add(" WHERE ev.site = ? AND ev.day >= ? AND ev.day < ? AND ev.name IN (" + "?,".repeat(names.size() - 1) + "?)",
-                site, days.first(), days.end()).add("", names.toArray()).add(" GROUP BY ev.name");
-        return counts(c, sql);
+        return counts(c, sql.add(" GROUP BY ev.name"));
     }
 
     /** How many visitors of the filtered period reached each goal, and how many visitors it had. */
@@ -522,20 +528,18 @@ final class StatsQueries {
             for (Goal goal : goals) {
                 Sql sql;
                 if (goal.kind().equals("event")) {
-                    sql = new Sql().add("SELECT COUNT(*) FROM {event_visitors} ev");
-                    if (!f.none()) {
-                        sql.add(" JOIN (").add(visitorsOf(site, days, f)).add(") v ON v.day = ev.day AND v.visitor = ev.visitor");
-                    }
-                    sql.add(" WHERE ev.site = ? AND ev.name = ? AND ev.day >= ? AND ev.day < ?",
+                    sql = new Sql().add("SELECT COUNT(*) FROM {event_visitors} ev WHERE ev.site = ? AND ev.name = ? AND ev.day >= ? AND ev.day < ?",
                             site, goal.match(), days.first(), days.end());
+                    if (!f.none()) {
+                        sql.add(amongVisitors("ev", site, days, f));
+                    }
                 } else if (f.none()) {
                     // Counted as the views were: a sum of a few counters.
                     sql = new Sql().add("SELECT CAST(SUM(gd.visitors) AS BIGINT) FROM {goal_days} gd WHERE gd.goal = ? AND gd.site = ?"
                             + " AND gd.day >= ? AND gd.day < ?", pageGoals.get(goal.match()), site, days.first(), days.end());
                 } else {
-                    sql = new Sql().add("SELECT COUNT(*) FROM {goal_visitors} gv JOIN (").add(visitorsOf(site, days, f))
-                            .add(") v ON v.day = gv.day AND v.visitor = gv.visitor WHERE gv.goal = ? AND gv.site = ? AND gv.day >= ? AND gv.day < ?",
-                                    pageGoals.get(goal.match()), site, days.first(), days.end());
+                    sql = new Sql().add("SELECT COUNT(*) FROM {goal_visitors} gv WHERE gv.goal = ? AND gv.site = ? AND gv.day >= ? AND gv.day < ?",
+                            pageGoals.get(goal.match()), site, days.first(), days.end()).add(amongVisitors("gv", site, days, f));
                 }
                 answer.add(new Conversions(goal, one(c, sql), of));
             }
