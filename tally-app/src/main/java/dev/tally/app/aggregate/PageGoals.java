@@ -209,7 +209,7 @@ public final class PageGoals {
     }
 
     /** Whether {@code path} matches {@code pattern} as a whole, {@code *} standing for any characters. */
-    static boolean matches(String pattern, String path) {
+    public static boolean matches(String pattern, String path) {
         return compile(pattern).matcher(path).matches();
     }
 

@@ -255,6 +255,29 @@ class StatsDimensionsIT {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
+    void underAPageOfAPageGoalEveryVisitorConvertsAlsoOnDaysWhoseVisitorRowsAreDeleted(String database) throws Exception {
+        DataSource store = fill(database);
+        String base = serve(store);
+        // As --retain does for the days before TODAY - 2, once the goal is counted: the visitor rows go, the counters stay.
+        try (Connection c = store.getConnection(); java.sql.Statement s = c.createStatement()) {
+            for (String table : List.of("page_visitors", "segment_visitors", "site_visitors", "multi_segment_visitors", "goal_visitors",
+                    "event_visitors")) {
+                s.executeUpdate("DELETE FROM " + table + " WHERE day < " + (TODAY - 2));
+            }
+        }
+        String week = "from=" + (TODAY - 6) * DAY + "&to=" + NOW.toEpochMilli();
+        for (Map<String, String> filters : List.of(Map.of("page", "/docs/api"), Map.of("page", "/docs/start", "browser", "firefox"))) {
+            long visitors = allowed(filters, TODAY - 6, TODAY + 1).size();
+            JsonNode docs = get(base, "/api/goals?" + week + query(filters)).get("goals").get(1);
+            assertThat(docs.get("match").asText()).isEqualTo("/docs/*");
+            assertThat(docs.get("visitors").asLong()).as("%s", filters).isEqualTo(visitors).isGreaterThan(
+                    allowed(filters, TODAY - 2, TODAY + 1).size());
+            assertThat(docs.get("conversion").asDouble()).isEqualTo(1.0);
+        }
+    }
+
     /** One custom event's property as the aggregator counts it: a row of event_props. */
     record PropHit(String site, long day, int partition, String event, String prop, String value) {}
 
