@@ -1,8 +1,8 @@
 package db.migration;
 
+import dev.tally.app.aggregate.Store;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.util.Locale;
 import org.flywaydb.core.api.migration.BaseJavaMigration;
 import org.flywaydb.core.api.migration.Context;
 
@@ -23,7 +23,7 @@ public class V11__Page_days_by_day extends BaseJavaMigration {
     @Override
     public void migrate(Context context) throws Exception {
         Connection c = context.getConnection();
-        if (!c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT).contains("postgresql")) {
+        if (Store.of(c) != Store.POSTGRESQL) {
             return;
         }
         try (Statement s = c.createStatement()) {

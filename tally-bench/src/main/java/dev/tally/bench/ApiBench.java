@@ -94,6 +94,9 @@ final class ApiBench {
                 "/api/breakdown?" + range + "&dimension=page&referrer=ref-7.example",
                 "/api/breakdown?" + range + "&dimension=event",
                 "/api/goals?" + range,
+                // Under filters a goal reads visitor rows: seconds, not milliseconds (see the README).
+                "/api/goals?" + range + "&source=newsletter",
+                "/api/goals?" + range + "&" + page,
                 "/api/now?site=blog",
                 "/api/views?site=blog&path=" + enc("/posts/1-a-title"));
     }
