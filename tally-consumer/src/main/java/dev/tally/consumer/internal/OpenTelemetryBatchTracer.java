@@ -23,9 +23,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,22 +64,22 @@ final class OpenTelemetryBatchTracer implements BatchTracer {
     private static final String SCOPE = "dev.tally.consumer";
     private static final Logger LOG = LoggerFactory.getLogger(OpenTelemetryBatchTracer.class);
 
-    private static final TextMapGetter<ConsumerRecord<byte[], byte[]>> HEADERS = new TextMapGetter<>() {
+    private static final TextMapGetter<Headers> HEADERS = new TextMapGetter<>() {
         @Override
-        public Iterable<String> keys(ConsumerRecord<byte[], byte[]> record) {
+        public Iterable<String> keys(Headers headers) {
             List<String> keys = new ArrayList<>();
-            for (Header h : record.headers()) {
+            for (Header h : headers) {
                 keys.add(h.key());
             }
             return keys;
         }
 
         @Override
-        public String get(ConsumerRecord<byte[], byte[]> record, String key) {
-            if (record == null) {
+        public String get(Headers headers, String key) {
+            if (headers == null) {
                 return null;
             }
-            Header h = record.headers().lastHeader(key);
+            Header h = headers.lastHeader(key);
             return h == null || h.value() == null ? null : new String(h.value(), UTF_8);
         }
     };
@@ -214,15 +214,15 @@ final class OpenTelemetryBatchTracer implements BatchTracer {
         Set<SpanContext> linked = new HashSet<>();
         long dropped = 0;
         for (PendingBatch.Part<?> p : batch.parts()) {
-            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(p.messages.size() + p.undecodable.size());
+            List<Headers> records = new ArrayList<>(p.messages.size() + p.undecodable.size());
             for (Message<?> m : p.messages) {
-                records.add(m.record());
+                records.add(m.headers());
             }
             for (DeadLetter d : p.undecodable) {
-                records.add(d.record());
+                records.add(d.record().headers());
             }
-            for (ConsumerRecord<byte[], byte[]> r : records) {
-                if (r.headers().lastHeader("traceparent") == null) {
+            for (Headers r : records) {
+                if (r.lastHeader("traceparent") == null) {
                     continue;
                 }
                 SpanContext producer = producerContext(r);
@@ -241,9 +241,9 @@ final class OpenTelemetryBatchTracer implements BatchTracer {
     }
 
     /** The context in a record's W3C headers; invalid when they are absent or malformed (any producer may write them). */
-    private static SpanContext producerContext(ConsumerRecord<byte[], byte[]> record) {
+    private static SpanContext producerContext(Headers headers) {
         try {
-            Context extracted = W3CTraceContextPropagator.getInstance().extract(Context.root(), record, HEADERS);
+            Context extracted = W3CTraceContextPropagator.getInstance().extract(Context.root(), headers, HEADERS);
             return Span.fromContext(extracted).getSpanContext();
         } catch (RuntimeException hostile) {
             return SpanContext.getInvalid();
