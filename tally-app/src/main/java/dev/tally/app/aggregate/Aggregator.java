@@ -141,7 +141,7 @@ public final class Aggregator implements AutoCloseable {
      * on purpose, for a test of {@code bin/tally replay} to fix.
      */
     public static RecordDecoder<PageView> decoder() {
-        PageViewDecoder decoder = new PageViewDecoder();
+        PageViewDecoder decoder = PageViewDecoder.forCounting();
         String miscount = System.getProperty("tally.test.miscount");
         if (miscount == null || miscount.indexOf('=') < 0) {
             return decoder;

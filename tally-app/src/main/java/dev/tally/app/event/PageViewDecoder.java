@@ -34,11 +34,35 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
     /** Pages and sites repeat: most records find theirs already checked (see {@link FieldCache}). */
     private static final int CACHED_PATHS = 8192;
     private static final int MAX_CACHED_PATH = 512;
+    private static final int HOSTS = 1024;
 
     private final FieldCache<String> paths = new FieldCache<>(CACHED_PATHS, MAX_CACHED_PATH, PagePath::canonical);
     private final FieldCache<String> sites = new FieldCache<>(64, EventFields.MAX_SITE,
             site -> site.isEmpty() ? EventFields.DEFAULT_SITE : EventFields.site(site));
+    private final V2Fields.Caches dimensions = new V2Fields.Caches();
+    private final boolean keepsText;
+    /** Referrer hosts seen, so that records waiting for their transaction share one string per host. */
+    private final String[] hosts = new String[HOSTS];
 
+
+    /** A decoder that keeps every field of an event. */
+    public PageViewDecoder() {
+        this(true);
+    }
+
+    private PageViewDecoder(boolean keepsText) {
+        this.keepsText = keepsText;
+    }
+
+    /**
+     * A decoder for the aggregator: it checks every field as any decoder does, but keeps of the
+     * referrer only its {@linkplain PageView#referrerHost host}, and no event id ({@code null} in
+     * the views it makes). The aggregates read neither, and a transaction keeps its events'
+     * values until it commits: the two texts were a third of a view's memory there.
+     */
+    public static PageViewDecoder forCounting() {
+        return new PageViewDecoder(false);
+    }
 
     @Override
     public PageView decode(ConsumerRecord<byte[], byte[]> record) throws InvalidEventException {
@@ -92,7 +116,7 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
                     default -> {
                         if (V2Fields.isField(field)) {
                             if (v2 == null) {
-                                v2 = new V2Fields();
+                                v2 = new V2Fields(dimensions);
                             }
                             v2.read(field, p, value);
                         } else {
@@ -115,18 +139,33 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
         try {
             // Referrers vary too much to cache (query strings): each is checked, and its host parsed, once.
             String kept = referrer == null ? null : EventFields.keptReferrer(referrer);
+            String checkedId = id == null ? null : EventFields.id(id);
             PageView v1 = new PageView(
                     path,
                     EventFields.timestamp(ts),
                     site == null ? EventFields.DEFAULT_SITE : site,
-                    kept,
-                    EventFields.referrerHost(kept),
+                    keepsText ? kept : null,
+                    host(EventFields.referrerHost(kept)),
                     visitor == null ? null : EventFields.visitor(visitor),
-                    id == null ? null : EventFields.id(id));
+                    keepsText ? checkedId : null);
             return v2 == null ? v1 : v2.addTo(v1);
         } catch (InvalidFieldException e) {
             throw new InvalidEventException(e.getMessage());
         }
+    }
+
+    /** {@code host}, or an equal string seen before. Racing decoders may each keep their own: both are right. */
+    private String host(String host) {
+        if (host == null) {
+            return null;
+        }
+        int slot = host.hashCode() & (HOSTS - 1);
+        String seen = hosts[slot];
+        if (host.equals(seen)) {
+            return seen;
+        }
+        hosts[slot] = host;
+        return host;
     }
 
     /** A string field's value, {@code null} when the value is null; any other type is refused. */
@@ -141,7 +180,7 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
     }
 
     /** A string field in its checked form, through {@code cache}; {@code null} when the value is null. */
-    private static <V> V checked(JsonParser p, JsonToken value, String field, FieldCache<V> cache) throws IOException, InvalidEventException {
+    static <V> V checked(JsonParser p, JsonToken value, String field, FieldCache<V> cache) throws IOException, InvalidEventException {
         if (value == JsonToken.VALUE_NULL) {
             return null;
         }

@@ -15,6 +15,40 @@ import java.util.Map;
  */
 final class V2Fields {
 
+    /**
+     * One decoder's checked values of the dimensions, kept across records. A batch keeps its
+     * decoded records until it commits; shared values make each one's dimensions a reference,
+     * where a string per field and record would be most of a beacon's memory.
+     */
+    static final class Caches {
+        private static final int DIMENSIONS = 1024;
+
+        private final FieldCache<String> source = new FieldCache<>(256, EventFields.MAX_CAMPAIGN, v -> EventFields.campaign("source", v));
+        private final FieldCache<String> medium = new FieldCache<>(64, EventFields.MAX_CAMPAIGN, v -> EventFields.campaign("medium", v));
+        private final FieldCache<String> campaign = new FieldCache<>(256, EventFields.MAX_CAMPAIGN, v -> EventFields.campaign("campaign", v));
+        private final FieldCache<String> browser = new FieldCache<>(128, EventFields.MAX_SOFTWARE, v -> EventFields.software("browser", v));
+        private final FieldCache<String> browserVersion = new FieldCache<>(256, EventFields.MAX_VERSION,
+                v -> EventFields.version("browser_version", v));
+        private final FieldCache<String> os = new FieldCache<>(128, EventFields.MAX_SOFTWARE, v -> EventFields.software("os", v));
+        private final FieldCache<String> osVersion = new FieldCache<>(128, EventFields.MAX_VERSION, v -> EventFields.version("os_version", v));
+        private final FieldCache<String> device = new FieldCache<>(8, 16, EventFields::device);
+        private final FieldCache<String> country = new FieldCache<>(512, 2, EventFields::country);
+        private final Dimensions[] dimensions = new Dimensions[DIMENSIONS];
+
+        /** {@code d}, or an equal instance seen before. Racing decoders may each keep their own: both are right. */
+        Dimensions interned(Dimensions d) {
+            int slot = d.hashCode() & (DIMENSIONS - 1);
+            Dimensions seen = dimensions[slot];
+            if (d.equals(seen)) {
+                return seen;
+            }
+            dimensions[slot] = d;
+            return d;
+        }
+    }
+
+    private final Caches caches;
+
     private String source;
     private String medium;
     private String campaign;
@@ -27,6 +61,10 @@ final class V2Fields {
     private String event;
     private Map<String, String> props = Map.of();
 
+    V2Fields(Caches caches) {
+        this.caches = caches;
+    }
+
     /** Whether {@code field} is one of v2's own. */
     static boolean isField(String field) {
         return switch (field) {
@@ -36,18 +74,18 @@ final class V2Fields {
         };
     }
 
-    /** Reads the value of {@code field}, one of {@link #isField}'s. */
+    /** Reads the value of {@code field}, one of {@link #isField}'s; a dimension is checked as it is read. */
     void read(String field, JsonParser p, JsonToken value) throws IOException, InvalidEventException {
         switch (field) {
-            case "source" -> source = PageViewDecoder.string(p, value, field);
-            case "medium" -> medium = PageViewDecoder.string(p, value, field);
-            case "campaign" -> campaign = PageViewDecoder.string(p, value, field);
-            case "browser" -> browser = PageViewDecoder.string(p, value, field);
-            case "browser_version" -> browserVersion = PageViewDecoder.string(p, value, field);
-            case "os" -> os = PageViewDecoder.string(p, value, field);
-            case "os_version" -> osVersion = PageViewDecoder.string(p, value, field);
-            case "device" -> device = PageViewDecoder.string(p, value, field);
-            case "country" -> country = PageViewDecoder.string(p, value, field);
+            case "source" -> source = PageViewDecoder.checked(p, value, field, caches.source);
+            case "medium" -> medium = PageViewDecoder.checked(p, value, field, caches.medium);
+            case "campaign" -> campaign = PageViewDecoder.checked(p, value, field, caches.campaign);
+            case "browser" -> browser = PageViewDecoder.checked(p, value, field, caches.browser);
+            case "browser_version" -> browserVersion = PageViewDecoder.checked(p, value, field, caches.browserVersion);
+            case "os" -> os = PageViewDecoder.checked(p, value, field, caches.os);
+            case "os_version" -> osVersion = PageViewDecoder.checked(p, value, field, caches.osVersion);
+            case "device" -> device = PageViewDecoder.checked(p, value, field, caches.device);
+            case "country" -> country = PageViewDecoder.checked(p, value, field, caches.country);
             case "event" -> event = PageViewDecoder.string(p, value, field);
             case "props" -> props = props(p, value);
             default -> throw new IllegalArgumentException(field + " is not a field of v2");
@@ -59,16 +97,7 @@ final class V2Fields {
         if (event == null && !props.isEmpty()) {
             throw new InvalidFieldException("props belong to a custom event: name it in event");
         }
-        Dimensions dimensions = new Dimensions(
-                source == null ? null : EventFields.campaign("source", source),
-                medium == null ? null : EventFields.campaign("medium", medium),
-                campaign == null ? null : EventFields.campaign("campaign", campaign),
-                browser == null ? null : EventFields.software("browser", browser),
-                browserVersion == null ? null : EventFields.version("browser_version", browserVersion),
-                os == null ? null : EventFields.software("os", os),
-                osVersion == null ? null : EventFields.version("os_version", osVersion),
-                device == null ? null : EventFields.device(device),
-                country == null ? null : EventFields.country(country));
+        Dimensions dimensions = caches.interned(new Dimensions(source, medium, campaign, browser, browserVersion, os, osVersion, device, country));
         return new PageView(v1.path(), v1.timestamp(), v1.site(), v1.referrer(), v1.referrerHost(), v1.visitor(), v1.id(), dimensions,
                 event == null ? null : EventFields.event(event), EventFields.props(props));
     }

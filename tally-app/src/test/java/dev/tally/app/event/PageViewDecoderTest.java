@@ -42,6 +42,45 @@ class PageViewDecoderTest {
         assertThat(e.dimensions().country()).isEqualTo("XK");
     }
 
+    @Test
+    void recordsOfOneReaderAndReferrerHostShareTheirDimensionsAndHost() throws Exception {
+        // A transaction keeps up to 400 000 decoded records: a copy of each per record would be most of its memory.
+        String beacon = "{\"v\":2,\"path\":\"/%s\",\"referrer\":\"https://news.example/item?id=%s\",\"browser\":\"Firefox\","
+                + "\"browser_version\":\"133\",\"os\":\"Linux\",\"device\":\"desktop\",\"country\":\"FR\"}";
+        PageView a = decode(beacon.formatted("a", "1"));
+        PageView b = decode(beacon.formatted("b", "2"));
+
+        assertThat(b.dimensions()).isEqualTo(new Dimensions(null, null, null, "Firefox", "133", "Linux", null, "desktop", "FR"))
+                .isSameAs(a.dimensions());
+        assertThat(b.referrerHost()).isEqualTo("news.example").isSameAs(a.referrerHost());
+        assertThat(b.referrer()).isEqualTo("https://news.example/item?id=2");
+    }
+
+    @Test
+    void theCountingDecoderKeepsOnlyTheReferrersHostAndNoIdButChecksBoth() throws Exception {
+        PageViewDecoder counting = PageViewDecoder.forCounting();
+        PageView v = counting.decode(("{\"path\":\"/x\",\"ts\":42,\"referrer\":\"https://a.example/b?c=d\",\"visitor\":\"v1\","
+                + "\"id\":\"e1\"}").getBytes(UTF_8), 1_000L);
+
+        assertThat(v).isEqualTo(new PageView("/x", 42, "default", null, "a.example", "v1", null));
+        assertThatThrownBy(() -> counting.decode("{\"path\":\"/x\",\"referrer\":\"https://a\\u0000b/\"}".getBytes(UTF_8), 1L))
+                .hasMessageContaining("referrer contains a control character");
+        assertThatThrownBy(() -> counting.decode(("{\"path\":\"/x\",\"id\":\"" + "i".repeat(EventFields.MAX_ID_BYTES + 1) + "\"}")
+                .getBytes(UTF_8), 1L)).hasMessageContaining("id is longer than");
+    }
+
+    @Test
+    void aSharedValueIsNeverAnotherRecordsValue() throws Exception {
+        PageView a = decode("{\"path\":\"/a\",\"browser\":\"Firefox\",\"country\":\"FR\",\"referrer\":\"https://one.example/\"}");
+        PageView b = decode("{\"path\":\"/a\",\"browser\":\"Firefox\",\"country\":\"DE\",\"referrer\":\"https://two.example/\"}");
+        PageView c = decode("{\"path\":\"/a\",\"browser\":\"Firefox\",\"country\":\"FR\",\"referrer\":\"https://one.example/\"}");
+
+        assertThat(b.dimensions().country()).isEqualTo("DE");
+        assertThat(b.referrerHost()).isEqualTo("two.example");
+        assertThat(c.dimensions()).isEqualTo(a.dimensions());
+        assertThat(c.referrerHost()).isEqualTo("one.example");
+    }
+
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', value = {
         "{\"path\":\"/x\",\"source\":\"\"}|source must be 1 to 128 characters",
