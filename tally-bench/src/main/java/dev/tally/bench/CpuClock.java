@@ -5,11 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * CPU time spent so far, read from {@code /proc}: by this JVM (the contender, and SQLite or RocksDB
- * inside it), by its child processes (the broker) and by the PostgreSQL server's processes. On a
+ * CPU time spent so far, read from {@code /proc}: by the contender (this JVM, with RocksDB inside it,
+ * and Tally's own JVM, with SQLite inside it), by the other child processes (the broker) and by the
+ * PostgreSQL server's processes. On a
  * shared machine a rate depends on what else runs; CPU time per record does much less, so the
  * bench reports both. Zero everywhere when {@code /proc} cannot be read (not Linux).
  */
@@ -39,12 +42,27 @@ final class CpuClock {
     /** Clock ticks per second of {@code /proc/<pid>/stat}: 100 on every Linux that Java runs on. */
     private static final long TICK_NANOS = 10_000_000L;
 
+    /** Child processes that are the contender itself (a {@code bin/tally aggregate}), not the broker. */
+    private static final Set<Long> CONTENDERS = ConcurrentHashMap.newKeySet();
+
     private CpuClock() {}
+
+    /** Counts {@code pid}, a child of this JVM, as the contender's CPU until {@link #forget}. */
+    static void countAsContender(long pid) {
+        CONTENDERS.add(pid);
+    }
+
+    static void forget(long pid) {
+        CONTENDERS.remove(pid);
+    }
 
     static Reading now() {
         long self = ticks(ProcessHandle.current().pid());
+        for (long pid : CONTENDERS) {
+            self += ticks(pid);
+        }
         Map<Long, Long> children = new HashMap<>();
-        ProcessHandle.current().descendants().forEach(p -> children.put(p.pid(), ticks(p.pid())));
+        ProcessHandle.current().descendants().filter(p -> !CONTENDERS.contains(p.pid())).forEach(p -> children.put(p.pid(), ticks(p.pid())));
         Map<Long, Long> database = new HashMap<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))

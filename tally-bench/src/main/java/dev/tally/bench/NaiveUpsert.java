@@ -35,7 +35,7 @@ final class NaiveUpsert implements Contender {
     public Progress.Run run(Trial t) throws Exception {
         long target = Math.min(t.naiveRecords(), t.records());
         Progress progress = new Progress(target);
-        PageViewDecoder decoder = new PageViewDecoder();
+        PageViewDecoder decoder = PageViewDecoder.forCounting();
         PageViewAggregator handler = new PageViewAggregator();
         long n = 0;
         try (Store store = Store.create(Store.Kind.POSTGRESQL, t.postgres(), t.dir())) {

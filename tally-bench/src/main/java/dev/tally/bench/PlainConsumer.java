@@ -28,7 +28,7 @@ final class PlainConsumer implements Contender {
     @Override
     public Progress.Run run(Trial t) throws Exception {
         Progress progress = new Progress(t.records());
-        PageViewDecoder decoder = new PageViewDecoder();
+        PageViewDecoder decoder = PageViewDecoder.forCounting();
         Aggregates counts = new Aggregates();
         long n = 0;
         try (KafkaConsumer<byte[], byte[]> c = t.consumer("plain")) {

@@ -71,7 +71,7 @@ final class StreamsCount implements Contender {
         Path state = Files.createTempDirectory(t.dir(), "streams-");
         Progress progress = new Progress(t.records());
         AtomicLong counted = new AtomicLong();
-        PageViewDecoder decoder = new PageViewDecoder();
+        PageViewDecoder decoder = PageViewDecoder.forCounting();
 
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(t.topic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))

@@ -1,17 +1,33 @@
 package dev.tally.bench;
 
-import dev.tally.app.aggregate.Aggregator;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.Map;
+import dev.tally.broker.ChildJvm;
+import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.tally.consumer.OffsetStore;
+import java.lang.management.ManagementFactory;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
 
 /**
- * (e), (f) Tally: the real {@code bin/tally aggregate} code path — {@link Aggregator} with the
- * application's decoder and handler, one group member — into a fresh store. The clock starts at
- * its first commit and stops when the committed records reach the end of the topic (the
- * library's {@code tally.consumer.records} counter, which moves only after a commit).
+ * (e), (f) Tally: {@code bin/tally aggregate} itself, in a JVM of its own started as the launcher
+ * starts it (the throughput collector unless {@code JAVA_OPTS} or {@code TALLY_JAVA_OPTS} choose
+ * one, and those options), one group member, into a fresh store. In the bench's JVM it would share
+ * a heap with the reference counts and every other contender's leftovers, which its collector would
+ * copy and compact over and over; the command a user runs has its heap to itself.
+ *
+ * <p>The clock starts at its first commit and stops when the offsets it stored reach the end of the
+ * topic, read from the store every {@link #POLL} (so to within that): what is committed is what
+ * counts. The commits it reports are the changes of the stored offsets it saw.
  */
 final class TallyRun implements Contender {
+
+    private static final Duration POLL = Duration.ofMillis(20);
 
     private final Store.Kind kind;
 
@@ -32,26 +48,72 @@ final class TallyRun implements Contender {
     @Override
     public Progress.Run run(Trial t) throws Exception {
         Progress progress = new Progress(t.records());
-        SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (Store store = Store.create(kind, t.postgres(), t.dir())) {
-            String group = "bench-tally-" + java.util.UUID.randomUUID();
-            double batches;
-            try (Aggregator aggregator = Aggregator.start(t.bootstrapServers(), t.topic(), group, store.jdbcUrl, 1, Map.of(), meters)) {
-                while (!progress.finished()) {
-                    Thread.sleep(2);
-                    if (aggregator.failed()) {
-                        throw new IllegalStateException("the aggregator failed; see the log");
+            String group = "bench-tally-" + UUID.randomUUID();
+            long commits = 0;
+            try (ChildJvm tally = ChildJvm.builder("dev.tally.app.TallyMain").name("tally-aggregate-" + letter()).jvmArgs(launcherOptions())
+                    .args("aggregate", "--bootstrap-servers", t.bootstrapServers(), "--topic", t.topic(), "--group", group,
+                            "--db", store.jdbcUrl)
+                    .start();
+                    Connection db = DriverManager.getConnection(store.jdbcUrl)) {
+                CpuClock.countAsContender(tally.pid());
+                try {
+                    long seen = 0;
+                    while (!progress.finished()) {
+                        Thread.sleep(POLL.toMillis());
+                        if (!tally.isAlive()) {
+                            throw new IllegalStateException("bin/tally aggregate exited: " + tally.stderrTail());
+                        }
+                        long committed = committed(db, group, t.topic());
+                        if (committed != seen) {
+                            commits++;
+                            seen = committed;
+                        }
+                        progress.at(committed);
                     }
-                    progress.at((long) meters.find("tally.consumer.records").tag("outcome", "processed")
-                            .counters().stream().mapToDouble(Counter::count).sum());
+                    tally.terminate(Duration.ofSeconds(30));
+                } finally {
+                    CpuClock.forget(tally.pid());
                 }
-                // Read before close, which removes the meters.
-                batches = meters.find("tally.consumer.batches").tag("outcome", "committed").counters().stream()
-                    .mapToDouble(Counter::count).sum();
             }
             String wrong = t.reference().difference(StoreReader.read(store.jdbcUrl));
             return progress.result((wrong == null ? "exact" : "WRONG: " + wrong)
-                    + String.format(" (%,.0f batches of %,.0f records on average)", batches, t.records() / Math.max(batches, 1)));
+                    + String.format(" (%,d commits seen, %,.0f records each on average)", commits, t.records() / (double) Math.max(commits, 1)));
         }
+    }
+
+    /** Records committed so far: the offsets stored in the same transactions as the counts (0 before the first). */
+    private static long committed(Connection db, String group, String topic) {
+        try (PreparedStatement ps = db.prepareStatement(
+                "SELECT COALESCE(SUM(next_offset), 0) FROM " + OffsetStore.DEFAULT_TABLE + " WHERE group_id = ? AND topic = ?")) {
+            ps.setString(1, group);
+            ps.setString(2, topic);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        } catch (SQLException notYetMigrated) {
+            return 0;
+        }
+    }
+
+    /**
+     * What {@code bin/tally} gives {@code aggregate}: the throughput collector unless the options
+     * choose one, then the options; and the heap this JVM has, which the launcher started with the
+     * same options (a child JVM would otherwise get a small one of its own).
+     */
+    static List<String> launcherOptions() {
+        List<String> options = new ArrayList<>();
+        HotSpotDiagnosticMXBean hotSpot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        options.add("-XX:MaxHeapSize=" + hotSpot.getVMOption("MaxHeapSize").getValue());
+        for (String variable : List.of("JAVA_OPTS", "TALLY_JAVA_OPTS")) {
+            String value = System.getenv(variable);
+            if (value != null && !value.isBlank()) {
+                options.addAll(List.of(value.trim().split("\\s+")));
+            }
+        }
+        if (options.stream().noneMatch(o -> o.startsWith("-XX:+Use") && o.endsWith("GC"))) {
+            options.add(1, "-XX:+UseParallelGC");
+        }
+        return options;
     }
 }
