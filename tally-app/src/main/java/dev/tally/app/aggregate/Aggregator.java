@@ -53,9 +53,10 @@ public final class Aggregator implements AutoCloseable {
     /**
      * The batch cap for a heap of {@code maxHeapBytes}: one event per 2.5 KiB, from 10 000 to
      * 400 000 (100 000 in 256 MiB). The library holds up to two batches (one committing, the next
-     * being polled), each event with its raw record and its decoded view, about 600 bytes for a
-     * beacon of the collector: about half the heap, the other half for the per-batch maps and the
-     * caches ({@code bin/tally bench --memory} checks it in 256 MiB).
+     * being polled), each event with its raw value and its decoded view, at most about 600 bytes
+     * for a beacon of the collector (less since both keep only what they need, and share what
+     * repeats): about half the heap, the other half for the per-batch maps and the caches
+     * ({@code bin/tally bench --memory} checks it in 256 MiB).
      */
     static int batchRecordsFor(long maxHeapBytes) {
         return (int) Math.max(10_000, Math.min(400_000, maxHeapBytes / 2560));
