@@ -34,7 +34,6 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
     /** Pages and sites repeat: most records find theirs already checked (see {@link FieldCache}). */
     private static final int CACHED_PATHS = 8192;
     private static final int MAX_CACHED_PATH = 512;
-    private static final int HOSTS = 1024;
 
     private final FieldCache<String> paths = new FieldCache<>(CACHED_PATHS, MAX_CACHED_PATH, PagePath::canonical);
     private final FieldCache<String> sites = new FieldCache<>(64, EventFields.MAX_SITE,
@@ -42,8 +41,7 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
     private final V2Fields.Caches dimensions = new V2Fields.Caches();
     private final boolean keepsText;
     /** Referrer hosts seen, so that records waiting for their transaction share one string per host. */
-    private final String[] hosts = new String[HOSTS];
-
+    private final Interner<String> hosts = new Interner<>(1024);
 
     /** A decoder that keeps every field of an event. */
     public PageViewDecoder() {
@@ -145,27 +143,13 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
                     EventFields.timestamp(ts),
                     site == null ? EventFields.DEFAULT_SITE : site,
                     keepsText ? kept : null,
-                    host(EventFields.referrerHost(kept)),
+                    hosts.intern(EventFields.referrerHost(kept)),
                     visitor == null ? null : EventFields.visitor(visitor),
                     keepsText ? checkedId : null);
             return v2 == null ? v1 : v2.addTo(v1);
         } catch (InvalidFieldException e) {
             throw new InvalidEventException(e.getMessage());
         }
-    }
-
-    /** {@code host}, or an equal string seen before. Racing decoders may each keep their own: both are right. */
-    private String host(String host) {
-        if (host == null) {
-            return null;
-        }
-        int slot = host.hashCode() & (HOSTS - 1);
-        String seen = hosts[slot];
-        if (host.equals(seen)) {
-            return seen;
-        }
-        hosts[slot] = host;
-        return host;
     }
 
     /** A string field's value, {@code null} when the value is null; any other type is refused. */

@@ -21,8 +21,6 @@ final class V2Fields {
      * where a string per field and record would be most of a beacon's memory.
      */
     static final class Caches {
-        private static final int DIMENSIONS = 1024;
-
         private final FieldCache<String> source = new FieldCache<>(256, EventFields.MAX_CAMPAIGN, v -> EventFields.campaign("source", v));
         private final FieldCache<String> medium = new FieldCache<>(64, EventFields.MAX_CAMPAIGN, v -> EventFields.campaign("medium", v));
         private final FieldCache<String> campaign = new FieldCache<>(256, EventFields.MAX_CAMPAIGN, v -> EventFields.campaign("campaign", v));
@@ -33,18 +31,7 @@ final class V2Fields {
         private final FieldCache<String> osVersion = new FieldCache<>(128, EventFields.MAX_VERSION, v -> EventFields.version("os_version", v));
         private final FieldCache<String> device = new FieldCache<>(8, 16, EventFields::device);
         private final FieldCache<String> country = new FieldCache<>(512, 2, EventFields::country);
-        private final Dimensions[] dimensions = new Dimensions[DIMENSIONS];
-
-        /** {@code d}, or an equal instance seen before. Racing decoders may each keep their own: both are right. */
-        Dimensions interned(Dimensions d) {
-            int slot = d.hashCode() & (DIMENSIONS - 1);
-            Dimensions seen = dimensions[slot];
-            if (d.equals(seen)) {
-                return seen;
-            }
-            dimensions[slot] = d;
-            return d;
-        }
+        private final Interner<Dimensions> dimensions = new Interner<>(1024);
     }
 
     private final Caches caches;
@@ -97,7 +84,7 @@ final class V2Fields {
         if (event == null && !props.isEmpty()) {
             throw new InvalidFieldException("props belong to a custom event: name it in event");
         }
-        Dimensions dimensions = caches.interned(new Dimensions(source, medium, campaign, browser, browserVersion, os, osVersion, device, country));
+        Dimensions dimensions = caches.dimensions.intern(new Dimensions(source, medium, campaign, browser, browserVersion, os, osVersion, device, country));
         return new PageView(v1.path(), v1.timestamp(), v1.site(), v1.referrer(), v1.referrerHost(), v1.visitor(), v1.id(), dimensions,
                 event == null ? null : EventFields.event(event), EventFields.props(props));
     }
