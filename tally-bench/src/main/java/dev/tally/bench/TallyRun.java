@@ -1,7 +1,7 @@
 package dev.tally.bench;
 
-import dev.tally.broker.ChildJvm;
 import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.tally.broker.ChildJvm;
 import dev.tally.consumer.OffsetStore;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;

@@ -214,18 +214,18 @@ final class OpenTelemetryBatchTracer implements BatchTracer {
         Set<SpanContext> linked = new HashSet<>();
         long dropped = 0;
         for (PendingBatch.Part<?> p : batch.parts()) {
-            List<Headers> records = new ArrayList<>(p.messages.size() + p.undecodable.size());
+            List<Headers> headers = new ArrayList<>(p.messages.size() + p.undecodable.size());
             for (Message<?> m : p.messages) {
-                records.add(m.headers());
+                headers.add(m.headers());
             }
             for (DeadLetter d : p.undecodable) {
-                records.add(d.record().headers());
+                headers.add(d.record().headers());
             }
-            for (Headers r : records) {
-                if (r.lastHeader("traceparent") == null) {
+            for (Headers h : headers) {
+                if (h.lastHeader("traceparent") == null) {
                     continue;
                 }
-                SpanContext producer = producerContext(r);
+                SpanContext producer = producerContext(h);
                 if (!producer.isValid() || linked.contains(producer)) {
                     continue;
                 }
