@@ -15,8 +15,8 @@ import org.apache.kafka.common.record.TimestampType;
  *
  * <p>A batch holds up to {@link TallyConsumer.Builder#maxBatchRecords} messages until its
  * transaction commits, so a message keeps only those fields, not the client's
- * {@link ConsumerRecord} (its leader epoch, sizes and an empty header list cost about a third of
- * a small record's memory, copied by the garbage collector for as long as the batch waits).
+ * {@link ConsumerRecord} (its leader epoch, sizes and an empty header list add about a hundred
+ * bytes to each record, copied by the garbage collector for as long as the batch waits).
  * {@link #record()} builds an equivalent record when one is needed.
  *
  * <p>Messages are compared by identity: two reads of the same offset are two messages.

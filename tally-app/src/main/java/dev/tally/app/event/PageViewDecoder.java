@@ -56,7 +56,7 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
      * A decoder for the aggregator: it checks every field as any decoder does, but keeps of the
      * referrer only its {@linkplain PageView#referrerHost host}, and no event id ({@code null} in
      * the views it makes). The aggregates read neither, and a transaction keeps its events'
-     * values until it commits: the two texts were a third of a view's memory there.
+     * values until it commits, where every text kept is copied by each young collection.
      */
     public static PageViewDecoder forCounting() {
         return new PageViewDecoder(false);
