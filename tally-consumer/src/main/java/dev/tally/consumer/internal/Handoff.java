@@ -17,6 +17,7 @@ public final class Handoff<V> {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition filled = lock.newCondition();
+    private final Condition taken = lock.newCondition();
     private PendingBatch<V> slot;
     private boolean closed;
 
@@ -55,6 +56,7 @@ public final class Handoff<V> {
             }
             PendingBatch<V> batch = slot;
             slot = null;
+            taken.signalAll();
             if (!exclude.isEmpty()) {
                 batch.retain(tp -> !exclude.contains(tp));
             }
@@ -73,6 +75,22 @@ public final class Handoff<V> {
                 if (slot.isEmpty()) {
                     slot = null;
                 }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits until at most {@code records} wait, at most {@code wait}: a full batch pauses every
+     * partition, and a paused poll would sleep its whole timeout after the committer took it.
+     */
+    public void awaitRoom(int records, Duration wait) throws InterruptedException {
+        long nanos = wait.toNanos();
+        lock.lock();
+        try {
+            while (!closed && slot != null && slot.recordCount() > records && nanos > 0) {
+                nanos = taken.awaitNanos(nanos);
             }
         } finally {
             lock.unlock();
@@ -104,6 +122,7 @@ public final class Handoff<V> {
             closed = true;
             slot = null;
             filled.signalAll();
+            taken.signalAll();
         } finally {
             lock.unlock();
         }

@@ -111,8 +111,13 @@ public final class PollLoop<V> implements Runnable {
                     recheckStoredOffsets();
                     recheckHalted();
                     copyOffsetsToKafka();
-                    applyPauses();
-                    ConsumerRecords<byte[], byte[]> records = consumer.poll(s.pollTimeout());
+                    boolean full = applyPauses();
+                    if (full) {
+                        awaitRoom();
+                        full = applyPauses();
+                    }
+                    // Full, the partitions are all paused: a poll then only keeps the group membership.
+                    ConsumerRecords<byte[], byte[]> records = consumer.poll(full ? Duration.ZERO : s.pollTimeout());
                     pollFailures = 0;
                     if (!records.isEmpty() || !records.nextOffsets().isEmpty()) {
                         stage(records);
@@ -235,14 +240,17 @@ public final class PollLoop<V> implements Runnable {
         }
     }
 
-    /** Pauses everything while the committer is failing or the waiting batch is full; always pauses unseeked partitions. */
-    private void applyPauses() {
+    /**
+     * Pauses everything while the committer is failing or the waiting batch is full; always
+     * pauses unseeked partitions. True when the waiting batch is full.
+     */
+    private boolean applyPauses() {
         Set<TopicPartition> assignment = consumer.assignment();
         Set<TopicPartition> want = new HashSet<>(uninitialised);
         want.addAll(committer.blockedPartitions());
         halted.snapshot().keySet().forEach(want::add);
-        // One more poll must still fit under the cap: the cap bounds every transaction and the memory.
-        if (handoff.waiting() > s.maxBatchRecords() - maxPollRecords) {
+        boolean full = handoff.waiting() > roomForAPoll();
+        if (full) {
             want.addAll(assignment);
         }
         want.retainAll(assignment);
@@ -267,6 +275,24 @@ public final class PollLoop<V> implements Runnable {
         }
         metrics.pausedPartitions.set(want.size());
         metrics.haltedPartitions.set(halted.size());
+        return full;
+    }
+
+    /** Records that may wait with one more poll still under the cap, which bounds every transaction and the memory. */
+    private int roomForAPoll() {
+        return s.maxBatchRecords() - maxPollRecords;
+    }
+
+    /**
+     * Waits, at most one poll timeout, for the committer to take the full batch: a poll with every
+     * partition paused would sleep its whole timeout however soon the batch was taken.
+     */
+    private void awaitRoom() {
+        try {
+            handoff.awaitRoom(roomForAPoll(), s.pollTimeout());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the next poll throws InterruptException, handled as a wakeup
+        }
     }
 
     private void updateLag() {

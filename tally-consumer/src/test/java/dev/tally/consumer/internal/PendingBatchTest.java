@@ -140,6 +140,34 @@ class PendingBatchTest {
         assertThat(b.misplaced()).containsExactly(P0);
     }
 
+    @Test
+    void aFullBatchTakenWakesThePollerWaitingForRoom() throws Exception {
+        Handoff<String> handoff = new Handoff<>();
+        handoff.offer(polled(P0, 0, 0, 1, 2));
+        Thread poller = new Thread(() -> {
+            try {
+                handoff.awaitRoom(1, Duration.ofSeconds(60));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        poller.start();
+        take(handoff, Set.of());
+        // Well before its minute: the take woke it, not its timeout.
+        poller.join(Duration.ofSeconds(20).toMillis());
+        assertThat(poller.isAlive()).isFalse();
+    }
+
+    @Test
+    void awaitingRoomReturnsAtOnceWhenThereIsRoomAndAfterItsWaitWhenThereIsNone() throws Exception {
+        Handoff<String> handoff = new Handoff<>();
+        handoff.awaitRoom(0, Duration.ofDays(1));
+        handoff.offer(polled(P0, 0, 0, 1));
+        handoff.awaitRoom(2, Duration.ofDays(1));
+        handoff.awaitRoom(1, Duration.ofMillis(20));
+        assertThat(handoff.waiting()).isEqualTo(2);
+    }
+
     private static PendingBatch<String> take(Handoff<String> h, Set<TopicPartition> exclude) {
         try {
             return h.take(Duration.ofMillis(1), exclude);
