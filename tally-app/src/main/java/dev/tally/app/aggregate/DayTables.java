@@ -102,17 +102,24 @@ final class DayTables {
         }
     }
 
+    /** A referrer host's views on a site and day ({@code referrers_daily}). */
+    record HostDay(String site, String host, int day) {}
+
     /** The columns of {@code segments} with a repeat counter in {@code site_segment_days} (migration 10). */
     private static final List<String> REPEATED = db.migration.V10__Repeat_visitors.COLUMNS;
     /** The counters of {@code site_segment_days} the row stores write, in order. */
     private static final List<String> SITE_SEGMENT_COUNTERS = Stream.concat(Stream.of("views", "visitors", "first_visitors"),
             REPEATED.stream().map(column -> "repeat_" + column)).toList();
 
-    private final LongCounts pageDays = new LongCounts();
+    private LongCounts pageDays;
     private final LongCounts pageVisitorsAdded = new LongCounts();
     /** (day, segment) to a dense index from 1, so that (page, index) fits a {@code long} key. */
     private final LongCounts pairIndex = new LongCounts();
     private long[] pairs = new long[64];
+    /** By (day, segment) index: the views, and the segment's site and referrer host. */
+    private long[] pairViews = new long[64];
+    private String[] pairSites = new String[64];
+    private String[] pairHosts = new String[64];
     private int pairCount;
     private final LongCounts segmentViews = new LongCounts();
     /** Views by (day, segment) index and Kafka partition: {@code index << 32 | partition}. */
@@ -127,19 +134,27 @@ final class DayTables {
     private SiteDay lastSiteDay;
     private long[] lastSiteCounts;
 
-    /** Adds one view; {@code visitor} may be {@code null}. */
-    void view(int page, int day, int segment, String site, int partition, VisitorId visitor) {
-        pageDays.add((long) page << 32 | day, 1);
+    /**
+     * Adds one view of {@code segment}, whose site and referrer host ({@code null} for none) are
+     * {@code site} and {@code host}; {@code visitor} may be {@code null}.
+     */
+    void view(int page, int day, int segment, String site, String host, int partition, VisitorId visitor) {
         long pair = (long) day << 32 | segment;
         int index = (int) pairIndex.get(pair);
         if (index == 0) {
             index = ++pairCount;
             if (index == pairs.length) {
                 pairs = Arrays.copyOf(pairs, index * 2);
+                pairViews = Arrays.copyOf(pairViews, index * 2);
+                pairSites = Arrays.copyOf(pairSites, index * 2);
+                pairHosts = Arrays.copyOf(pairHosts, index * 2);
             }
             pairs[index] = pair;
+            pairSites[index] = site;
+            pairHosts[index] = host;
             pairIndex.add(pair, index);
         }
+        pairViews[index]++;
         segmentViews.add((long) page << 32 | index, 1);
         siteSegmentViews.add((long) index << 32 | partition, 1);
         long[] counts;
@@ -159,6 +174,31 @@ final class DayTables {
                 a.severalSegments = true;
             }
         }
+    }
+
+    /**
+     * Views per referrer host, site and day: the sums of the segments that have a host. Summed
+     * here rather than counted per view, which would cost a lookup per view for a few hundred rows.
+     */
+    Map<HostDay, long[]> referrers() {
+        Map<HostDay, long[]> out = new HashMap<>();
+        for (int index = 1; index <= pairCount; index++) {
+            if (pairHosts[index] != null) {
+                out.computeIfAbsent(new HostDay(pairSites[index], pairHosts[index], (int) (pairs[index] >>> 32)), k -> new long[1])[0] +=
+                        pairViews[index];
+            }
+        }
+        return out;
+    }
+
+    /** Views per (page, day), as {@code page << 32 | day}: the segment views summed over the segments. */
+    LongCounts pageDays() {
+        if (pageDays == null) {
+            pageDays = new LongCounts();
+            LongCounts sums = pageDays;
+            segmentViews.forEach((k, views) -> sums.add(k & 0xFFFF_FFFF_0000_0000L | pairs[(int) k] >>> 32, views));
+        }
+        return pageDays;
     }
 
     /**
@@ -249,6 +289,7 @@ final class DayTables {
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_gained_segments (day INTEGER, visitor BYTEA, segment INTEGER, partition_id INTEGER)"
                     + " ON COMMIT DELETE ROWS");
         }
+        LongCounts pageDays = pageDays();
         StringBuilder rows = new StringBuilder(pageDays.size() * 20);
         for (long k : pageDays.sortedKeys()) {
             rows.append(k >>> 32).append('\t').append((int) k).append('\t').append(pageDays.get(k)).append('\n');
@@ -437,6 +478,7 @@ final class DayTables {
             }
         }
         String pd = g.table("page_days");
+        LongCounts pageDays = pageDays();
         try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(pd, List.of("views", "visitors"), "page", "day"))) {
             for (long k : pageDays.sortedKeys()) {
                 ps.setInt(1, (int) (k >>> 32));

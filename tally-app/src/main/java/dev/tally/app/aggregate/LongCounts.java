@@ -47,6 +47,21 @@ final class LongCounts {
         return size;
     }
 
+    /** A key and its count. */
+    @FunctionalInterface
+    interface Entry {
+        void accept(long key, long count);
+    }
+
+    /** Each key and its count, in no order. */
+    void forEach(Entry action) {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != 0) {
+                action.accept(keys[i], counts[i]);
+            }
+        }
+    }
+
     /** The keys, ascending: rows written in key order touch the index pages in order. */
     long[] sortedKeys() {
         long[] out = new long[size];

@@ -41,10 +41,6 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     static final long DAY = 24 * HOUR;
     /** Hours since the epoch are stored as 32-bit integers; later events are rejected. */
     static final long MAX_TIMESTAMP = Integer.MAX_VALUE * HOUR;
-    private static final int MAX_HOST = 255;
-
-    private record HostDay(String site, String host, long day) {}
-
     private record Visit(int page, int day, VisitorId visitor) implements Comparable<Visit> {
         @Override
         public int compareTo(Visit o) {
@@ -114,8 +110,6 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         PageGoals.Batch reached = goals.forBatch(connection);
 
         LongCounts hourly = new LongCounts();
-        LongCounts totals = new LongCounts();
-        Map<HostDay, long[]> referrers = new HashMap<>();
         // Each (page, day, visitor) with the segment of its first view in the batch: the segment
         // that counts the visitor in segment_days if page_visitors gains the row.
         Map<Visit, Integer> visits = new HashMap<>();
@@ -125,11 +119,6 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             long ts = v.timestamp();
             int hour = (int) (ts / HOUR);
             hourly.add((long) page << 32 | hour, 1);
-            totals.add(page, 1);
-            String host = v.referrerHost();
-            if (host != null) {
-                referrers.computeIfAbsent(new HostDay(v.site(), host, ts / DAY * DAY), k -> new long[1])[0]++;
-            }
             VisitorId visitor = null;
             if (v.visitor() != null && !v.visitor().isEmpty()) {
                 visitor = VisitorId.of(v.visitor());
@@ -138,15 +127,22 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                     reached.view(page, v.path(), v.site(), (int) (ts / DAY), partitions[i - 1], visitor);
                 }
             }
-            days.view(page, (int) (ts / DAY), segmentIds[i - 1], v.site(), partitions[i - 1], visitor);
+            days.view(page, (int) (ts / DAY), segmentIds[i - 1], v.site(), v.referrerHost(), partitions[i - 1], visitor);
         }
+        // Both summed from finer counts after the loop: once per key instead of once per view.
+        long[] hours = hourly.sortedKeys();
+        LongCounts totals = new LongCounts();
+        for (long key : hours) {
+            totals.add(key >>> 32, hourly.get(key));
+        }
+        Map<DayTables.HostDay, long[]> referrers = days.referrers();
 
         Store store = store(connection);
         boolean copy = store == Store.POSTGRESQL;
         if (copy) {
             prepareStaging(connection);
             StringBuilder rows = new StringBuilder(hourly.size() * 24);
-            for (long key : hourly.sortedKeys()) {
+            for (long key : hours) {
                 rows.append(key >>> 32).append('\t').append((int) key).append('\t').append(hourly.get(key)).append('\n');
             }
             copyIn(connection, "COPY staged_hours (page, hour, views) FROM STDIN", rows);
@@ -156,7 +152,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             }
         } else {
             try (PreparedStatement ps = connection.prepareStatement(store.upsertAdd(g.table("page_hours"), "views", "page", "hour"))) {
-                for (long key : hourly.sortedKeys()) {
+                for (long key : hours) {
                     ps.setInt(1, (int) (key >>> 32));
                     ps.setInt(2, (int) key);
                     ps.setLong(3, hourly.get(key));
@@ -175,10 +171,10 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         }
         if (!referrers.isEmpty()) {
             try (PreparedStatement ps = connection.prepareStatement(store.upsertAdd(g.table("referrers_daily"), "views", "site", "host", "day"))) {
-                for (Map.Entry<HostDay, long[]> e : referrers.entrySet()) {
+                for (Map.Entry<DayTables.HostDay, long[]> e : referrers.entrySet()) {
                     ps.setString(1, e.getKey().site());
                     ps.setString(2, e.getKey().host());
-                    ps.setLong(3, e.getKey().day());
+                    ps.setLong(3, e.getKey().day() * DAY);
                     ps.setLong(4, e.getValue()[0]);
                     ps.addBatch();
                 }
