@@ -22,6 +22,11 @@ record Trial(String bootstrapServers, String topic, Workload workload, Aggregate
 
     /** A plain consumer in a fresh group, reading from the beginning, with the aggregator's poll size. */
     KafkaConsumer<byte[], byte[]> consumer(String purpose) {
+        return consumer(bootstrapServers, purpose);
+    }
+
+    /** As {@link #consumer(String)}, of the broker at {@code bootstrapServers} (in a JVM that has no trial). */
+    static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers, String purpose) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + purpose + "-" + UUID.randomUUID());

@@ -38,6 +38,18 @@ import java.util.SplittableRandom;
  */
 record Workload(String name, long events, int paths, double skew, boolean beacons, long seed, boolean shuffledTimes) {
 
+    /** This workload as program arguments, for a JVM of its own to regenerate it ({@link #of}). */
+    List<String> args() {
+        return List.of(name, Long.toString(events), Integer.toString(paths), Double.toString(skew), Boolean.toString(beacons),
+                Long.toString(seed), Boolean.toString(shuffledTimes));
+    }
+
+    /** The workload of {@link #args()}, from {@code args[from]} on. */
+    static Workload of(String[] args, int from) {
+        return new Workload(args[from], Long.parseLong(args[from + 1]), Integer.parseInt(args[from + 2]), Double.parseDouble(args[from + 3]),
+                Boolean.parseBoolean(args[from + 4]), Long.parseLong(args[from + 5]), Boolean.parseBoolean(args[from + 6]));
+    }
+
     /** 2026-11-22T00:00:00Z: every event falls in the week from here. */
     static final long START = 1_795_305_600_000L;
     static final long HOUR = 3_600_000L;
