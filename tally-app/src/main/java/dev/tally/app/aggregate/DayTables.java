@@ -111,7 +111,6 @@ final class DayTables {
     private static final List<String> SITE_SEGMENT_COUNTERS = Stream.concat(Stream.of("views", "visitors", "first_visitors"),
             REPEATED.stream().map(column -> "repeat_" + column)).toList();
 
-    private LongCounts pageDays;
     private final LongCounts pageVisitorsAdded = new LongCounts();
     /** (day, segment) to a dense index from 1, so that (page, index) fits a {@code long} key. */
     private final LongCounts pairIndex = new LongCounts();
@@ -193,12 +192,9 @@ final class DayTables {
 
     /** Views per (page, day), as {@code page << 32 | day}: the segment views summed over the segments. */
     LongCounts pageDays() {
-        if (pageDays == null) {
-            pageDays = new LongCounts();
-            LongCounts sums = pageDays;
-            segmentViews.forEach((k, views) -> sums.add(k & 0xFFFF_FFFF_0000_0000L | pairs[(int) k] >>> 32, views));
-        }
-        return pageDays;
+        LongCounts sums = new LongCounts();
+        segmentViews.forEach((k, views) -> sums.add(k & 0xFFFF_FFFF_0000_0000L | pairs[(int) k] >>> 32, views));
+        return sums;
     }
 
     /**
