@@ -162,6 +162,66 @@ class PageViewDecoderTest {
     }
 
     @Test
+    void aRecordThatStopsTheParserHalfWayLeavesNothingForTheNext() throws Exception {
+        // One parser is fed record after record: whatever a refused record leaves in it must not
+        // reach the record after, and a valid one must not be refused for it.
+        String[] broken = {"{\"path\":\"/x\"", "{\"path\":", "{\"path\"", "{", "{\"path\":\"/x\"} {}", "{\"path\":\"/x\"} x",
+            "{\"path\":\"/x\",\"extra\":{\"a\":[1,", "{\"v\":2,\"path\":\"/x\",\"props\":{\"a\":", "[1]", "7", "\"s\"", "{\"path\":\"/x\",}",
+            "{\"path\":\"/x\",\"ts\":12", "{\"path\":\"/x\"}}", "{\"path\":7}"};
+        for (String json : broken) {
+            assertThatThrownBy(() -> decode(json)).as(json).isInstanceOf(PageViewDecoder.InvalidEventException.class);
+            assertThat(decode("{\"path\":\"/after\",\"ts\":5}")).as("after " + json)
+                    .isEqualTo(new PageView("/after", 5, "default", null, null, null));
+        }
+        assertThatThrownBy(() -> decode("{\"path\":\"/x\",\"ts\":12")).hasMessage("invalid JSON: unexpected end of input");
+        assertThatThrownBy(() -> decode("{\"path\":")).hasMessage("invalid JSON: unexpected end of input");
+    }
+
+    @Test
+    void aByteOrderMarkIsSkippedAndWhitespaceAroundTheObjectIsNoTrailingData() throws Exception {
+        byte[] json = "\uFEFF{\"path\":\"/x\",\"ts\":1}".getBytes(UTF_8);
+        assertThat(json[0]).isEqualTo((byte) 0xEF);
+        for (int i = 0; i < 2; i++) {
+            assertThat(decoder.decode(json, 1L).path()).isEqualTo("/x");
+            assertThat(decode(" \n{\"path\":\"/y\"} \r\n\t").path()).isEqualTo("/y");
+        }
+    }
+
+    @Test
+    void manyRecordsInARowAreEachTheirOwn() throws Exception {
+        // Past the renewal of the thread's parser, and with a field name new to each record.
+        for (int i = 0; i < 25_000; i++) {
+            PageView v = decode("{\"path\":\"/p" + i % 100 + "\",\"ts\":" + i + ",\"f" + i + "\":{\"x\":[" + i + "]}}");
+            assertThat(v.path()).isEqualTo("/p" + i % 100);
+            assertThat(v.timestamp()).isEqualTo(i);
+        }
+    }
+
+    @Test
+    void threadsSharingADecoderEachDecodeTheirOwnRecords() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                results.add(pool.submit(() -> {
+                    for (int i = 0; i < 20_000; i++) {
+                        if (decode("{\"path\":\"/t" + thread + "\",\"ts\":" + i + "}").timestamp() != i) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (java.util.concurrent.Future<Boolean> r : results) {
+                assertThat(r.get()).isTrue();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aLongReferrerIsCutNotRejected() throws Exception {
         String longRef = "https://r/" + "a".repeat(5_000);
         assertThat(decode("{\"path\":\"/x\",\"referrer\":\"" + longRef + "\"}").referrer()).hasSize(PageViewDecoder.MAX_REFERRER);
