@@ -188,6 +188,14 @@ class PageViewDecoderTest {
     }
 
     @Test
+    void aValueInUtf16IsRefusedAsTheFormatIsUtf8() throws Exception {
+        for (String charset : new String[] {"UTF-16LE", "UTF-16BE", "UTF-16"}) {
+            assertThatThrownBy(() -> decoder.decode("{\"path\":\"/x\"}".getBytes(charset), 1L)).as(charset)
+                    .isInstanceOf(PageViewDecoder.InvalidEventException.class);
+        }
+    }
+
+    @Test
     void manyRecordsInARowAreEachTheirOwn() throws Exception {
         // Past the renewal of the thread's parser, and with a field name new to each record.
         for (int i = 0; i < 25_000; i++) {
