@@ -41,6 +41,9 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     static final long DAY = 24 * HOUR;
     /** Hours since the epoch are stored as 32-bit integers; later events are rejected. */
     static final long MAX_TIMESTAMP = Integer.MAX_VALUE * HOUR;
+    /** Slots of the batch's ids by instance ({@link BatchIds}): 10 000 pages a batch mostly fit, a few hundred segments. */
+    private static final int PAGES_BY_INSTANCE = 16_384;
+    private static final int SEGMENTS_BY_INSTANCE = 2_048;
     private record Visit(int page, int day, VisitorId visitor) implements Comparable<Visit> {
         @Override
         public int compareTo(Visit o) {
@@ -263,11 +266,19 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         int[] ids = new int[views.size()];
         PageIds.Page[] unknown = null;
         Set<PageIds.Page> missing = null;
+        BatchIds found = new BatchIds(PAGES_BY_INSTANCE);
         int i = 0;
         for (PageView v : views) {
+            int id = found.get(v.site(), v.path(), null);
+            if (id != 0) {
+                ids[i++] = id;
+                continue;
+            }
             PageIds.Page p = new PageIds.Page(v.site(), v.path());
-            int id = pages.cached(p);
-            if (id == 0) {
+            id = pages.cached(p);
+            if (id != 0) {
+                found.put(v.site(), v.path(), null, id);
+            } else {
                 if (unknown == null) {
                     unknown = new PageIds.Page[ids.length];
                     missing = new LinkedHashSet<>();
@@ -297,6 +308,7 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         int[] ids = new int[views.size()];
         Segments.Segment[] unknown = null;
         Set<Segments.Segment> missing = null;
+        BatchIds found = new BatchIds(SEGMENTS_BY_INSTANCE);
         PageView previous = null;
         int previousId = 0;
         int i = 0;
@@ -305,10 +317,12 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             if (previousId != 0 && v.site() == previous.site() && v.referrerHost() == previous.referrerHost()
                     && v.dimensions() == previous.dimensions()) {
                 id = previousId;
-            } else {
+            } else if ((id = found.get(v.site(), v.referrerHost(), v.dimensions())) == 0) {
                 Segments.Segment s = Segments.of(v);
                 id = segments.cached(s);
-                if (id == 0) {
+                if (id != 0) {
+                    found.put(v.site(), v.referrerHost(), v.dimensions(), id);
+                } else {
                     if (unknown == null) {
                         unknown = new Segments.Segment[ids.length];
                         missing = new HashSet<>();
