@@ -44,6 +44,18 @@ final class DayTables {
 
     /** {@code site} is the segment's: it adds nothing to the identity. */
     private record SegmentVisit(int day, VisitorId visitor, int segment, String site) implements Comparable<SegmentVisit> {
+        // As VisitorId's: spelled out for the batch's lookups.
+        @Override
+        public int hashCode() {
+            return (day * 31 + segment) * 31 + visitor.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SegmentVisit v && v.day == day && v.segment == segment && v.visitor.equals(visitor)
+                    && (v.site == site || v.site.equals(site));
+        }
+
         @Override
         public int compareTo(SegmentVisit o) {
             int c = Integer.compare(day, o.day);
@@ -55,6 +67,16 @@ final class DayTables {
     }
 
     private record SiteVisit(String site, int day, VisitorId visitor) implements Comparable<SiteVisit> {
+        @Override
+        public int hashCode() {
+            return (site.hashCode() * 31 + day) * 31 + visitor.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SiteVisit v && v.day == day && v.visitor.equals(visitor) && (v.site == site || v.site.equals(site));
+        }
+
         @Override
         public int compareTo(SiteVisit o) {
             // The decoder hands out one instance per site: most comparisons end here.
@@ -85,6 +107,16 @@ final class DayTables {
 
     private record DayVisit(int day, VisitorId visitor) implements Comparable<DayVisit> {
         @Override
+        public int hashCode() {
+            return day * 31 + visitor.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof DayVisit v && v.day == day && v.visitor.equals(visitor);
+        }
+
+        @Override
         public int compareTo(DayVisit o) {
             int c = Integer.compare(day, o.day);
             return c != 0 ? c : visitor.compareTo(o.visitor);
@@ -92,6 +124,16 @@ final class DayTables {
     }
 
     private record SiteDay(String site, int day, int partition) implements Comparable<SiteDay> {
+        @Override
+        public int hashCode() {
+            return (site.hashCode() * 31 + day) * 31 + partition;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SiteDay d && d.day == day && d.partition == partition && (d.site == site || d.site.equals(site));
+        }
+
         @Override
         public int compareTo(SiteDay o) {
             int c = site.compareTo(o.site);

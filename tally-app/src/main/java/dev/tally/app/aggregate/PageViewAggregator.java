@@ -46,6 +46,16 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     private static final int SEGMENTS_BY_INSTANCE = 2_048;
     private record Visit(int page, int day, VisitorId visitor) implements Comparable<Visit> {
         @Override
+        public int hashCode() {
+            return (page * 31 + day) * 31 + visitor.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Visit v && v.page == page && v.day == day && v.visitor.equals(visitor);
+        }
+
+        @Override
         public int compareTo(Visit o) {
             int c = Integer.compare(page, o.page);
             if (c == 0) {

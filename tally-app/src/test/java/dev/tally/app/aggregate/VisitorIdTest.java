@@ -41,4 +41,14 @@ class VisitorIdTest {
         assertThat(VisitorId.of(sloppy)).isNotEqualTo(VisitorId.of(canonical));
         assertThat(VisitorId.of("")).isEqualTo(VisitorId.of(""));
     }
+
+    @Test
+    void equalIdsAreEqualWithOneHashAndAnyOtherBitMakesAnother() {
+        VisitorId id = new VisitorId(0x0123_4567_89ab_cdefL, -2L);
+        assertThat(new VisitorId(0x0123_4567_89ab_cdefL, -2L)).isEqualTo(id).hasSameHashCodeAs(id);
+        assertThat(new VisitorId(0x0123_4567_89ab_cdefL, -1L)).isNotEqualTo(id);
+        assertThat(new VisitorId(0x0123_4567_89ab_cdeeL, -2L)).isNotEqualTo(id);
+        assertThat(new VisitorId(-2L, 0x0123_4567_89ab_cdefL)).isNotEqualTo(id);
+        assertThat(id).isNotEqualTo(null).isNotEqualTo("x");
+    }
 }
