@@ -181,7 +181,7 @@ public final class PageViewDecoder implements RecordDecoder<PageView> {
             throw new InvalidEventException("path is required");
         }
         try {
-            // Referrers vary too much to cache (query strings): each is checked, and its host parsed, once.
+            // A kept referrer varies too much to cache (query strings): it is checked, and its host parsed, once.
             if (referrerProblem != null) {
                 throw referrerProblem;
             }

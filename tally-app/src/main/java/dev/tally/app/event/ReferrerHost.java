@@ -54,11 +54,12 @@ public final class ReferrerHost {
      */
     static int authorityEnd(CharSequence referrer) {
         int start = authorityStart(referrer);
-        if (start < 0) {
-            return -1;
-        }
+        return start < 0 ? -1 : authorityEnd(referrer, start);
+    }
+
+    private static int authorityEnd(CharSequence s, int start) {
         int end = start;
-        while (end < referrer.length() && "/?#\\".indexOf(referrer.charAt(end)) < 0) {
+        while (end < s.length() && "/?#\\".indexOf(s.charAt(end)) < 0) {
             end++;
         }
         return end;
@@ -70,10 +71,10 @@ public final class ReferrerHost {
             return null;
         }
         int start = authorityStart(s);
-        int end = authorityEnd(s);
-        if (end < 0) {
+        if (start < 0) {
             return null;
         }
+        int end = authorityEnd(s, start);
         int at = s.lastIndexOf('@', end - 1);
         if (at >= start) {
             start = at + 1;
