@@ -3,7 +3,7 @@ package dev.tally.app.event;
 /**
  * A small two-way set-associative cache from a field's raw text, as the JSON parser holds it in its char
  * buffer, to the value checked and canonicalised from it. Popular pages and sites repeat in nearly
- * every record: a hit costs one hash over the chars and one comparison, where a miss allocates a
+ * every record: a hit costs one hash over the chars and one or two comparisons, where a miss allocates a
  * string and checks it again. A hit also hands out the same {@code String} instance every time,
  * with its hash already computed, so the aggregator's dictionary lookups neither rehash nor compare
  * characters.
