@@ -34,11 +34,12 @@ import java.util.stream.Stream;
  * {@code COUNT(DISTINCT)} over a month of visitor rows. A visitor with several segments in a day
  * (two referrers, say) is in the visitors of each and in the first visitors of one; the repeat
  * counters take off those counted twice under one column (both referrers of one source), and
- * {@code multi_segment_visitors} holds the few such visitors' segments for what involves several. On PostgreSQL the rows go by COPY into temporary
- * tables and one {@code INSERT ... SELECT} per table; the visitors gained are counted by the
- * same statement that inserts them ({@code RETURNING}), so they are exact whoever else inserts
- * the same visitor at the same time. On SQLite, MySQL and MariaDB one statement per row in a
- * batch ({@link Store}'s upserts), the visitors gained being the inserts whose update count is 1.
+ * {@code multi_segment_visitors} holds the few such visitors' segments for what involves several. The visitors gained are counted here, the same way on every store, from
+ * what the inserts of the visitor rows report: on PostgreSQL the rows go by COPY into temporary
+ * tables and one {@code INSERT ... SELECT} per table, which hands back the rows it gained
+ * ({@code RETURNING}); on SQLite, MySQL and MariaDB one statement per row in a batch
+ * ({@link Store}'s upserts), the visitors gained being the inserts whose update count is 1. Both
+ * are exact whoever else inserts the same visitor at the same time.
  */
 final class DayTables {
 
@@ -165,7 +166,7 @@ final class DayTables {
     private final LongCounts segmentViews = new LongCounts();
     /** Views by (day, segment) index and Kafka partition: {@code index << 32 | partition}. */
     private final LongCounts siteSegmentViews = new LongCounts();
-    /** The rows page_visitors gained, by the key of segmentViews (SQLite, MySQL, MariaDB). */
+    /** The rows page_visitors gained, by the key of segmentViews. */
     private final LongCounts segmentVisitorsAdded = new LongCounts();
     /** Each segment visit with the partition of its first record. */
     private final Map<SegmentVisit, Integer> segmentVisits = new HashMap<>();
@@ -240,7 +241,7 @@ final class DayTables {
     }
 
     /**
-     * On SQLite, MySQL and MariaDB: one row that {@code page_visitors} gained in this batch, with
+     * One row that {@code page_visitors} gained in this batch, with
      * the segment of the visitor's first view of the page in it (a segment passed to {@link #view}
      * for that page and day).
      */
@@ -249,10 +250,7 @@ final class DayTables {
         segmentVisitorsAdded.add((long) page << 32 | pairIndex.get((long) day << 32 | segment), 1);
     }
 
-    /**
-     * Writes the day tables of {@code g}. On PostgreSQL the batch's {@code page_visitors} rows
-     * must be in {@code staged_visitors}: they are inserted here, counted into {@code page_days}.
-     */
+    /** Writes the day tables of {@code g}, after every row {@code page_visitors} gained was {@linkplain #pageVisitorAdded added}. */
     void write(Connection c, Generation g, Store store) throws SQLException {
         if (store == Store.POSTGRESQL) {
             writePostgres(c, g);
@@ -316,136 +314,163 @@ final class DayTables {
     private void writePostgres(Connection c, Generation g) throws SQLException {
         try (Statement st = c.createStatement()) {
             // One round trip for the eight.
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_days (page INTEGER, day INTEGER, views BIGINT) ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_days (page INTEGER, day INTEGER, segment INTEGER, views BIGINT) ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visitors (day INTEGER, visitor BYTEA, segment INTEGER, site VARCHAR(64),"
-                    + " partition_id INTEGER) ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_visitors (site VARCHAR(64), day INTEGER, visitor BYTEA, partition_id INTEGER,"
-                    + " segment INTEGER, several BOOLEAN) ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_days (site VARCHAR(64), day INTEGER, partition_id INTEGER, views BIGINT)"
+            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_page_days (page INTEGER, day INTEGER, views BIGINT, visitors BIGINT)"
                     + " ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_segment_days (day INTEGER, segment INTEGER, partition_id INTEGER, views BIGINT)"
-                    + " ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_page_segment_days (page INTEGER, day INTEGER, segment INTEGER, views BIGINT,"
+                    + " visitors BIGINT) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visits (day INTEGER, visitor BYTEA, segment INTEGER) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_visits (site VARCHAR(64), day INTEGER, visitor BYTEA) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_day_counts (site VARCHAR(64), day INTEGER, partition_id INTEGER, views BIGINT,"
+                    + " visitors BIGINT) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_segment_counts (day INTEGER, segment INTEGER, partition_id INTEGER, views BIGINT,"
+                    + " visitors BIGINT, first_visitors BIGINT) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_several (site VARCHAR(64), day INTEGER, visitor BYTEA) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_gained_segments (day INTEGER, visitor BYTEA, segment INTEGER, partition_id INTEGER)"
                     + " ON COMMIT DELETE ROWS");
         }
-        LongCounts pageDays = pageDays();
-        StringBuilder rows = new StringBuilder(pageDays.size() * 20);
-        for (long k : pageDays.sortedKeys()) {
-            rows.append(k >>> 32).append('\t').append((int) k).append('\t').append(pageDays.get(k)).append('\n');
+        LongCounts siteSegmentVisitors = new LongCounts();
+        LongCounts siteSegmentFirstVisitors = new LongCounts();
+        Set<DayVisit> multi = new HashSet<>();
+        List<SegmentVisit> gained = new ArrayList<>();
+        // The visitor rows first, each table by COPY and one INSERT that hands back the rows it
+        // gained (RETURNING): exact whoever else inserts the same visitor at the same time, and
+        // counted here as the row stores count theirs, instead of joined back to the staged rows
+        // and grouped by the server (most of its time on beacons). The site's before the
+        // segments', as there: a segment row gained for a visitor whose site row was not is a
+        // visitor of several segments.
+        if (!siteVisits.isEmpty()) {
+            SiteVisit[] sorted = siteVisits.keySet().toArray(SiteVisit[]::new);
+            Arrays.sort(sorted);
+            StringBuilder rows = new StringBuilder(sorted.length * 56);
+            for (SiteVisit v : sorted) {
+                text(rows, v.site()).append('\t').append(v.day()).append('\t');
+                PageViewAggregator.bytea(rows, v.visitor()).append('\n');
+            }
+            PageViewAggregator.copyIn(c, "COPY staged_site_visits (site, day, visitor) FROM STDIN", rows);
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("INSERT INTO " + g.table("site_visitors") + " (site, day, visitor)"
+                            + " SELECT site, day, visitor FROM staged_site_visits ON CONFLICT DO NOTHING RETURNING site, day, visitor")) {
+                while (rs.next()) {
+                    siteVisitGained(new SiteVisit(rs.getString(1), rs.getInt(2), VisitorId.of(rs.getBytes(3))), siteSegmentFirstVisitors);
+                }
+            }
         }
-        PageViewAggregator.copyIn(c, "COPY staged_days (page, day, views) FROM STDIN", rows);
+        if (!segmentVisits.isEmpty()) {
+            SegmentVisit[] sorted = segmentVisits.keySet().toArray(SegmentVisit[]::new);
+            Arrays.sort(sorted);
+            StringBuilder rows = new StringBuilder(sorted.length * 52);
+            for (SegmentVisit v : sorted) {
+                rows.append(v.day()).append('\t');
+                PageViewAggregator.bytea(rows, v.visitor()).append('\t').append(v.segment()).append('\n');
+            }
+            PageViewAggregator.copyIn(c, "COPY staged_segment_visits (day, visitor, segment) FROM STDIN", rows);
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("INSERT INTO " + g.table("segment_visitors") + " (day, visitor, segment)"
+                            + " SELECT day, visitor, segment FROM staged_segment_visits ON CONFLICT DO NOTHING RETURNING day, visitor, segment")) {
+                while (rs.next()) {
+                    int day = rs.getInt(1);
+                    int segment = rs.getInt(3);
+                    String site = pairSites[(int) pairIndex.get((long) day << 32 | segment)];
+                    segmentVisitGained(new SegmentVisit(day, VisitorId.of(rs.getBytes(2)), segment, site), siteSegmentVisitors, multi, gained);
+                }
+            }
+        }
+        addSeveralSegments(multi);
+
+        LongCounts pageDays = pageDays();
+        StringBuilder rows = new StringBuilder(pageDays.size() * 24);
+        for (long k : pageDays.sortedKeys()) {
+            rows.append(k >>> 32).append('\t').append((int) k).append('\t').append(pageDays.get(k)).append('\t')
+                    .append(pageVisitorsAdded.get(k)).append('\n');
+        }
+        PageViewAggregator.copyIn(c, "COPY staged_page_days (page, day, views, visitors) FROM STDIN", rows);
 
         long[] sortedPairs = pairIndex.sortedKeys();
         int[] rank = ranks(sortedPairs);
         long[][] segmentRows = segmentRows(rank);
-        rows = new StringBuilder(segmentRows[0].length * 28);
+        rows = new StringBuilder(segmentRows[0].length * 32);
         for (int i = 0; i < segmentRows[0].length; i++) {
             long k = segmentRows[0][i];
             long pair = sortedPairs[(int) k];
-            rows.append(k >>> 32).append('\t').append(pair >>> 32).append('\t').append((int) pair).append('\t').append(segmentRows[1][i]).append('\n');
+            rows.append(k >>> 32).append('\t').append(pair >>> 32).append('\t').append((int) pair).append('\t').append(segmentRows[1][i])
+                    .append('\t').append(segmentRows[2][i]).append('\n');
         }
-        PageViewAggregator.copyIn(c, "COPY staged_segment_days (page, day, segment, views) FROM STDIN", rows);
+        PageViewAggregator.copyIn(c, "COPY staged_page_segment_days (page, day, segment, views, visitors) FROM STDIN", rows);
 
         long[][] siteSegmentRows = siteSegmentRows(sortedPairs, rank);
-        rows = new StringBuilder(siteSegmentRows[0].length * 24);
+        rows = new StringBuilder(siteSegmentRows[0].length * 32);
         for (int i = 0; i < siteSegmentRows[0].length; i++) {
             long k = siteSegmentRows[0][i];
             long pair = sortedPairs[(int) (k >>> 32)];
+            long key = pairIndex.get(pair) << 32 | (int) k;
             rows.append(pair >>> 32).append('\t').append((int) pair).append('\t').append((int) k).append('\t')
-                    .append(siteSegmentRows[1][i]).append('\n');
+                    .append(siteSegmentRows[1][i]).append('\t').append(siteSegmentVisitors.get(key)).append('\t')
+                    .append(siteSegmentFirstVisitors.get(key)).append('\n');
         }
-        PageViewAggregator.copyIn(c, "COPY staged_site_segment_days (day, segment, partition_id, views) FROM STDIN", rows);
+        PageViewAggregator.copyIn(c, "COPY staged_site_segment_counts (day, segment, partition_id, views, visitors, first_visitors) FROM STDIN", rows);
 
-        if (!segmentVisits.isEmpty()) {
-            SegmentVisit[] sorted = segmentVisits.keySet().toArray(SegmentVisit[]::new);
-            Arrays.sort(sorted);
-            rows = new StringBuilder(sorted.length * 64);
-            for (SegmentVisit v : sorted) {
-                rows.append(v.day()).append("\t\\\\x");
-                PageViewAggregator.hex(rows, v.visitor().high());
-                PageViewAggregator.hex(rows, v.visitor().low());
-                rows.append('\t').append(v.segment()).append('\t');
-                text(rows, v.site()).append('\t').append(segmentVisits.get(v)).append('\n');
-            }
-            PageViewAggregator.copyIn(c, "COPY staged_segment_visitors (day, visitor, segment, site, partition_id) FROM STDIN", rows);
-        }
-        if (!siteVisits.isEmpty()) {
-            SiteVisit[] sorted = siteVisits.keySet().toArray(SiteVisit[]::new);
-            Arrays.sort(sorted);
-            rows = new StringBuilder(sorted.length * 64);
-            for (SiteVisit v : sorted) {
-                Arrival a = siteVisits.get(v);
-                text(rows, v.site()).append('\t').append(v.day()).append("\t\\\\x");
-                PageViewAggregator.hex(rows, v.visitor().high());
-                PageViewAggregator.hex(rows, v.visitor().low());
-                rows.append('\t').append(a.partition).append('\t').append(a.segment).append('\t').append(a.severalSegments ? 't' : 'f')
-                        .append('\n');
-            }
-            PageViewAggregator.copyIn(c, "COPY staged_site_visitors (site, day, visitor, partition_id, segment, several) FROM STDIN", rows);
-        }
         SiteDay[] sites = siteDays.keySet().toArray(SiteDay[]::new);
         Arrays.sort(sites);
-        rows = new StringBuilder(sites.length * 32);
+        rows = new StringBuilder(sites.length * 40);
         for (SiteDay s : sites) {
-            text(rows, s.site()).append('\t').append(s.day()).append('\t').append(s.partition()).append('\t').append(siteDays.get(s)[0]).append('\n');
+            long[] counts = siteDays.get(s);
+            text(rows, s.site()).append('\t').append(s.day()).append('\t').append(s.partition()).append('\t').append(counts[0]).append('\t')
+                    .append(counts[1]).append('\n');
         }
-        PageViewAggregator.copyIn(c, "COPY staged_site_days (site, day, partition_id, views) FROM STDIN", rows);
+        PageViewAggregator.copyIn(c, "COPY staged_site_day_counts (site, day, partition_id, views, visitors) FROM STDIN", rows);
 
         // The staged rows were copied in key order, and a scan of a fresh temporary table returns
-        // them so: no sort of the big ones. Each statement inserts the visitor rows and counts
-        // what they gained in the same snapshot (RETURNING): exact whoever else inserts the same
-        // visitor at the same time.
+        // them so: no sort of the big ones.
         String pd = g.table("page_days");
         String sgd = g.table("segment_days");
         String ssd = g.table("site_segment_days");
         String sd = g.table("site_days");
         try (Statement st = c.createStatement()) {
-            st.executeUpdate("WITH gained AS (INSERT INTO " + g.table("page_visitors") + " (page, day, visitor, segment)"
-                    + " SELECT page, day, visitor, segment FROM staged_visitors ON CONFLICT DO NOTHING RETURNING page, day, segment),"
-                    + " n AS (SELECT page, day, COUNT(*) AS visitors FROM gained GROUP BY page, day),"
-                    + " days AS (INSERT INTO " + pd + " (page, day, views, visitors) SELECT d.page, d.day, d.views, COALESCE(n.visitors, 0)"
-                    + " FROM staged_days d LEFT JOIN n ON n.page = d.page AND n.day = d.day ORDER BY d.page, d.day"
-                    + " ON CONFLICT (page, day) DO UPDATE SET views = " + pd + ".views + excluded.views, visitors = " + pd + ".visitors + excluded.visitors),"
-                    + " m AS (SELECT page, day, segment, COUNT(*) AS visitors FROM gained GROUP BY page, day, segment)"
-                    + " INSERT INTO " + sgd + " (page, day, segment, views, visitors) SELECT d.page, d.day, d.segment, d.views, COALESCE(m.visitors, 0)"
-                    + " FROM staged_segment_days d LEFT JOIN m ON m.page = d.page AND m.day = d.day AND m.segment = d.segment"
-                    + " ORDER BY d.page, d.day, d.segment"
-                    + " ON CONFLICT (page, day, segment) DO UPDATE SET views = " + sgd + ".views + excluded.views,"
+            st.executeUpdate("INSERT INTO " + pd + " (page, day, views, visitors) SELECT page, day, views, visitors FROM staged_page_days"
+                    + " ON CONFLICT (page, day) DO UPDATE SET views = " + pd + ".views + excluded.views, visitors = " + pd + ".visitors + excluded.visitors");
+            st.executeUpdate("INSERT INTO " + sgd + " (page, day, segment, views, visitors) SELECT page, day, segment, views, visitors"
+                    + " FROM staged_page_segment_days ON CONFLICT (page, day, segment) DO UPDATE SET views = " + sgd + ".views + excluded.views,"
                     + " visitors = " + sgd + ".visitors + excluded.visitors");
-            // A segment row gained for a visitor the site already had that day, or a visitor with
-            // several segments in the batch, is a visitor with more than one segment: kept for
-            // the next statement, with the segment rows gained for them.
-            st.executeUpdate("WITH seg AS (INSERT INTO " + g.table("segment_visitors") + " (day, visitor, segment)"
-                    + " SELECT day, visitor, segment FROM staged_segment_visitors ON CONFLICT DO NOTHING RETURNING day, visitor, segment),"
-                    + " site AS (INSERT INTO " + g.table("site_visitors") + " (site, day, visitor)"
-                    + " SELECT site, day, visitor FROM staged_site_visitors ON CONFLICT DO NOTHING RETURNING site, day, visitor),"
-                    + " seg_gained AS (SELECT s.day, s.visitor, s.segment, s.site, s.partition_id FROM seg"
-                    + " JOIN staged_segment_visitors s ON s.day = seg.day AND s.visitor = seg.visitor AND s.segment = seg.segment),"
-                    + " site_gained AS (SELECT s.site, s.day, s.visitor, s.segment, s.partition_id FROM site"
-                    + " JOIN staged_site_visitors s ON s.site = site.site AND s.day = site.day AND s.visitor = site.visitor),"
-                    + " seg_n AS (SELECT day, segment, partition_id, COUNT(*) AS visitors FROM seg_gained GROUP BY day, segment, partition_id),"
-                    + " first_n AS (SELECT day, segment, partition_id, COUNT(*) AS visitors FROM site_gained GROUP BY day, segment, partition_id),"
-                    + " seg_days AS (INSERT INTO " + ssd + " (day, segment, partition_id, views, visitors, first_visitors)"
-                    + " SELECT d.day, d.segment, d.partition_id, d.views, COALESCE(n.visitors, 0), COALESCE(f.visitors, 0)"
-                    + " FROM staged_site_segment_days d"
-                    + " LEFT JOIN seg_n n ON n.day = d.day AND n.segment = d.segment AND n.partition_id = d.partition_id"
-                    + " LEFT JOIN first_n f ON f.day = d.day AND f.segment = d.segment AND f.partition_id = d.partition_id"
-                    + " ORDER BY d.day, d.segment, d.partition_id"
+            st.executeUpdate("INSERT INTO " + ssd + " (day, segment, partition_id, views, visitors, first_visitors)"
+                    + " SELECT day, segment, partition_id, views, visitors, first_visitors FROM staged_site_segment_counts"
                     + " ON CONFLICT (day, segment, partition_id) DO UPDATE SET views = " + ssd + ".views + excluded.views,"
-                    + " visitors = " + ssd + ".visitors + excluded.visitors, first_visitors = " + ssd + ".first_visitors + excluded.first_visitors),"
-                    + " several AS (SELECT site, day, visitor FROM seg_gained x WHERE NOT EXISTS"
-                    + " (SELECT 1 FROM site WHERE site.site = x.site AND site.day = x.day AND site.visitor = x.visitor)"
-                    + " UNION SELECT site, day, visitor FROM staged_site_visitors WHERE several),"
-                    + " keep_several AS (INSERT INTO staged_several (site, day, visitor) SELECT site, day, visitor FROM several),"
-                    + " keep_gained AS (INSERT INTO staged_gained_segments (day, visitor, segment, partition_id)"
-                    + " SELECT x.day, x.visitor, x.segment, x.partition_id FROM seg_gained x JOIN several m ON m.day = x.day AND m.visitor = x.visitor),"
-                    + " n AS (SELECT site, day, partition_id, COUNT(*) AS visitors FROM site_gained GROUP BY site, day, partition_id)"
-                    + " INSERT INTO " + sd + " (site, day, partition_id, views, visitors) SELECT d.site, d.day, d.partition_id, d.views, COALESCE(n.visitors, 0)"
-                    + " FROM staged_site_days d LEFT JOIN n ON n.site = d.site AND n.day = d.day AND n.partition_id = d.partition_id"
-                    + " ORDER BY d.site, d.day, d.partition_id"
+                    + " visitors = " + ssd + ".visitors + excluded.visitors, first_visitors = " + ssd + ".first_visitors + excluded.first_visitors");
+            st.executeUpdate("INSERT INTO " + sd + " (site, day, partition_id, views, visitors)"
+                    + " SELECT site, day, partition_id, views, visitors FROM staged_site_day_counts"
                     + " ON CONFLICT (site, day, partition_id) DO UPDATE SET views = " + sd + ".views + excluded.views, visitors = " + sd + ".visitors + excluded.visitors");
+        }
+        if (multi.isEmpty()) {
+            return;
+        }
+        // The visitors of several segments: their site rows (every site they came to with a
+        // segment gained or several in the batch) and the segment rows gained for them, staged
+        // for the statements that keep their rows and count the repeats.
+        Set<SiteVisit> several = new TreeSet<>();
+        for (SegmentVisit v : gained) {
+            if (multi.contains(new DayVisit(v.day(), v.visitor()))) {
+                several.add(new SiteVisit(v.site(), v.day(), v.visitor()));
+            }
+        }
+        siteVisits.forEach((v, a) -> {
+            if (a.severalSegments) {
+                several.add(v);
+            }
+        });
+        rows = new StringBuilder(several.size() * 56);
+        for (SiteVisit v : several) {
+            text(rows, v.site()).append('\t').append(v.day()).append('\t');
+            PageViewAggregator.bytea(rows, v.visitor()).append('\n');
+        }
+        PageViewAggregator.copyIn(c, "COPY staged_several (site, day, visitor) FROM STDIN", rows);
+        rows = new StringBuilder(gained.size() * 8);
+        for (SegmentVisit v : gained) {
+            if (multi.contains(new DayVisit(v.day(), v.visitor()))) {
+                rows.append(v.day()).append('\t');
+                PageViewAggregator.bytea(rows, v.visitor()).append('\t').append(v.segment()).append('\t').append(segmentVisits.get(v)).append('\n');
+            }
+        }
+        PageViewAggregator.copyIn(c, "COPY staged_gained_segments (day, visitor, segment, partition_id) FROM STDIN", rows);
+        try (Statement st = c.createStatement()) {
             // Temporary tables have no statistics unless asked: without them the planner took a
             // few hundred staged rows for many and scanned all of segment_visitors.
             st.execute("ANALYZE staged_several; ANALYZE staged_gained_segments");
@@ -510,10 +535,7 @@ final class DayTables {
                 int[] added = ps.executeBatch();
                 for (int i = 0; i < sorted.length; i++) {
                     if (added[i] > 0) {
-                        Arrival a = siteVisits.get(sorted[i]);
-                        a.gained = true;
-                        siteDays.get(new SiteDay(sorted[i].site(), sorted[i].day(), a.partition))[1]++;
-                        siteSegmentFirstVisitors.add(pairIndex.get((long) sorted[i].day() << 32 | a.segment) << 32 | a.partition, 1);
+                        siteVisitGained(sorted[i], siteSegmentFirstVisitors);
                     }
                 }
             }
@@ -560,22 +582,12 @@ final class DayTables {
                 }
                 int[] added = ps.executeBatch();
                 for (int i = 0; i < sorted.length; i++) {
-                    SegmentVisit v = sorted[i];
                     if (added[i] > 0) {
-                        gained.add(v);
-                        siteSegmentVisitors.add(pairIndex.get((long) v.day() << 32 | v.segment()) << 32 | segmentVisits.get(v), 1);
-                        // A segment row gained for a visitor the site already had that day.
-                        if (!siteVisits.get(new SiteVisit(v.site(), v.day(), v.visitor())).gained) {
-                            multi.add(new DayVisit(v.day(), v.visitor()));
-                        }
+                        segmentVisitGained(sorted[i], siteSegmentVisitors, multi, gained);
                     }
                 }
             }
-            siteVisits.forEach((v, a) -> {
-                if (a.severalSegments) {
-                    multi.add(new DayVisit(v.day(), v.visitor()));
-                }
-            });
+            addSeveralSegments(multi);
             if (!multi.isEmpty()) {
                 DayVisit[] pairs = multi.toArray(DayVisit[]::new);
                 Arrays.sort(pairs);
@@ -697,6 +709,35 @@ final class DayTables {
                 }
             }
         }
+    }
+
+    /** Counts a visit that {@code site_visitors} gained: a visitor of the site's day, first in its first segment. */
+    private void siteVisitGained(SiteVisit v, LongCounts siteSegmentFirstVisitors) {
+        Arrival a = siteVisits.get(v);
+        a.gained = true;
+        siteDays.get(new SiteDay(v.site(), v.day(), a.partition))[1]++;
+        siteSegmentFirstVisitors.add(pairIndex.get((long) v.day() << 32 | a.segment) << 32 | a.partition, 1);
+    }
+
+    /**
+     * Counts a row that {@code segment_visitors} gained, after the site's visits were written: a
+     * visitor the site already had that day is one of several segments, kept in {@code multi}.
+     */
+    private void segmentVisitGained(SegmentVisit v, LongCounts siteSegmentVisitors, Set<DayVisit> multi, List<SegmentVisit> gained) {
+        gained.add(v);
+        siteSegmentVisitors.add(pairIndex.get((long) v.day() << 32 | v.segment()) << 32 | segmentVisits.get(v), 1);
+        if (!siteVisits.get(new SiteVisit(v.site(), v.day(), v.visitor())).gained) {
+            multi.add(new DayVisit(v.day(), v.visitor()));
+        }
+    }
+
+    /** Adds to {@code multi} the visitors who came with more than one segment in this batch. */
+    private void addSeveralSegments(Set<DayVisit> multi) {
+        siteVisits.forEach((v, a) -> {
+            if (a.severalSegments) {
+                multi.add(new DayVisit(v.day(), v.visitor()));
+            }
+        });
     }
 
     /** {@code s} in COPY's text format (a site is a label, but nothing from outside is trusted). */

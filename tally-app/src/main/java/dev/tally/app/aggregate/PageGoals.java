@@ -295,24 +295,23 @@ public final class PageGoals {
             }
             GoalVisit[] sorted = visits.keySet().toArray(GoalVisit[]::new);
             Arrays.sort(sorted);
-            if (store == Store.POSTGRESQL) {
-                writePostgres(c, g, sorted);
-                return;
-            }
             Map<GoalDay, long[]> gained = new TreeMap<>();
-            try (PreparedStatement ps = c.prepareStatement(store.insertIfAbsent(g.table("goal_visitors"), "goal", "site", "day", "visitor"))) {
-                for (GoalVisit v : sorted) {
-                    ps.setInt(1, v.goal());
-                    ps.setString(2, v.site());
-                    ps.setInt(3, v.day());
-                    ps.setBytes(4, v.visitor().bytes());
-                    ps.addBatch();
-                }
-                int[] added = ps.executeBatch();
-                for (int i = 0; i < sorted.length; i++) {
-                    if (added[i] > 0) {
-                        GoalVisit v = sorted[i];
-                        gained.computeIfAbsent(new GoalDay(v.goal(), v.site(), v.day(), visits.get(v)), k -> new long[1])[0]++;
+            if (store == Store.POSTGRESQL) {
+                insertPostgres(c, g, sorted, gained);
+            } else {
+                try (PreparedStatement ps = c.prepareStatement(store.insertIfAbsent(g.table("goal_visitors"), "goal", "site", "day", "visitor"))) {
+                    for (GoalVisit v : sorted) {
+                        ps.setInt(1, v.goal());
+                        ps.setString(2, v.site());
+                        ps.setInt(3, v.day());
+                        ps.setBytes(4, v.visitor().bytes());
+                        ps.addBatch();
+                    }
+                    int[] added = ps.executeBatch();
+                    for (int i = 0; i < sorted.length; i++) {
+                        if (added[i] > 0) {
+                            gained(sorted[i], gained);
+                        }
                     }
                 }
             }
@@ -330,31 +329,29 @@ public final class PageGoals {
             }
         }
 
-        /** By COPY and one statement that counts what it inserted ({@code RETURNING}), as {@link DayTables} does. */
-        private void writePostgres(Connection c, Generation g, GoalVisit[] sorted) throws SQLException {
+        private void gained(GoalVisit v, Map<GoalDay, long[]> gained) {
+            gained.computeIfAbsent(new GoalDay(v.goal(), v.site(), v.day(), visits.get(v)), k -> new long[1])[0]++;
+        }
+
+        /** By COPY and one insert that hands back the rows it gained ({@code RETURNING}), as {@link DayTables} does. */
+        private void insertPostgres(Connection c, Generation g, GoalVisit[] sorted, Map<GoalDay, long[]> gained) throws SQLException {
             try (Statement st = c.createStatement()) {
-                st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_goal_visitors (goal INTEGER, site VARCHAR(64), day INTEGER, visitor BYTEA,"
-                        + " partition_id INTEGER) ON COMMIT DELETE ROWS");
+                st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_goal_visits (goal INTEGER, site VARCHAR(64), day INTEGER, visitor BYTEA)"
+                        + " ON COMMIT DELETE ROWS");
             }
             StringBuilder rows = new StringBuilder(sorted.length * 64);
             for (GoalVisit v : sorted) {
                 rows.append(v.goal()).append('\t');
-                DayTables.text(rows, v.site()).append('\t').append(v.day()).append("\t\\\\x");
-                PageViewAggregator.hex(rows, v.visitor().high());
-                PageViewAggregator.hex(rows, v.visitor().low());
-                rows.append('\t').append(visits.get(v)).append('\n');
+                DayTables.text(rows, v.site()).append('\t').append(v.day()).append('\t');
+                PageViewAggregator.bytea(rows, v.visitor()).append('\n');
             }
-            PageViewAggregator.copyIn(c, "COPY staged_goal_visitors (goal, site, day, visitor, partition_id) FROM STDIN", rows);
-            String gd = g.table("goal_days");
-            try (Statement st = c.createStatement()) {
-                st.executeUpdate("WITH gained AS (INSERT INTO " + g.table("goal_visitors") + " (goal, site, day, visitor)"
-                        + " SELECT goal, site, day, visitor FROM staged_goal_visitors ON CONFLICT DO NOTHING RETURNING goal, site, day, visitor),"
-                        + " n AS (SELECT s.goal, s.site, s.day, s.partition_id, COUNT(*) AS visitors FROM gained"
-                        + " JOIN staged_goal_visitors s ON s.goal = gained.goal AND s.site = gained.site AND s.day = gained.day"
-                        + " AND s.visitor = gained.visitor GROUP BY s.goal, s.site, s.day, s.partition_id)"
-                        + " INSERT INTO " + gd + " (goal, site, day, partition_id, visitors) SELECT goal, site, day, partition_id, visitors FROM n"
-                        + " ORDER BY goal, site, day, partition_id"
-                        + " ON CONFLICT (goal, site, day, partition_id) DO UPDATE SET visitors = " + gd + ".visitors + excluded.visitors");
+            PageViewAggregator.copyIn(c, "COPY staged_goal_visits (goal, site, day, visitor) FROM STDIN", rows);
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("INSERT INTO " + g.table("goal_visitors") + " (goal, site, day, visitor)"
+                            + " SELECT goal, site, day, visitor FROM staged_goal_visits ON CONFLICT DO NOTHING RETURNING goal, site, day, visitor")) {
+                while (rs.next()) {
+                    gained(new GoalVisit(rs.getInt(1), rs.getString(2), rs.getInt(3), VisitorId.of(rs.getBytes(4))), gained);
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -200,13 +201,18 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             if (copy) {
                 StringBuilder rows = new StringBuilder(sorted.length * 52);
                 for (Visit v : sorted) {
-                    rows.append(v.page()).append('\t').append(v.day()).append("\t\\\\x");
-                    hex(rows, v.visitor().high());
-                    hex(rows, v.visitor().low());
-                    rows.append('\t').append(visits.get(v)).append('\n');
+                    rows.append(v.page()).append('\t').append(v.day()).append('\t');
+                    bytea(rows, v.visitor()).append('\t').append(visits.get(v)).append('\n');
                 }
-                // Inserted by the day tables' statement, which counts the rows gained into page_days and segment_days.
                 copyIn(connection, "COPY staged_visitors (page, day, visitor, segment) FROM STDIN", rows);
+                // The rows gained come back from the insert itself: exact whoever else inserts the same visitor at the same time.
+                try (Statement st = connection.createStatement();
+                        ResultSet rs = st.executeQuery("INSERT INTO " + g.table("page_visitors") + " (page, day, visitor, segment)"
+                                + " SELECT page, day, visitor, segment FROM staged_visitors ON CONFLICT DO NOTHING RETURNING page, day, segment")) {
+                    while (rs.next()) {
+                        days.pageVisitorAdded(rs.getInt(1), rs.getInt(2), rs.getInt(3));
+                    }
+                }
             } else {
                 try (PreparedStatement ps = connection.prepareStatement(
                         store.insertIfAbsent(g.table("page_visitors"), "page", "day", "visitor", "segment"))) {
@@ -265,7 +271,15 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
-    static void hex(StringBuilder out, long v) {
+    /** {@code visitor} as a BYTEA in COPY's text format. */
+    static StringBuilder bytea(StringBuilder out, VisitorId visitor) {
+        out.append("\\\\x");
+        hex(out, visitor.high());
+        hex(out, visitor.low());
+        return out;
+    }
+
+    private static void hex(StringBuilder out, long v) {
         for (int shift = 60; shift >= 0; shift -= 4) {
             out.append(HEX[(int) (v >>> shift) & 0xF]);
         }

@@ -34,6 +34,20 @@ public record VisitorId(long high, long low) implements Comparable<VisitorId> {
         return md5(visitor);
     }
 
+    /** The id whose {@linkplain #bytes() bytes} are {@code b}, as a BLOB or BYTEA column hands them back. */
+    static VisitorId of(byte[] b) {
+        if (b.length != 16) {
+            throw new IllegalArgumentException("a visitor id has 16 bytes, not " + b.length);
+        }
+        long hi = 0;
+        long lo = 0;
+        for (int i = 0; i < 8; i++) {
+            hi = hi << 8 | (b[i] & 0xFF);
+            lo = lo << 8 | (b[8 + i] & 0xFF);
+        }
+        return new VisitorId(hi, lo);
+    }
+
     /** The 16 bytes, for a BLOB or BYTEA column. */
     public byte[] bytes() {
         byte[] b = new byte[16];
@@ -131,14 +145,7 @@ public record VisitorId(long high, long low) implements Comparable<VisitorId> {
 
     private static VisitorId md5(String s) {
         try {
-            byte[] d = MessageDigest.getInstance("MD5").digest(s.getBytes(UTF_8));
-            long hi = 0;
-            long lo = 0;
-            for (int i = 0; i < 8; i++) {
-                hi = hi << 8 | (d[i] & 0xFF);
-                lo = lo << 8 | (d[8 + i] & 0xFF);
-            }
-            return new VisitorId(hi, lo);
+            return of(MessageDigest.getInstance("MD5").digest(s.getBytes(UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has MD5", e);
         }

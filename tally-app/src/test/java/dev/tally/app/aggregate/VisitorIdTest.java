@@ -2,6 +2,7 @@ package dev.tally.app.aggregate;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.security.MessageDigest;
 import java.util.Base64;
@@ -50,5 +51,16 @@ class VisitorIdTest {
         assertThat(new VisitorId(0x0123_4567_89ab_cdeeL, -2L)).isNotEqualTo(id);
         assertThat(new VisitorId(-2L, 0x0123_4567_89ab_cdefL)).isNotEqualTo(id);
         assertThat(id).isNotEqualTo(null).isNotEqualTo("x");
+    }
+
+    @Test
+    void theBytesAColumnHandsBackAreTheSameId() {
+        Random random = new Random(2);
+        for (int i = 0; i < 1000; i++) {
+            VisitorId id = new VisitorId(random.nextLong(), random.nextLong());
+            assertThat(VisitorId.of(id.bytes())).isEqualTo(id);
+        }
+        assertThat(VisitorId.of(new byte[16])).isEqualTo(new VisitorId(0, 0));
+        assertThatThrownBy(() -> VisitorId.of(new byte[15])).isInstanceOf(IllegalArgumentException.class);
     }
 }
