@@ -347,13 +347,8 @@ final class DayTables {
                 PageViewAggregator.bytea(rows, v.visitor()).append('\n');
             }
             PageViewAggregator.copyIn(c, "COPY staged_site_visits (site, day, visitor) FROM STDIN", rows);
-            try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("INSERT INTO " + g.table("site_visitors") + " (site, day, visitor)"
-                            + " SELECT site, day, visitor FROM staged_site_visits ON CONFLICT DO NOTHING RETURNING site, day, visitor")) {
-                while (rs.next()) {
-                    siteVisitGained(new SiteVisit(rs.getString(1), rs.getInt(2), VisitorId.of(rs.getBytes(3))), siteSegmentFirstVisitors);
-                }
-            }
+            PageViewAggregator.insertGained(c, g.table("site_visitors"), "staged_site_visits", "site, day, visitor", "site, day, visitor",
+                    rs -> siteVisitGained(new SiteVisit(rs.getString(1), rs.getInt(2), VisitorId.of(rs.getBytes(3))), siteSegmentFirstVisitors));
         }
         if (!segmentVisits.isEmpty()) {
             SegmentVisit[] sorted = segmentVisits.keySet().toArray(SegmentVisit[]::new);
@@ -364,16 +359,13 @@ final class DayTables {
                 PageViewAggregator.bytea(rows, v.visitor()).append('\t').append(v.segment()).append('\n');
             }
             PageViewAggregator.copyIn(c, "COPY staged_segment_visits (day, visitor, segment) FROM STDIN", rows);
-            try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("INSERT INTO " + g.table("segment_visitors") + " (day, visitor, segment)"
-                            + " SELECT day, visitor, segment FROM staged_segment_visits ON CONFLICT DO NOTHING RETURNING day, visitor, segment")) {
-                while (rs.next()) {
-                    int day = rs.getInt(1);
-                    int segment = rs.getInt(3);
-                    String site = pairSites[(int) pairIndex.get((long) day << 32 | segment)];
-                    segmentVisitGained(new SegmentVisit(day, VisitorId.of(rs.getBytes(2)), segment, site), siteSegmentVisitors, multi, gained);
-                }
-            }
+            PageViewAggregator.insertGained(c, g.table("segment_visitors"), "staged_segment_visits", "day, visitor, segment", "day, visitor, segment",
+                    rs -> {
+                        int day = rs.getInt(1);
+                        int segment = rs.getInt(3);
+                        String site = pairSites[(int) pairIndex.get((long) day << 32 | segment)];
+                        segmentVisitGained(new SegmentVisit(day, VisitorId.of(rs.getBytes(2)), segment, site), siteSegmentVisitors, multi, gained);
+                    });
         }
         addSeveralSegments(multi);
 

@@ -346,13 +346,8 @@ public final class PageGoals {
                 PageViewAggregator.bytea(rows, v.visitor()).append('\n');
             }
             PageViewAggregator.copyIn(c, "COPY staged_goal_visits (goal, site, day, visitor) FROM STDIN", rows);
-            try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("INSERT INTO " + g.table("goal_visitors") + " (goal, site, day, visitor)"
-                            + " SELECT goal, site, day, visitor FROM staged_goal_visits ON CONFLICT DO NOTHING RETURNING goal, site, day, visitor")) {
-                while (rs.next()) {
-                    gained(new GoalVisit(rs.getInt(1), rs.getString(2), rs.getInt(3), VisitorId.of(rs.getBytes(4))), gained);
-                }
-            }
+            PageViewAggregator.insertGained(c, g.table("goal_visitors"), "staged_goal_visits", "goal, site, day, visitor", "goal, site, day, visitor",
+                    rs -> gained(new GoalVisit(rs.getInt(1), rs.getString(2), rs.getInt(3), VisitorId.of(rs.getBytes(4))), gained));
         }
     }
 }

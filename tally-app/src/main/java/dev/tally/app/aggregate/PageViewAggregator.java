@@ -205,14 +205,8 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                     bytea(rows, v.visitor()).append('\t').append(visits.get(v)).append('\n');
                 }
                 copyIn(connection, "COPY staged_visitors (page, day, visitor, segment) FROM STDIN", rows);
-                // The rows gained come back from the insert itself: exact whoever else inserts the same visitor at the same time.
-                try (Statement st = connection.createStatement();
-                        ResultSet rs = st.executeQuery("INSERT INTO " + g.table("page_visitors") + " (page, day, visitor, segment)"
-                                + " SELECT page, day, visitor, segment FROM staged_visitors ON CONFLICT DO NOTHING RETURNING page, day, segment")) {
-                    while (rs.next()) {
-                        days.pageVisitorAdded(rs.getInt(1), rs.getInt(2), rs.getInt(3));
-                    }
-                }
+                insertGained(connection, g.table("page_visitors"), "staged_visitors", "page, day, visitor, segment", "page, day, segment",
+                        rs -> days.pageVisitorAdded(rs.getInt(1), rs.getInt(2), rs.getInt(3)));
             } else {
                 try (PreparedStatement ps = connection.prepareStatement(
                         store.insertIfAbsent(g.table("page_visitors"), "page", "day", "visitor", "segment"))) {
@@ -266,6 +260,27 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, new StringReader(rows.toString()));
         } catch (IOException e) {
             throw new SQLException("COPY failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** One row an insert handed back. */
+    @FunctionalInterface
+    interface Gained {
+        void row(ResultSet rs) throws SQLException;
+    }
+
+    /**
+     * Inserts the rows of the temporary table {@code staged} that {@code table} lacks and hands
+     * {@code gained} each row added, as its {@code returning} columns: exactly the rows this
+     * transaction added, whoever else inserts the same ones at the same time.
+     */
+    static void insertGained(Connection c, String table, String staged, String columns, String returning, Gained gained) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("INSERT INTO " + table + " (" + columns + ") SELECT " + columns + " FROM " + staged
+                        + " ON CONFLICT DO NOTHING RETURNING " + returning)) {
+            while (rs.next()) {
+                gained.row(rs);
+            }
         }
     }
 
