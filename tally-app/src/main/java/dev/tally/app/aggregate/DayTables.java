@@ -34,12 +34,14 @@ import java.util.stream.Stream;
  * {@code COUNT(DISTINCT)} over a month of visitor rows. A visitor with several segments in a day
  * (two referrers, say) is in the visitors of each and in the first visitors of one; the repeat
  * counters take off those counted twice under one column (both referrers of one source), and
- * {@code multi_segment_visitors} holds the few such visitors' segments for what involves several. The visitors gained are counted here, the same way on every store, from
- * what the inserts of the visitor rows report: on PostgreSQL the rows go by COPY into temporary
- * tables and one {@code INSERT ... SELECT} per table, which hands back the rows it gained
- * ({@code RETURNING}); on SQLite, MySQL and MariaDB one statement per row in a batch
- * ({@link Store}'s upserts), the visitors gained being the inserts whose update count is 1. Both
- * are exact whoever else inserts the same visitor at the same time.
+ * {@code multi_segment_visitors} holds the few such visitors' segments for what involves several.
+ *
+ * <p>The visitors gained are counted here, the same way on every store, from what the inserts of
+ * the visitor rows report: on PostgreSQL the rows go by COPY into temporary tables and one
+ * {@code INSERT ... SELECT} per table, which hands back the rows it gained ({@code RETURNING});
+ * on SQLite, MySQL and MariaDB one statement per row in a batch ({@link Store}'s upserts), the
+ * visitors gained being the inserts whose update count is 1. Both are exact whoever else inserts
+ * the same visitor at the same time.
  */
 final class DayTables {
 
@@ -241,9 +243,8 @@ final class DayTables {
     }
 
     /**
-     * One row that {@code page_visitors} gained in this batch, with
-     * the segment of the visitor's first view of the page in it (a segment passed to {@link #view}
-     * for that page and day).
+     * One row that {@code page_visitors} gained in this batch, with the segment of the visitor's
+     * first view of the page in it (a segment passed to {@link #view} for that page and day).
      */
     void pageVisitorAdded(int page, int day, int segment) {
         pageVisitorsAdded.add((long) page << 32 | day, 1);
@@ -438,9 +439,13 @@ final class DayTables {
         // segment gained or several in the batch) and the segment rows gained for them, staged
         // for the statements that keep their rows and count the repeats.
         Set<SiteVisit> several = new TreeSet<>();
+        StringBuilder gainedRows = new StringBuilder();
         for (SegmentVisit v : gained) {
             if (multi.contains(new DayVisit(v.day(), v.visitor()))) {
                 several.add(new SiteVisit(v.site(), v.day(), v.visitor()));
+                gainedRows.append(v.day()).append('\t');
+                PageViewAggregator.bytea(gainedRows, v.visitor()).append('\t').append(v.segment()).append('\t').append(segmentVisits.get(v))
+                        .append('\n');
             }
         }
         siteVisits.forEach((v, a) -> {
@@ -454,14 +459,7 @@ final class DayTables {
             PageViewAggregator.bytea(rows, v.visitor()).append('\n');
         }
         PageViewAggregator.copyIn(c, "COPY staged_several (site, day, visitor) FROM STDIN", rows);
-        rows = new StringBuilder(gained.size() * 8);
-        for (SegmentVisit v : gained) {
-            if (multi.contains(new DayVisit(v.day(), v.visitor()))) {
-                rows.append(v.day()).append('\t');
-                PageViewAggregator.bytea(rows, v.visitor()).append('\t').append(v.segment()).append('\t').append(segmentVisits.get(v)).append('\n');
-            }
-        }
-        PageViewAggregator.copyIn(c, "COPY staged_gained_segments (day, visitor, segment, partition_id) FROM STDIN", rows);
+        PageViewAggregator.copyIn(c, "COPY staged_gained_segments (day, visitor, segment, partition_id) FROM STDIN", gainedRows);
         try (Statement st = c.createStatement()) {
             // Temporary tables have no statistics unless asked: without them the planner took a
             // few hundred staged rows for many and scanned all of segment_visitors.
