@@ -62,6 +62,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--streams-threads", split = ",", description = "stream threads of (c); the best counts (default 1,2)")
     List<Integer> streamsThreads = new ArrayList<>(List.of(1, 2));
 
+    @Option(names = "--tally-threads", split = ",",
+            description = "group members of (e) and (f) in their process, as aggregate --threads; each is a contender (default 1,2)")
+    List<Integer> tallyThreads = new ArrayList<>(List.of(1, 2));
+
     @Option(names = "--naive-records", description = "records (d) processes before it is extrapolated (default ${DEFAULT-VALUE}; --quick: 2000)")
     long naiveRecords = 100_000;
 
@@ -186,8 +190,10 @@ public final class BenchCommand implements Callable<Integer> {
         Trial trial = write(broker, topic, w, dir);
         List<Contender> all = new ArrayList<>(List.of(new Discard(), new PlainConsumer()));
         streamsThreads.forEach(n -> all.add(new StreamsCount(n)));
-        all.addAll(List.of(new NaiveUpsert(), new TallyRun(Store.Kind.SQLITE), new TallyRun(Store.Kind.POSTGRESQL),
-                new StoreLimit(Store.Kind.POSTGRESQL), new StoreLimit(Store.Kind.SQLITE)));
+        all.add(new NaiveUpsert());
+        tallyThreads.forEach(n -> all.add(new TallyRun(Store.Kind.SQLITE, n)));
+        tallyThreads.forEach(n -> all.add(new TallyRun(Store.Kind.POSTGRESQL, n)));
+        all.addAll(List.of(new StoreLimit(Store.Kind.POSTGRESQL), new StoreLimit(Store.Kind.SQLITE)));
         Map<Contender, List<Progress.Run>> results = new LinkedHashMap<>();
         for (Contender c : all) {
             if (contenders.indexOf(c.letter()) < 0 || !c.appliesTo(w)) {

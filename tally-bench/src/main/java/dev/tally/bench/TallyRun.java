@@ -17,7 +17,8 @@ import java.util.UUID;
 /**
  * (e), (f) Tally: {@code bin/tally aggregate} itself, in a JVM of its own started as the launcher
  * starts it (the throughput collector unless {@code JAVA_OPTS} or {@code TALLY_JAVA_OPTS} choose
- * one, and those options), one group member, into a fresh store. In the bench's JVM it would share
+ * one, and those options), with {@code --threads} group members (each its own polling and committing
+ * threads and connection, the partitions shared among them), into a fresh store. In the bench's JVM it would share
  * a heap with the reference counts and every other contender's leftovers, which its collector would
  * copy and compact over and over; the command a user runs has its heap to itself.
  *
@@ -30,9 +31,11 @@ final class TallyRun implements Contender {
     private static final Duration POLL = Duration.ofMillis(20);
 
     private final Store.Kind kind;
+    private final int threads;
 
-    TallyRun(Store.Kind kind) {
+    TallyRun(Store.Kind kind, int threads) {
         this.kind = kind;
+        this.threads = threads;
     }
 
     @Override
@@ -42,7 +45,8 @@ final class TallyRun implements Contender {
 
     @Override
     public String name() {
-        return (kind == Store.Kind.SQLITE ? "(e)" : "(f)") + " Tally -> " + (kind == Store.Kind.SQLITE ? "SQLite" : "PostgreSQL");
+        return (kind == Store.Kind.SQLITE ? "(e)" : "(f)") + " Tally -> " + (kind == Store.Kind.SQLITE ? "SQLite" : "PostgreSQL")
+                + (threads == 1 ? "" : ", " + threads + " members");
     }
 
     @Override
@@ -53,7 +57,7 @@ final class TallyRun implements Contender {
             long commits = 0;
             try (ChildJvm tally = ChildJvm.builder("dev.tally.app.TallyMain").name("tally-aggregate-" + letter()).jvmArgs(launcherOptions())
                     .args("aggregate", "--bootstrap-servers", t.bootstrapServers(), "--topic", t.topic(), "--group", group,
-                            "--db", store.jdbcUrl)
+                            "--db", store.jdbcUrl, "--threads", Integer.toString(threads))
                     .start();
                     Connection db = DriverManager.getConnection(store.jdbcUrl)) {
                 CpuClock.countAsContender(tally.pid());

@@ -24,7 +24,8 @@ class BenchIT {
         System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
         try {
             exit = new CommandLine(new BenchCommand()).execute("--quick", "--events", "20000", "--beacon-events", "5000",
-                    "--paths", "500", "--naive-records", "300", "--streams-threads", "1");
+                    "--paths", "500", "--naive-records", "300", "--streams-threads", "1",
+                    "--tally-threads", "2");
         } finally {
             System.setOut(stdout);
         }
