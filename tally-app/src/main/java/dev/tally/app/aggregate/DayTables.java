@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
@@ -178,6 +179,10 @@ final class DayTables {
     private SiteDay lastSiteDay;
     private long[] lastSiteCounts;
 
+    /** The visitor rows' COPY text for PostgreSQL, made by {@link #stageVisitorRows}. */
+    private CompletableFuture<StringBuilder> siteVisitRows;
+    private CompletableFuture<StringBuilder> segmentVisitRows;
+
     /**
      * Adds one view of {@code segment}, whose site and referrer host ({@code null} for none) are
      * {@code site} and {@code host}; {@code visitor} may be {@code null}.
@@ -218,6 +223,24 @@ final class DayTables {
                 a.severalSegments = true;
             }
         }
+    }
+
+    /**
+     * After the batch's last {@link #view}, on PostgreSQL: starts making the site and segment
+     * visitor rows' COPY text ({@link PageViewAggregator#copyRows}).
+     */
+    void stageVisitorRows(Store store) {
+        if (store != Store.POSTGRESQL) {
+            return;
+        }
+        siteVisitRows = PageViewAggregator.copyRows(siteVisits.keySet(), SiteVisit[]::new, 56, (rows, v) -> {
+            text(rows, v.site()).append('\t').append(v.day()).append('\t');
+            PageViewAggregator.bytea(rows, v.visitor()).append('\n');
+        });
+        segmentVisitRows = PageViewAggregator.copyRows(segmentVisits.keySet(), SegmentVisit[]::new, 52, (rows, v) -> {
+            rows.append(v.day()).append('\t');
+            PageViewAggregator.bytea(rows, v.visitor()).append('\t').append(v.segment()).append('\n');
+        });
     }
 
     /**
@@ -329,6 +352,9 @@ final class DayTables {
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_gained_segments (day INTEGER, visitor BYTEA, segment INTEGER, partition_id INTEGER)"
                     + " ON COMMIT DELETE ROWS");
         }
+        if (siteVisitRows == null) {
+            stageVisitorRows(Store.POSTGRESQL);
+        }
         LongCounts siteSegmentVisitors = new LongCounts();
         LongCounts siteSegmentFirstVisitors = new LongCounts();
         Set<DayVisit> multi = new HashSet<>();
@@ -340,26 +366,12 @@ final class DayTables {
         // segments', as there: a segment row gained for a visitor whose site row was not is a
         // visitor of several segments.
         if (!siteVisits.isEmpty()) {
-            SiteVisit[] sorted = siteVisits.keySet().toArray(SiteVisit[]::new);
-            Arrays.sort(sorted);
-            StringBuilder rows = new StringBuilder(sorted.length * 56);
-            for (SiteVisit v : sorted) {
-                text(rows, v.site()).append('\t').append(v.day()).append('\t');
-                PageViewAggregator.bytea(rows, v.visitor()).append('\n');
-            }
-            PageViewAggregator.copyIn(c, "COPY staged_site_visits (site, day, visitor) FROM STDIN", rows);
+            PageViewAggregator.copyIn(c, "COPY staged_site_visits (site, day, visitor) FROM STDIN", PageViewAggregator.join(siteVisitRows));
             PageViewAggregator.insertGained(c, g.table("site_visitors"), "staged_site_visits", "site, day, visitor", "site, day, visitor",
                     rs -> siteVisitGained(new SiteVisit(rs.getString(1), rs.getInt(2), VisitorId.of(rs.getBytes(3))), siteSegmentFirstVisitors));
         }
         if (!segmentVisits.isEmpty()) {
-            SegmentVisit[] sorted = segmentVisits.keySet().toArray(SegmentVisit[]::new);
-            Arrays.sort(sorted);
-            StringBuilder rows = new StringBuilder(sorted.length * 52);
-            for (SegmentVisit v : sorted) {
-                rows.append(v.day()).append('\t');
-                PageViewAggregator.bytea(rows, v.visitor()).append('\t').append(v.segment()).append('\n');
-            }
-            PageViewAggregator.copyIn(c, "COPY staged_segment_visits (day, visitor, segment) FROM STDIN", rows);
+            PageViewAggregator.copyIn(c, "COPY staged_segment_visits (day, visitor, segment) FROM STDIN", PageViewAggregator.join(segmentVisitRows));
             PageViewAggregator.insertGained(c, g.table("segment_visitors"), "staged_segment_visits", "day, visitor, segment", "day, visitor, segment",
                     rs -> {
                         int day = rs.getInt(1);

@@ -19,6 +19,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.IntFunction;
 import org.postgresql.PGConnection;
 
 /**
@@ -153,6 +156,12 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
 
         Store store = store(connection);
         boolean copy = store == Store.POSTGRESQL;
+        // Needed first, so started first.
+        CompletableFuture<StringBuilder> visitRows = copy ? copyRows(visits.keySet(), Visit[]::new, 52, (rows, v) -> {
+            rows.append(v.page()).append('\t').append(v.day()).append('\t');
+            bytea(rows, v.visitor()).append('\t').append(visits.get(v)).append('\n');
+        }) : null;
+        days.stageVisitorRows(store);
         if (copy) {
             prepareStaging(connection);
             StringBuilder rows = new StringBuilder(hourly.size() * 24);
@@ -196,18 +205,13 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             }
         }
         if (!visits.isEmpty()) {
-            Visit[] sorted = visits.keySet().toArray(Visit[]::new);
-            java.util.Arrays.sort(sorted);
             if (copy) {
-                StringBuilder rows = new StringBuilder(sorted.length * 52);
-                for (Visit v : sorted) {
-                    rows.append(v.page()).append('\t').append(v.day()).append('\t');
-                    bytea(rows, v.visitor()).append('\t').append(visits.get(v)).append('\n');
-                }
-                copyIn(connection, "COPY staged_visitors (page, day, visitor, segment) FROM STDIN", rows);
+                copyIn(connection, "COPY staged_visitors (page, day, visitor, segment) FROM STDIN", join(visitRows));
                 insertGained(connection, g.table("page_visitors"), "staged_visitors", "page, day, visitor, segment", "page, day, segment",
                         rs -> days.pageVisitorAdded(rs.getInt(1), rs.getInt(2), rs.getInt(3)));
             } else {
+                Visit[] sorted = visits.keySet().toArray(Visit[]::new);
+                java.util.Arrays.sort(sorted);
                 try (PreparedStatement ps = connection.prepareStatement(
                         store.insertIfAbsent(g.table("page_visitors"), "page", "day", "visitor", "segment"))) {
                     for (Visit v : sorted) {
@@ -260,6 +264,42 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, new StringReader(rows.toString()));
         } catch (IOException e) {
             throw new SQLException("COPY failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** One key as a row of COPY's text format. */
+    @FunctionalInterface
+    interface CopyRow<K> {
+        void append(StringBuilder rows, K key);
+    }
+
+    /**
+     * Sorts {@code keys} into key order and writes them as COPY text, on another thread
+     * ({@code CompletableFuture}'s default executor): a batch's visitor rows, hundreds of thousands of random keys, take a
+     * noticeable share of the committing thread to sort and print, and done there that work
+     * stood between PostgreSQL's statements, which run one at a time on a transaction's single
+     * connection. Started before the batch's first statement, it is done while PostgreSQL
+     * writes the tables before. The keys must not change until it is {@linkplain #join joined}.
+     */
+    static <K extends Comparable<K>> CompletableFuture<StringBuilder> copyRows(Set<K> keys, IntFunction<K[]> array, int charsPerRow,
+            CopyRow<K> row) {
+        return CompletableFuture.supplyAsync(() -> {
+            K[] sorted = keys.toArray(array.apply(0));
+            java.util.Arrays.sort(sorted);
+            StringBuilder rows = new StringBuilder(sorted.length * charsPerRow);
+            for (K k : sorted) {
+                row.append(rows, k);
+            }
+            return rows;
+        });
+    }
+
+    /** The text of {@link #copyRows}, its failure rethrown as it was. */
+    static StringBuilder join(CompletableFuture<StringBuilder> rows) {
+        try {
+            return rows.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
     }
 
