@@ -17,10 +17,11 @@ import java.util.UUID;
 /**
  * (e), (f) Tally: {@code bin/tally aggregate} itself, in a JVM of its own started as the launcher
  * starts it (the throughput collector unless {@code JAVA_OPTS} or {@code TALLY_JAVA_OPTS} choose
- * one, and those options), with {@code --threads} group members (each its own polling and committing
- * threads and connection, the partitions shared among them), into a fresh store. In the bench's JVM it would share
- * a heap with the reference counts and every other contender's leftovers, which its collector would
- * copy and compact over and over; the command a user runs has its heap to itself.
+ * one, and those options), with {@code --threads} group members (each with its own polling and
+ * committing threads and connection, the partitions shared among them), into a fresh store. In the
+ * bench's JVM it would share a heap with the reference counts and every other contender's
+ * leftovers, which its collector would copy and compact over and over; the command a user runs has
+ * its heap to itself.
  *
  * <p>The clock starts at its first commit and stops when the offsets it stored reach the end of the
  * topic, read from the store every {@link #POLL} (so to within that): what is committed is what

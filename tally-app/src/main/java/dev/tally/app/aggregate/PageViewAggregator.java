@@ -275,11 +275,12 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
 
     /**
      * Sorts {@code keys} into key order and writes them as COPY text, on another thread
-     * ({@code CompletableFuture}'s default executor): a batch's visitor rows, hundreds of thousands of random keys, take a
-     * noticeable share of the committing thread to sort and print, and done there that work
-     * stood between PostgreSQL's statements, which run one at a time on a transaction's single
-     * connection. Started before the batch's first statement, it is done while PostgreSQL
-     * writes the tables before. The keys must not change until it is {@linkplain #join joined}.
+     * ({@code CompletableFuture}'s default executor). A batch's visitor rows, hundreds of
+     * thousands of random keys, took a noticeable share of the committing thread to sort and
+     * print, and done there that work stood between PostgreSQL's statements, which run one at a
+     * time on a transaction's single connection. Started before the batch's first statement, it
+     * is done while PostgreSQL writes the tables before. The keys must not change until it is
+     * {@linkplain #join joined}.
      */
     static <K extends Comparable<K>> CompletableFuture<StringBuilder> copyRows(Set<K> keys, IntFunction<K[]> array, int charsPerRow,
             CopyRow<K> row) {
