@@ -293,12 +293,12 @@ public final class PageGoals {
             if (visits.isEmpty()) {
                 return;
             }
-            GoalVisit[] sorted = visits.keySet().toArray(GoalVisit[]::new);
-            Arrays.sort(sorted);
             Map<GoalDay, long[]> gained = new TreeMap<>();
             if (store == Store.POSTGRESQL) {
-                insertPostgres(c, g, sorted, gained);
+                insertPostgres(c, g, gained);
             } else {
+                GoalVisit[] sorted = visits.keySet().toArray(GoalVisit[]::new);
+                Arrays.sort(sorted);
                 try (PreparedStatement ps = c.prepareStatement(store.insertIfAbsent(g.table("goal_visitors"), "goal", "site", "day", "visitor"))) {
                     for (GoalVisit v : sorted) {
                         ps.setInt(1, v.goal());
@@ -334,17 +334,16 @@ public final class PageGoals {
         }
 
         /** By COPY and one insert that hands back the rows it gained ({@code RETURNING}), as {@link DayTables} does. */
-        private void insertPostgres(Connection c, Generation g, GoalVisit[] sorted, Map<GoalDay, long[]> gained) throws SQLException {
+        private void insertPostgres(Connection c, Generation g, Map<GoalDay, long[]> gained) throws SQLException {
             try (Statement st = c.createStatement()) {
                 st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_goal_visits (goal INTEGER, site VARCHAR(64), day INTEGER, visitor BYTEA)"
                         + " ON COMMIT DELETE ROWS");
             }
-            StringBuilder rows = new StringBuilder(sorted.length * 64);
-            for (GoalVisit v : sorted) {
-                rows.append(v.goal()).append('\t');
-                DayTables.text(rows, v.site()).append('\t').append(v.day()).append('\t');
-                PageViewAggregator.bytea(rows, v.visitor()).append('\n');
-            }
+            StringBuilder rows = PageViewAggregator.copyText(visits.keySet(), GoalVisit[]::new, 64, (out, v) -> {
+                out.append(v.goal()).append('\t');
+                DayTables.text(out, v.site()).append('\t').append(v.day()).append('\t');
+                PageViewAggregator.bytea(out, v.visitor()).append('\n');
+            });
             PageViewAggregator.copyIn(c, "COPY staged_goal_visits (goal, site, day, visitor) FROM STDIN", rows);
             PageViewAggregator.insertGained(c, g.table("goal_visitors"), "staged_goal_visits", "goal, site, day, visitor", "goal, site, day, visitor",
                     rs -> gained(new GoalVisit(rs.getInt(1), rs.getString(2), rs.getInt(3), VisitorId.of(rs.getBytes(4))), gained));

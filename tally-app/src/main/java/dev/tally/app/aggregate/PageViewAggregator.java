@@ -284,15 +284,18 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
      */
     static <K extends Comparable<K>> CompletableFuture<StringBuilder> copyRows(Set<K> keys, IntFunction<K[]> array, int charsPerRow,
             CopyRow<K> row) {
-        return CompletableFuture.supplyAsync(() -> {
-            K[] sorted = keys.toArray(array.apply(0));
-            java.util.Arrays.sort(sorted);
-            StringBuilder rows = new StringBuilder(sorted.length * charsPerRow);
-            for (K k : sorted) {
-                row.append(rows, k);
-            }
-            return rows;
-        });
+        return CompletableFuture.supplyAsync(() -> copyText(keys, array, charsPerRow, row));
+    }
+
+    /** {@code keys} in key order as COPY text, on this thread. */
+    static <K extends Comparable<K>> StringBuilder copyText(Set<K> keys, IntFunction<K[]> array, int charsPerRow, CopyRow<K> row) {
+        K[] sorted = keys.toArray(array.apply(0));
+        java.util.Arrays.sort(sorted);
+        StringBuilder rows = new StringBuilder(sorted.length * charsPerRow);
+        for (K k : sorted) {
+            row.append(rows, k);
+        }
+        return rows;
     }
 
     /** The text of {@link #copyRows}, its failure rethrown as it was. */
