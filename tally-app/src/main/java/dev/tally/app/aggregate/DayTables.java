@@ -94,17 +94,19 @@ final class DayTables {
 
     /**
      * A site visit of the batch: the partition of its first record (the partition whose row
-     * counts it), its first segment, whether it had another one too, and whether
+     * counts it), its first page and segment, whether it had another segment too, and whether
      * {@code site_visitors} gained it.
      */
     private static final class Arrival {
         final int partition;
+        final int page;
         final int segment;
         boolean severalSegments;
         boolean gained;
 
-        Arrival(int partition, int segment) {
+        Arrival(int partition, int page, int segment) {
             this.partition = partition;
+            this.page = page;
             this.segment = segment;
         }
     }
@@ -179,6 +181,13 @@ final class DayTables {
     private SiteDay lastSiteDay;
     private long[] lastSiteCounts;
 
+    /**
+     * First visitors of site_segment_days by the key of siteSegmentViews: the rows
+     * {@code site_visitors} gained, each in its first segment.
+     */
+    private final LongCounts siteSegmentFirstVisitors = new LongCounts();
+    private boolean siteVisitorsWritten;
+
     /** The visitor rows' COPY text for PostgreSQL, made by {@link #stageVisitorRows}. */
     private CompletableFuture<StringBuilder> siteVisitRows;
     private CompletableFuture<StringBuilder> segmentVisitRows;
@@ -218,7 +227,7 @@ final class DayTables {
         counts[0]++;
         if (visitor != null) {
             segmentVisits.putIfAbsent(new SegmentVisit(day, visitor, segment, site), partition);
-            Arrival a = siteVisits.computeIfAbsent(new SiteVisit(site, day, visitor), k -> new Arrival(partition, segment));
+            Arrival a = siteVisits.computeIfAbsent(new SiteVisit(site, day, visitor), k -> new Arrival(partition, page, segment));
             if (a.segment != segment) {
                 a.severalSegments = true;
             }
@@ -233,9 +242,10 @@ final class DayTables {
         if (store != Store.POSTGRESQL) {
             return;
         }
-        siteVisitRows = PageViewAggregator.copyRows(siteVisits.keySet(), SiteVisit[]::new, 56, (rows, v) -> {
+        siteVisitRows = PageViewAggregator.copyRows(siteVisits.keySet(), SiteVisit[]::new, 72, (rows, v) -> {
+            Arrival a = siteVisits.get(v);
             text(rows, v.site()).append('\t').append(v.day()).append('\t');
-            PageViewAggregator.bytea(rows, v.visitor()).append('\n');
+            PageViewAggregator.bytea(rows, v.visitor()).append('\t').append(a.page).append('\t').append(a.segment).append('\n');
         });
         segmentVisitRows = PageViewAggregator.copyRows(segmentVisits.keySet(), SegmentVisit[]::new, 52, (rows, v) -> {
             rows.append(v.day()).append('\t');
@@ -274,8 +284,74 @@ final class DayTables {
         segmentVisitorsAdded.add((long) page << 32 | pairIndex.get((long) day << 32 | segment), 1);
     }
 
-    /** Writes the day tables of {@code g}, after every row {@code page_visitors} gained was {@linkplain #pageVisitorAdded added}. */
+    /** The site of {@code segment}, a segment passed to {@link #view} for {@code day}. */
+    String site(int day, int segment) {
+        return pairSites[(int) pairIndex.get((long) day << 32 | segment)];
+    }
+
+    /**
+     * Whether the visit of {@code page} is the first page of a site visit that
+     * {@code site_visitors} gained in this batch, which holds it: {@code page_visitors} gains
+     * no row for it, and the visitor is the page's. {@code segment} is that of the visitor's
+     * first view of the page in the batch.
+     */
+    boolean firstPageGained(int page, int day, int segment, VisitorId visitor) {
+        Arrival a = siteVisits.get(new SiteVisit(site(day, segment), day, visitor));
+        return a.gained && a.page == page;
+    }
+
+    /**
+     * Inserts the batch's {@code site_visitors} rows, each with the page and segment of the
+     * visitor's first view of the site, and counts those gained: first of the visitor rows, as a
+     * {@code page_visitors} row is needed only for a page that is not the first one stored.
+     */
+    void writeSiteVisitors(Connection c, Generation g, Store store) throws SQLException {
+        siteVisitorsWritten = true;
+        if (store == Store.POSTGRESQL) {
+            createStaging(c);
+            if (siteVisitRows == null) {
+                stageVisitorRows(Store.POSTGRESQL);
+            }
+            if (!siteVisits.isEmpty()) {
+                PageViewAggregator.copyIn(c, "COPY staged_site_visits (site, day, visitor, page, segment) FROM STDIN",
+                        PageViewAggregator.join(siteVisitRows));
+                PageViewAggregator.insertGained(c, g.table("site_visitors"), "staged_site_visits", "site, day, visitor, page, segment", "",
+                        "site, day, visitor", rs -> siteVisitGained(new SiteVisit(rs.getString(1), rs.getInt(2), VisitorId.of(rs.getBytes(3)))));
+            }
+            return;
+        }
+        if (siteVisits.isEmpty()) {
+            return;
+        }
+        SiteVisit[] sorted = siteVisits.keySet().toArray(SiteVisit[]::new);
+        Arrays.sort(sorted);
+        try (PreparedStatement ps = c.prepareStatement(store.insertIfAbsent(g.table("site_visitors"), "site", "day", "visitor", "page", "segment"))) {
+            for (SiteVisit v : sorted) {
+                Arrival a = siteVisits.get(v);
+                ps.setString(1, v.site());
+                ps.setInt(2, v.day());
+                ps.setBytes(3, v.visitor().bytes());
+                ps.setInt(4, a.page);
+                ps.setInt(5, a.segment);
+                ps.addBatch();
+            }
+            int[] added = ps.executeBatch();
+            for (int i = 0; i < sorted.length; i++) {
+                if (added[i] > 0) {
+                    siteVisitGained(sorted[i]);
+                }
+            }
+        }
+    }
+
+    /**
+     * Writes the day tables of {@code g}, after {@link #writeSiteVisitors} and after every row
+     * {@code page_visitors} gained was {@linkplain #pageVisitorAdded added}.
+     */
     void write(Connection c, Generation g, Store store) throws SQLException {
+        if (!siteVisitorsWritten) {
+            throw new IllegalStateException("the site visitors are written first");
+        }
         if (store == Store.POSTGRESQL) {
             writePostgres(c, g);
         } else {
@@ -335,7 +411,7 @@ final class DayTables {
         return new long[][] {ranked, views};
     }
 
-    private void writePostgres(Connection c, Generation g) throws SQLException {
+    private static void createStaging(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             // One round trip for the eight.
             st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_page_days (page INTEGER, day INTEGER, views BIGINT, visitors BIGINT)"
@@ -343,7 +419,8 @@ final class DayTables {
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_page_segment_days (page INTEGER, day INTEGER, segment INTEGER, views BIGINT,"
                     + " visitors BIGINT) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visits (day INTEGER, visitor BYTEA, segment INTEGER) ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_visits (site VARCHAR(64), day INTEGER, visitor BYTEA) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_site_visits (site VARCHAR(64), day INTEGER, visitor BYTEA, page INTEGER, segment INTEGER)"
+                    + " ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_day_counts (site VARCHAR(64), day INTEGER, partition_id INTEGER, views BIGINT,"
                     + " visitors BIGINT) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_segment_counts (day INTEGER, segment INTEGER, partition_id INTEGER, views BIGINT,"
@@ -352,32 +429,27 @@ final class DayTables {
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_gained_segments (day INTEGER, visitor BYTEA, segment INTEGER, partition_id INTEGER)"
                     + " ON COMMIT DELETE ROWS");
         }
-        if (siteVisitRows == null) {
-            stageVisitorRows(Store.POSTGRESQL);
-        }
+    }
+
+    private void writePostgres(Connection c, Generation g) throws SQLException {
         LongCounts siteSegmentVisitors = new LongCounts();
-        LongCounts siteSegmentFirstVisitors = new LongCounts();
         Set<DayVisit> multi = new HashSet<>();
         List<SegmentVisit> gained = new ArrayList<>();
-        // The visitor rows first, each table by COPY and one INSERT that hands back the rows it
-        // gained (RETURNING): exact whoever else inserts the same visitor at the same time, and
-        // counted here as the row stores count theirs, instead of joined back to the staged rows
-        // and grouped by the server (most of its time on beacons). The site's before the
-        // segments', as there: a segment row gained for a visitor whose site row was not is a
-        // visitor of several segments.
-        if (!siteVisits.isEmpty()) {
-            PageViewAggregator.copyIn(c, "COPY staged_site_visits (site, day, visitor) FROM STDIN", PageViewAggregator.join(siteVisitRows));
-            PageViewAggregator.insertGained(c, g.table("site_visitors"), "staged_site_visits", "site, day, visitor", "site, day, visitor",
-                    rs -> siteVisitGained(new SiteVisit(rs.getString(1), rs.getInt(2), VisitorId.of(rs.getBytes(3))), siteSegmentFirstVisitors));
-        }
+        // The visitor rows by COPY and one INSERT that hands back the rows it gained
+        // (RETURNING): exact whoever else inserts the same visitor at the same time, and counted
+        // here as the row stores count theirs, instead of joined back to the staged rows and
+        // grouped by the server (most of its time on beacons). The site's were written first, as
+        // there: a segment row gained for a visitor whose site row was not is a visitor of
+        // several segments.
         if (!segmentVisits.isEmpty()) {
             PageViewAggregator.copyIn(c, "COPY staged_segment_visits (day, visitor, segment) FROM STDIN", PageViewAggregator.join(segmentVisitRows));
-            PageViewAggregator.insertGained(c, g.table("segment_visitors"), "staged_segment_visits", "day, visitor, segment", "day, visitor, segment",
+            PageViewAggregator.insertGained(c, g.table("segment_visitors"), "staged_segment_visits", "day, visitor, segment", "",
+                    "day, visitor, segment",
                     rs -> {
                         int day = rs.getInt(1);
                         int segment = rs.getInt(3);
-                        String site = pairSites[(int) pairIndex.get((long) day << 32 | segment)];
-                        segmentVisitGained(new SegmentVisit(day, VisitorId.of(rs.getBytes(2)), segment, site), siteSegmentVisitors, multi, gained);
+                        segmentVisitGained(new SegmentVisit(day, VisitorId.of(rs.getBytes(2)), segment, site(day, segment)), siteSegmentVisitors,
+                                multi, gained);
                     });
         }
         addSeveralSegments(multi);
@@ -518,29 +590,9 @@ final class DayTables {
         int[] rank = ranks(sortedPairs);
         // By (day, segment) index and partition, as siteSegmentViews.
         LongCounts siteSegmentVisitors = new LongCounts();
-        LongCounts siteSegmentFirstVisitors = new LongCounts();
         LongCounts[] repeats = new LongCounts[REPEATED.size()];
         for (int i = 0; i < repeats.length; i++) {
             repeats[i] = new LongCounts();
-        }
-        if (!siteVisits.isEmpty()) {
-            SiteVisit[] sorted = siteVisits.keySet().toArray(SiteVisit[]::new);
-            Arrays.sort(sorted);
-            try (PreparedStatement ps = c.prepareStatement(
-                    store.insertIfAbsent(g.table("site_visitors"), "site", "day", "visitor"))) {
-                for (SiteVisit v : sorted) {
-                    ps.setString(1, v.site());
-                    ps.setInt(2, v.day());
-                    ps.setBytes(3, v.visitor().bytes());
-                    ps.addBatch();
-                }
-                int[] added = ps.executeBatch();
-                for (int i = 0; i < sorted.length; i++) {
-                    if (added[i] > 0) {
-                        siteVisitGained(sorted[i], siteSegmentFirstVisitors);
-                    }
-                }
-            }
         }
         String pd = g.table("page_days");
         LongCounts pageDays = pageDays();
@@ -714,7 +766,7 @@ final class DayTables {
     }
 
     /** Counts a visit that {@code site_visitors} gained: a visitor of the site's day, first in its first segment. */
-    private void siteVisitGained(SiteVisit v, LongCounts siteSegmentFirstVisitors) {
+    private void siteVisitGained(SiteVisit v) {
         Arrival a = siteVisits.get(v);
         a.gained = true;
         siteDays.get(new SiteDay(v.site(), v.day(), a.partition))[1]++;

@@ -72,7 +72,8 @@ public record Generation(int number) {
                     + " (site, day, partition_id, views, visitors) SELECT site, day, partition_id, views, visitors FROM "
                     + a.table("site_days") + " WHERE day < " + t / DAY),
             new AggregateTable("site_visitors", (a, b, t) -> "INSERT INTO " + b.table("site_visitors")
-                    + " (site, day, visitor) SELECT site, day, visitor FROM " + a.table("site_visitors") + " WHERE day < " + t / DAY),
+                    + " (site, day, visitor, page, segment) SELECT site, day, visitor, page, segment FROM " + a.table("site_visitors")
+                    + " WHERE day < " + t / DAY),
             // Migration 7: custom events.
             new AggregateTable("event_days", (a, b, t) -> "INSERT INTO " + b.table("event_days")
                     + " (page, day, segment, name, events) SELECT page, day, segment, name, events FROM " + a.table("event_days")
@@ -131,8 +132,11 @@ public record Generation(int number) {
         views.put("views_hourly", sql("SELECT p.site AS site, p.path AS path, CAST(h.hour AS BIGINT) * 3600000 AS hour, h.views AS views"
                 + " FROM {page_hours} h JOIN pages p ON p.id = h.page"));
         views.put("views_total", sql("SELECT p.site AS site, p.path AS path, t.views AS views FROM {page_totals} t JOIN pages p ON p.id = t.page"));
+        // A visitor's first page of the day is in its site row (migration 12), the others in page_visitors.
         views.put("visitors_daily", sql("SELECT p.site AS site, p.path AS path, CAST(v.day AS BIGINT) * 86400000 AS day, v.visitor AS visitor"
-                + " FROM {page_visitors} v JOIN pages p ON p.id = v.page"));
+                + " FROM {page_visitors} v JOIN pages p ON p.id = v.page"
+                + " UNION ALL SELECT p.site AS site, p.path AS path, CAST(v.day AS BIGINT) * 86400000 AS day, v.visitor AS visitor"
+                + " FROM {site_visitors} v JOIN pages p ON p.id = v.page"));
         return views;
     }
 

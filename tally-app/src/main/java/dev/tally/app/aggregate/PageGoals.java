@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  *
  * <p>A pattern is registered once ({@link #register}), by the process that serves the API: the
  * same transaction gives it an id in {@code page_goals} and fills both tables of every generation
- * from the {@code page_visitors} rows there are. It takes the current generation's row
+ * from the {@code page_visitors} and {@code site_visitors} rows there are. It takes the current generation's row
  * {@code FOR UPDATE}, as a replay's switch does, so it waits for the batches in flight and they
  * wait for it; each batch reads the patterns after its own shared lock on that row
  * ({@link #forBatch}). Every view is therefore counted by the backfill or by its batch, never by
@@ -185,9 +185,12 @@ public final class PageGoals {
                 for (int from = 0; from < pages.size(); from += 500) {
                     String in = pages.subList(from, Math.min(pages.size(), from + 500)).stream().map(String::valueOf)
                             .collect(Collectors.joining(", "));
-                    s.executeUpdate(store.insertIfAbsentFrom(g.table("goal_visitors"), "SELECT DISTINCT " + id + ", p.site, v.day, v.visitor FROM "
-                            + g.table("page_visitors") + " v JOIN pages p ON p.id = v.page WHERE v.page IN (" + in + ")",
-                            "goal", "site", "day", "visitor"));
+                    // A visitor's first page of a day is in its site row (migration 12), the others in page_visitors.
+                    for (String table : List.of("page_visitors", "site_visitors")) {
+                        s.executeUpdate(store.insertIfAbsentFrom(g.table("goal_visitors"), "SELECT DISTINCT " + id + ", p.site, v.day, v.visitor FROM "
+                                + g.table(table) + " v JOIN pages p ON p.id = v.page WHERE v.page IN (" + in + ")",
+                                "goal", "site", "day", "visitor"));
+                    }
                 }
                 s.executeUpdate("INSERT INTO " + g.table("goal_days") + " (goal, site, day, partition_id, visitors)"
                         + " SELECT goal, site, day, 0, COUNT(*) FROM " + g.table("goal_visitors") + " WHERE goal = " + id + " GROUP BY goal, site, day");
@@ -345,7 +348,8 @@ public final class PageGoals {
                 PageViewAggregator.bytea(out, v.visitor()).append('\n');
             });
             PageViewAggregator.copyIn(c, "COPY staged_goal_visits (goal, site, day, visitor) FROM STDIN", rows);
-            PageViewAggregator.insertGained(c, g.table("goal_visitors"), "staged_goal_visits", "goal, site, day, visitor", "goal, site, day, visitor",
+            PageViewAggregator.insertGained(c, g.table("goal_visitors"), "staged_goal_visits", "goal, site, day, visitor", "",
+                    "goal, site, day, visitor",
                     rs -> gained(new GoalVisit(rs.getInt(1), rs.getString(2), rs.getInt(3), VisitorId.of(rs.getBytes(4))), gained));
         }
     }

@@ -156,11 +156,6 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
 
         Store store = store(connection);
         boolean copy = store == Store.POSTGRESQL;
-        // Needed first, so started first.
-        CompletableFuture<StringBuilder> visitRows = copy ? copyRows(visits.keySet(), Visit[]::new, 52, (rows, v) -> {
-            rows.append(v.page()).append('\t').append(v.day()).append('\t');
-            bytea(rows, v.visitor()).append('\t').append(visits.get(v)).append('\n');
-        }) : null;
         days.stageVisitorRows(store);
         if (copy) {
             prepareStaging(connection);
@@ -204,35 +199,75 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
                 ps.executeBatch();
             }
         }
+        days.writeSiteVisitors(connection, g, store);
         if (!visits.isEmpty()) {
-            if (copy) {
-                copyIn(connection, "COPY staged_visitors (page, day, visitor, segment) FROM STDIN", join(visitRows));
-                insertGained(connection, g.table("page_visitors"), "staged_visitors", "page, day, visitor, segment", "page, day, segment",
-                        rs -> days.pageVisitorAdded(rs.getInt(1), rs.getInt(2), rs.getInt(3)));
-            } else {
-                Visit[] sorted = visits.keySet().toArray(Visit[]::new);
-                java.util.Arrays.sort(sorted);
-                try (PreparedStatement ps = connection.prepareStatement(
-                        store.insertIfAbsent(g.table("page_visitors"), "page", "day", "visitor", "segment"))) {
-                    for (Visit v : sorted) {
-                        ps.setInt(1, v.page());
-                        ps.setInt(2, v.day());
-                        ps.setBytes(3, v.visitor().bytes());
-                        ps.setInt(4, visits.get(v));
-                        ps.addBatch();
-                    }
-                    int[] added = ps.executeBatch();
-                    for (int j = 0; j < sorted.length; j++) {
-                        if (added[j] > 0) {
-                            days.pageVisitorAdded(sorted[j].page(), sorted[j].day(), visits.get(sorted[j]));
-                        }
-                    }
-                }
-            }
+            writePageVisitors(connection, g, store, visits, days);
         }
         days.write(connection, g, store);
         if (reached != null) {
             reached.write(connection, g, store);
+        }
+    }
+
+    /**
+     * The {@code page_visitors} rows of the batch's page visits that are not the first page of a
+     * site visit {@code site_visitors} gained, with each visit the segment of its first view;
+     * those first pages, and the rows gained, are the page visitors gained. A row whose stored
+     * site row holds its page is not inserted: that visitor was counted when its site row was
+     * gained, by this member or another (whose transaction has ended by then: its site row's key
+     * made this one's insert wait).
+     */
+    private static void writePageVisitors(Connection connection, Generation g, Store store, Map<Visit, Integer> visits, DayTables days)
+            throws SQLException {
+        Set<Visit> rest = new HashSet<>();
+        visits.forEach((v, segment) -> {
+            if (days.firstPageGained(v.page(), v.day(), segment, v.visitor())) {
+                days.pageVisitorAdded(v.page(), v.day(), segment);
+            } else {
+                rest.add(v);
+            }
+        });
+        if (rest.isEmpty()) {
+            return;
+        }
+        String notFirst = " WHERE NOT EXISTS (SELECT 1 FROM " + g.table("site_visitors") + " f"
+                + " WHERE f.site = %s AND f.day = %s AND f.visitor = %s AND f.page = %s)";
+        if (store == Store.POSTGRESQL) {
+            StringBuilder rows = copyText(rest, Visit[]::new, 64, (out, v) -> {
+                int segment = visits.get(v);
+                out.append(v.page()).append('\t').append(v.day()).append('\t');
+                bytea(out, v.visitor()).append('\t').append(segment).append('\t');
+                DayTables.text(out, days.site(v.day(), segment)).append('\n');
+            });
+            copyIn(connection, "COPY staged_visitors (page, day, visitor, segment, site) FROM STDIN", rows);
+            insertGained(connection, g.table("page_visitors"), "staged_visitors s", "page, day, visitor, segment",
+                    String.format(notFirst, "s.site", "s.day", "s.visitor", "s.page"), "page, day, segment",
+                    rs -> days.pageVisitorAdded(rs.getInt(1), rs.getInt(2), rs.getInt(3)));
+            return;
+        }
+        Visit[] sorted = rest.toArray(Visit[]::new);
+        java.util.Arrays.sort(sorted);
+        // FROM a one-row table: MySQL and MariaDB want a FROM before a WHERE.
+        try (PreparedStatement ps = connection.prepareStatement(store.insertIfAbsentFrom(g.table("page_visitors"),
+                "SELECT ?, ?, ?, ? FROM (SELECT 1 AS one) one" + String.format(notFirst, "?", "?", "?", "?"), "page", "day", "visitor", "segment"))) {
+            for (Visit v : sorted) {
+                int segment = visits.get(v);
+                ps.setInt(1, v.page());
+                ps.setInt(2, v.day());
+                ps.setBytes(3, v.visitor().bytes());
+                ps.setInt(4, segment);
+                ps.setString(5, days.site(v.day(), segment));
+                ps.setInt(6, v.day());
+                ps.setBytes(7, v.visitor().bytes());
+                ps.setInt(8, v.page());
+                ps.addBatch();
+            }
+            int[] added = ps.executeBatch();
+            for (int j = 0; j < sorted.length; j++) {
+                if (added[j] > 0) {
+                    days.pageVisitorAdded(sorted[j].page(), sorted[j].day(), visits.get(sorted[j]));
+                }
+            }
         }
     }
 
@@ -255,7 +290,8 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             // default 4 MB each sort spills to disk. For this transaction only.
             st.execute("SET LOCAL work_mem = '64MB'");
             st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_hours (page INTEGER, hour INTEGER, views BIGINT) ON COMMIT DELETE ROWS");
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_visitors (page INTEGER, day INTEGER, visitor BYTEA, segment INTEGER) ON COMMIT DELETE ROWS");
+            st.execute("CREATE TEMP TABLE IF NOT EXISTS staged_visitors (page INTEGER, day INTEGER, visitor BYTEA, segment INTEGER, site VARCHAR(64))"
+                    + " ON COMMIT DELETE ROWS");
         }
     }
 
@@ -314,13 +350,15 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
     }
 
     /**
-     * Inserts the rows of the temporary table {@code staged} that {@code table} lacks and hands
-     * {@code gained} each row added, as its {@code returning} columns: exactly the rows this
-     * transaction added, whoever else inserts the same ones at the same time.
+     * Inserts the rows of the temporary table {@code staged} (that {@code where} lets through,
+     * if not empty) that {@code table} lacks and hands {@code gained} each row added, as its
+     * {@code returning} columns: exactly the rows this transaction added, whoever else inserts
+     * the same ones at the same time.
      */
-    static void insertGained(Connection c, String table, String staged, String columns, String returning, Gained gained) throws SQLException {
+    static void insertGained(Connection c, String table, String staged, String columns, String where, String returning, Gained gained)
+            throws SQLException {
         try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("INSERT INTO " + table + " (" + columns + ") SELECT " + columns + " FROM " + staged
+                ResultSet rs = st.executeQuery("INSERT INTO " + table + " (" + columns + ") SELECT " + columns + " FROM " + staged + where
                         + " ON CONFLICT DO NOTHING RETURNING " + returning)) {
             while (rs.next()) {
                 gained.row(rs);

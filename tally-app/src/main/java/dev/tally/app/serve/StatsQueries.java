@@ -191,7 +191,7 @@ final class StatsQueries {
      * — every visitor of the site without filters, the page's with only a page, those that came
      * with a matching segment with only segment filters, and with both the page's visitors whose
      * first view of it that day came with a matching segment (the segment {@code page_visitors}
-     * holds), as {@link #visitorCounts} counts them. A semi-join, not a join to the distinct
+     * or, for the first page, {@code site_visitors} holds), as {@link #visitorCounts} counts them. A semi-join, not a join to the distinct
      * pairs: on a month of a busy site (6 M goal visitors, 0.8 M of a campaign's) PostgreSQL
      * then hashes the pairs once instead of sorting them to drop duplicates first, in half the time.
      */
@@ -200,10 +200,15 @@ final class StatsQueries {
     }
 
     private static Sql visitorsOf(String site, DayRange days, Filters f) {
+        // A visitor's first page of the day is held by its site_visitors row (migration 12), the
+        // other pages by page_visitors: a page's visitors are in either, never in both.
         if (f.bySegment() && f.page() != null) {
             return new Sql().add("SELECT pv.day, pv.visitor FROM {page_visitors} pv JOIN segments s ON s.id = pv.segment"
                     + " WHERE pv.page = " + PAGE_ID + " AND s.site = ? AND pv.day >= ? AND pv.day < ?",
-                    site, f.page(), site, days.first(), days.end()).add(segmentMatch(f));
+                    site, f.page(), site, days.first(), days.end()).add(segmentMatch(f))
+                    .add(" UNION ALL SELECT sv.day, sv.visitor FROM {site_visitors} sv JOIN segments s ON s.id = sv.segment"
+                            + " WHERE sv.site = ? AND sv.day >= ? AND sv.day < ? AND sv.page = " + PAGE_ID,
+                            site, days.first(), days.end(), site, f.page()).add(segmentMatch(f));
         }
         if (f.bySegment()) {
             return new Sql().add("SELECT sv.day, sv.visitor FROM {segment_visitors} sv"
@@ -212,7 +217,9 @@ final class StatsQueries {
         }
         if (f.page() != null) {
             return new Sql().add("SELECT pv.day, pv.visitor FROM {page_visitors} pv WHERE pv.page = "
-                    + PAGE_ID + " AND pv.day >= ? AND pv.day < ?", site, f.page(), days.first(), days.end());
+                    + PAGE_ID + " AND pv.day >= ? AND pv.day < ?", site, f.page(), days.first(), days.end())
+                    .add(" UNION ALL SELECT sv.day, sv.visitor FROM {site_visitors} sv WHERE sv.site = ? AND sv.day >= ? AND sv.day < ?"
+                            + " AND sv.page = " + PAGE_ID, site, days.first(), days.end(), site, f.page());
         }
         return new Sql().add("SELECT sv.day, sv.visitor FROM {site_visitors} sv"
                 + " WHERE sv.site = ? AND sv.day >= ? AND sv.day < ?", site, days.first(), days.end());

@@ -47,7 +47,8 @@ class GenerationTest {
         assertThat(Generation.AGGREGATES.get(7).keepBefore().sql(a, b, day)).isEqualTo("INSERT INTO site_days_g2"
                 + " (site, day, partition_id, views, visitors) SELECT site, day, partition_id, views, visitors FROM site_days WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(8).keepBefore().sql(a, b, day))
-                .isEqualTo("INSERT INTO site_visitors_g2 (site, day, visitor) SELECT site, day, visitor FROM site_visitors WHERE day < 20412");
+                .isEqualTo("INSERT INTO site_visitors_g2 (site, day, visitor, page, segment) SELECT site, day, visitor, page, segment FROM site_visitors"
+                        + " WHERE day < 20412");
     }
 
     @Test

@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * day, at the same moment, from other pages, referrers and partitions (so that no counter row of
  * theirs is shared): the second waits for the first's commit and counts its own as a repeat, so
  * the visitor counts once under the source, and {@code multi_segment_visitors} holds all three of
- * the visitor's segments. (SQLite has one writer at a time: nothing to race.)
+ * the visitor's segments; and two that see one new visitor on one page count them once there.
+ * (SQLite has one writer at a time: nothing to race.)
  */
 class RepeatVisitorsIT {
 
@@ -73,6 +74,41 @@ class RepeatVisitorsIT {
         assertThat(one(ds, "SELECT SUM(v.visitors - v.repeat_source) FROM site_segment_days v JOIN segments s ON s.id = v.segment"
                 + " WHERE s.source = 'ads'")).as("visitors from ads").isEqualTo(1);
         assertThat(one(ds, "SELECT COUNT(*) FROM multi_segment_visitors")).as("v1's three segments, v2's two").isEqualTo(5);
+    }
+
+    /**
+     * Two consumers see one new visitor at the same moment on the same page, the second on
+     * another page too: the first's site row holds that page as the visitor's first (no
+     * {@code page_visitors} row), the second waits for its commit and adds only the other page.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void twoBatchesWithOneNewVisitorOnOnePageCountThemOnce(String database) throws Exception {
+        DataSource ds = database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        String url = Store.url(database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl());
+        Aggregator.migrate(url);
+        try (Connection first = DriverManager.getConnection(url); Connection second = DriverManager.getConnection(url)) {
+            write(first, view("/a", "https://a.example/", "news", "v1"), 0);
+            CompletableFuture<Void> other = CompletableFuture.runAsync(() -> {
+                try {
+                    second.setAutoCommit(false);
+                    new PageViewAggregator().write(List.of(view("/a", "https://b.example/", "ads", "v1"),
+                            view("/b", "https://b.example/", "ads", "v1")), 1, second);
+                    second.commit();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(1_000);
+            first.commit();
+            other.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(one(ds, "SELECT SUM(visitors) FROM page_days d JOIN pages p ON p.id = d.page WHERE p.path = '/a'")).isEqualTo(1);
+        assertThat(one(ds, "SELECT SUM(visitors) FROM page_days d JOIN pages p ON p.id = d.page WHERE p.path = '/b'")).isEqualTo(1);
+        assertThat(one(ds, "SELECT SUM(visitors) FROM site_days")).isEqualTo(1);
+        assertThat(one(ds, "SELECT COUNT(*) FROM site_visitors v JOIN pages p ON p.id = v.page WHERE p.path = '/a'")).isEqualTo(1);
+        assertThat(one(ds, "SELECT COUNT(*) FROM page_visitors v JOIN pages p ON p.id = v.page WHERE p.path = '/b'")).isEqualTo(1);
+        assertThat(one(ds, "SELECT COUNT(*) FROM page_visitors")).isEqualTo(1);
     }
 
     private static PageView view(String path, String referrer, String source, String visitor) throws Exception {

@@ -477,11 +477,16 @@ class StatsDimensionsIT {
             group(views, h -> List.of(page.apply(h), h.day()), (k, hits) -> insert(c,
                     "INSERT INTO page_days (page, day, views, visitors) VALUES (?, ?, ?, ?)", k.get(0), k.get(1), (long) hits.size(),
                     hits.stream().map(Hit::visitor).distinct().count()));
-            // A page's visitor holds the segment of their first view of it that day; segment_days counts them there.
+            // A page's visitor holds the segment of their first view of it that day; segment_days
+            // counts them there. The first page of a visitor's day is held by their site row.
+            Map<List<?>, Hit> firstOfSite = new HashMap<>();
+            group(views, h -> List.of(h.site(), h.day(), h.visitor()), (k, hits) -> firstOfSite.put(k, hits.get(0)));
             Map<List<?>, Long> firstSegments = new HashMap<>();
             group(views, h -> List.of(page.apply(h), h.day(), h.visitor()), (k, hits) -> {
-                insert(c, "INSERT INTO page_visitors (page, day, visitor, segment) VALUES (?, ?, ?, ?)", k.get(0), k.get(1),
-                        visitor((int) k.get(2)), segment.apply(hits.get(0)));
+                if (!page.apply(firstOfSite.get(List.of(hits.get(0).site(), k.get(1), k.get(2)))).equals(k.get(0))) {
+                    insert(c, "INSERT INTO page_visitors (page, day, visitor, segment) VALUES (?, ?, ?, ?)", k.get(0), k.get(1),
+                            visitor((int) k.get(2)), segment.apply(hits.get(0)));
+                }
                 firstSegments.merge(List.of(k.get(0), k.get(1), segment.apply(hits.get(0))), 1L, Long::sum);
             });
             group(views, h -> List.of(page.apply(h), h.day() * 24 + 7), (k, hits) -> insert(c,
@@ -536,7 +541,8 @@ class StatsDimensionsIT {
                     "INSERT INTO site_days (site, day, partition_id, views, visitors) VALUES (?, ?, ?, ?, ?)", k.get(0), k.get(1),
                     k.get(2), (long) hits.size(), hits.stream().map(Hit::visitor).distinct().count()));
             group(views, h -> List.of(h.site(), h.day(), h.visitor()), (k, hits) -> insert(c,
-                    "INSERT INTO site_visitors (site, day, visitor) VALUES (?, ?, ?)", k.get(0), k.get(1), visitor((int) k.get(2))));
+                    "INSERT INTO site_visitors (site, day, visitor, page, segment) VALUES (?, ?, ?, ?, ?)", k.get(0), k.get(1),
+                    visitor((int) k.get(2)), page.apply(hits.get(0)), segment.apply(hits.get(0))));
             group(events, h -> List.of(page.apply(h), h.day(), segment.apply(h), h.event()), (k, hits) -> insert(c,
                     "INSERT INTO event_days (page, day, segment, name, events) VALUES (?, ?, ?, ?, ?)", k.get(0), k.get(1), k.get(2),
                     k.get(3), (long) hits.size()));
