@@ -11,14 +11,15 @@ import org.flywaydb.core.api.migration.Context;
 /**
  * {@code site_visitors.page} and {@code site_visitors.segment}, in every generation not dropped:
  * the page and segment of the visitor's first view of the site that day. A visitor's first page
- * then needs no {@code page_visitors} row of its own (most visitors of a day see one page): its
- * {@code page_visitors} row is the site row, and {@code page_visitors} holds the visitor's other
- * pages. Every reader of a page's visitors reads both (see {@link Generation#legacyViews}).
+ * and first segment then need no {@code page_visitors} and {@code segment_visitors} rows of their
+ * own (most visitors of a day see one page, with one segment): the site row holds them, and those
+ * tables hold the visitor's other pages and segments. Every reader of a page's or a segment's
+ * visitors reads both (see {@link Generation#legacyViews}).
  *
- * <p>Both columns are empty in the rows there are, whose pages are all in {@code page_visitors}:
- * nothing is copied, and an empty first page matches no page. The schema-2 view
- * {@code visitors_daily} is pointed at both tables here (on MySQL and MariaDB, where DDL commits
- * by itself, the aggregator does it at its start).
+ * <p>Both columns are empty in the rows there are, whose pages and segments are all in the other
+ * two tables: nothing is copied, and an empty first page or segment matches none. The schema-2
+ * view {@code visitors_daily} is pointed at both tables here (on MySQL and MariaDB, where DDL
+ * commits by itself, the aggregator does it at its start).
  */
 public class V12__First_page extends BaseJavaMigration {
 

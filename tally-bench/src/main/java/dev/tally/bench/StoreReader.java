@@ -50,7 +50,9 @@ final class StoreReader {
                     Aggregates.add(a.segments, new Aggregates.SegmentView(g.site(), rs.getString(1), rs.getLong(2) * Workload.DAY, g), rs.getLong(3));
                 }
             }
-            try (ResultSet rs = s.executeQuery("SELECT v.day, COUNT(*), " + SEGMENT + " FROM segment_visitors v"
+            // A visitor's first segment of a site's day is held by their site row (migration 12).
+            try (ResultSet rs = s.executeQuery("SELECT v.day, COUNT(*), " + SEGMENT + " FROM (SELECT day, segment FROM segment_visitors"
+                    + " UNION ALL SELECT day, segment FROM site_visitors WHERE segment IS NOT NULL) v"
                     + " JOIN segments g ON g.id = v.segment GROUP BY v.day, g.id, " + SEGMENT)) {
                 while (rs.next()) {
                     Aggregates.add(a.segmentVisitorCounts, new Aggregates.SegmentDay(segment(rs, 3), rs.getLong(1) * Workload.DAY), rs.getLong(2));

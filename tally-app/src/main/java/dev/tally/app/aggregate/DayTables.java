@@ -190,7 +190,6 @@ final class DayTables {
 
     /** The visitor rows' COPY text for PostgreSQL, made by {@link #stageVisitorRows}. */
     private CompletableFuture<StringBuilder> siteVisitRows;
-    private CompletableFuture<StringBuilder> segmentVisitRows;
 
     /**
      * Adds one view of {@code segment}, whose site and referrer host ({@code null} for none) are
@@ -235,8 +234,8 @@ final class DayTables {
     }
 
     /**
-     * After the batch's last {@link #view}, on PostgreSQL: starts making the site and segment
-     * visitor rows' COPY text ({@link PageViewAggregator#copyRows}).
+     * After the batch's last {@link #view}, on PostgreSQL: starts making the site visitor rows'
+     * COPY text ({@link PageViewAggregator#copyRows}).
      */
     void stageVisitorRows(Store store) {
         if (store != Store.POSTGRESQL) {
@@ -246,10 +245,6 @@ final class DayTables {
             Arrival a = siteVisits.get(v);
             text(rows, v.site()).append('\t').append(v.day()).append('\t');
             PageViewAggregator.bytea(rows, v.visitor()).append('\t').append(a.page).append('\t').append(a.segment).append('\n');
-        });
-        segmentVisitRows = PageViewAggregator.copyRows(segmentVisits.keySet(), SegmentVisit[]::new, 52, (rows, v) -> {
-            rows.append(v.day()).append('\t');
-            PageViewAggregator.bytea(rows, v.visitor()).append('\t').append(v.segment()).append('\n');
         });
     }
 
@@ -282,6 +277,44 @@ final class DayTables {
     void pageVisitorAdded(int page, int day, int segment) {
         pageVisitorsAdded.add((long) page << 32 | day, 1);
         segmentVisitorsAdded.add((long) page << 32 | pairIndex.get((long) day << 32 | segment), 1);
+    }
+
+    /**
+     * {@code WHERE} no {@code site_visitors} row of ({@code site}, {@code day}, {@code visitor})
+     * holds {@code value} as its first {@code column} ({@code page} or {@code segment}), each
+     * argument an SQL expression: the visitor rows that a site row holds are not inserted again.
+     */
+    static String notInSiteRow(Generation g, String column, String site, String day, String visitor, String value) {
+        return " WHERE NOT EXISTS (SELECT 1 FROM " + g.table("site_visitors") + " f WHERE f.site = " + site + " AND f.day = " + day
+                + " AND f.visitor = " + visitor + " AND f." + column + " = " + value + ")";
+    }
+
+    /**
+     * A {@code SELECT} of {@code n} parameters and then {@code where}, for a statement of one row
+     * per parameter set: FROM a one-row table, as MySQL and MariaDB want a FROM before a WHERE.
+     */
+    static String selectParameters(int n, String where) {
+        return "SELECT ?" + ", ?".repeat(n - 1) + " FROM (SELECT 1 AS one) one" + where;
+    }
+
+    /**
+     * The batch's segment visits that are not the first segment of a site visit
+     * {@code site_visitors} gained, in key order; those first segments are counted as gained
+     * here, as their site row holds them.
+     */
+    private SegmentVisit[] segmentVisitsToInsert(LongCounts siteSegmentVisitors, Set<DayVisit> multi, List<SegmentVisit> gained) {
+        List<SegmentVisit> rest = new ArrayList<>();
+        segmentVisits.forEach((v, partition) -> {
+            Arrival a = siteVisits.get(new SiteVisit(v.site(), v.day(), v.visitor()));
+            if (a.gained && a.segment == v.segment()) {
+                segmentVisitGained(v, siteSegmentVisitors, multi, gained);
+            } else {
+                rest.add(v);
+            }
+        });
+        SegmentVisit[] sorted = rest.toArray(SegmentVisit[]::new);
+        Arrays.sort(sorted);
+        return sorted;
     }
 
     /** The site of {@code segment}, a segment passed to {@link #view} for {@code day}. */
@@ -418,7 +451,8 @@ final class DayTables {
                     + " ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_page_segment_days (page INTEGER, day INTEGER, segment INTEGER, views BIGINT,"
                     + " visitors BIGINT) ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visits (day INTEGER, visitor BYTEA, segment INTEGER) ON COMMIT DELETE ROWS;"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_segment_visits (day INTEGER, visitor BYTEA, segment INTEGER, site VARCHAR(64))"
+                    + " ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_visits (site VARCHAR(64), day INTEGER, visitor BYTEA, page INTEGER, segment INTEGER)"
                     + " ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_day_counts (site VARCHAR(64), day INTEGER, partition_id INTEGER, views BIGINT,"
@@ -426,7 +460,8 @@ final class DayTables {
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_site_segment_counts (day INTEGER, segment INTEGER, partition_id INTEGER, views BIGINT,"
                     + " visitors BIGINT, first_visitors BIGINT) ON COMMIT DELETE ROWS;"
                     + " CREATE TEMP TABLE IF NOT EXISTS staged_several (site VARCHAR(64), day INTEGER, visitor BYTEA) ON COMMIT DELETE ROWS;"
-                    + " CREATE TEMP TABLE IF NOT EXISTS staged_gained_segments (day INTEGER, visitor BYTEA, segment INTEGER, partition_id INTEGER)"
+                    + " CREATE TEMP TABLE IF NOT EXISTS staged_gained_segments (day INTEGER, visitor BYTEA, segment INTEGER, partition_id INTEGER,"
+                    + " site VARCHAR(64))"
                     + " ON COMMIT DELETE ROWS");
         }
     }
@@ -441,10 +476,17 @@ final class DayTables {
         // grouped by the server (most of its time on beacons). The site's were written first, as
         // there: a segment row gained for a visitor whose site row was not is a visitor of
         // several segments.
-        if (!segmentVisits.isEmpty()) {
-            PageViewAggregator.copyIn(c, "COPY staged_segment_visits (day, visitor, segment) FROM STDIN", PageViewAggregator.join(segmentVisitRows));
-            PageViewAggregator.insertGained(c, g.table("segment_visitors"), "staged_segment_visits", "day, visitor, segment", "",
-                    "day, visitor, segment",
+        SegmentVisit[] toInsert = segmentVisitsToInsert(siteSegmentVisitors, multi, gained);
+        if (toInsert.length > 0) {
+            StringBuilder segmentRows = new StringBuilder(toInsert.length * 64);
+            for (SegmentVisit v : toInsert) {
+                segmentRows.append(v.day()).append('\t');
+                PageViewAggregator.bytea(segmentRows, v.visitor()).append('\t').append(v.segment()).append('\t');
+                text(segmentRows, v.site()).append('\n');
+            }
+            PageViewAggregator.copyIn(c, "COPY staged_segment_visits (day, visitor, segment, site) FROM STDIN", segmentRows);
+            PageViewAggregator.insertGained(c, g.table("segment_visitors"), "staged_segment_visits s", "day, visitor, segment",
+                    notInSiteRow(g, "segment", "s.site", "s.day", "s.visitor", "s.segment"), "day, visitor, segment",
                     rs -> {
                         int day = rs.getInt(1);
                         int segment = rs.getInt(3);
@@ -519,31 +561,25 @@ final class DayTables {
         if (multi.isEmpty()) {
             return;
         }
-        // The visitors of several segments: their site rows (every site they came to with a
-        // segment gained or several in the batch) and the segment rows gained for them, staged
-        // for the statements that keep their rows and count the repeats.
-        Set<SiteVisit> several = new TreeSet<>();
+        // The visitors of several segments: their site rows and the segment rows gained for them,
+        // staged for the statements that keep their rows and count the repeats.
+        Set<SiteVisit> several = severalSegments(multi, gained);
         StringBuilder gainedRows = new StringBuilder();
         for (SegmentVisit v : gained) {
             if (multi.contains(new DayVisit(v.day(), v.visitor()))) {
-                several.add(new SiteVisit(v.site(), v.day(), v.visitor()));
                 gainedRows.append(v.day()).append('\t');
                 PageViewAggregator.bytea(gainedRows, v.visitor()).append('\t').append(v.segment()).append('\t').append(segmentVisits.get(v))
-                        .append('\n');
+                        .append('\t');
+                text(gainedRows, v.site()).append('\n');
             }
         }
-        siteVisits.forEach((v, a) -> {
-            if (a.severalSegments) {
-                several.add(v);
-            }
-        });
         rows = new StringBuilder(several.size() * 56);
         for (SiteVisit v : several) {
             text(rows, v.site()).append('\t').append(v.day()).append('\t');
             PageViewAggregator.bytea(rows, v.visitor()).append('\n');
         }
         PageViewAggregator.copyIn(c, "COPY staged_several (site, day, visitor) FROM STDIN", rows);
-        PageViewAggregator.copyIn(c, "COPY staged_gained_segments (day, visitor, segment, partition_id) FROM STDIN", gainedRows);
+        PageViewAggregator.copyIn(c, "COPY staged_gained_segments (day, visitor, segment, partition_id, site) FROM STDIN", gainedRows);
         try (Statement st = c.createStatement()) {
             // Temporary tables have no statistics unless asked: without them the planner took a
             // few hundred staged rows for many and scanned all of segment_visitors.
@@ -553,28 +589,40 @@ final class DayTables {
             // for theirs), so the next statement, with a snapshot of its own, sees their rows.
             st.executeQuery("SELECT 1 FROM " + g.table("site_visitors") + " v JOIN staged_several m"
                     + " ON v.site = m.site AND v.day = m.day AND v.visitor = m.visitor ORDER BY v.site, v.day, v.visitor FOR UPDATE OF v").close();
-            // All their segment rows go to multi_segment_visitors, and each segment row gained
-            // counts as a repeat of each column whose value another of the visitor's rows that day
-            // has (one stored before, or gained now with a smaller segment id).
+            // All their segment rows (segment_visitors', and the first segment their site rows
+            // hold) go to multi_segment_visitors, and each segment row gained counts as a repeat of
+            // each column whose value another of the visitor's rows of the site that day has (one
+            // stored before, or gained now with a smaller segment id).
             String sv = g.table("segment_visitors");
+            String site = g.table("site_visitors");
             StringBuilder flags = new StringBuilder();
             StringBuilder sums = new StringBuilder();
             StringBuilder sets = new StringBuilder();
             for (String column : REPEATED) {
-                flags.append(", MAX(CASE WHEN os.").append(column).append(" = s.").append(column).append(" THEN 1 ELSE 0 END) AS ").append(column);
+                flags.append(", MAX(CASE WHEN os.site = s.site AND os.").append(column).append(" = s.").append(column)
+                        .append(" THEN 1 ELSE 0 END) AS ").append(column);
                 sums.append(", SUM(").append(column).append(") AS ").append(column);
                 sets.append(sets.isEmpty() ? "" : ", ").append("repeat_").append(column).append(" = ").append(ssd).append(".repeat_").append(column)
                         .append(" + n.").append(column);
             }
             st.executeUpdate("WITH multi AS (INSERT INTO " + g.table("multi_segment_visitors") + " (day, visitor, segment)"
                     + " SELECT v.day, v.visitor, v.segment FROM " + sv + " v JOIN staged_several m ON m.day = v.day AND m.visitor = v.visitor"
+                    + " UNION ALL SELECT f.day, f.visitor, f.segment FROM " + site + " f JOIN staged_several m"
+                    + " ON m.site = f.site AND m.day = f.day AND m.visitor = f.visitor WHERE f.segment IS NOT NULL"
                     + " ON CONFLICT DO NOTHING),"
-                    + " r AS (SELECT x.day, x.segment, x.partition_id" + flags + " FROM staged_gained_segments x JOIN segments s ON s.id = x.segment"
-                    + " JOIN " + sv + " o ON o.day = x.day AND o.visitor = x.visitor AND o.segment <> x.segment"
-                    + " JOIN segments os ON os.id = o.segment AND os.site = s.site"
-                    + " LEFT JOIN staged_gained_segments y ON y.day = o.day AND y.visitor = o.visitor AND y.segment = o.segment"
-                    + " WHERE y.segment IS NULL OR y.segment < x.segment"
-                    + " GROUP BY x.day, x.visitor, x.segment, x.partition_id),"
+                    // Each gained row with the visitor's other segments: segment_visitors' and the site row's
+                    // (found by its key, site included), each other segment's values found by its id
+                    // alone and its site compared in the flags: a join on the site as well was planned,
+                    // from a fresh table's statistics, as a read of all the site's segments per row.
+                    + " o AS (SELECT x.day, x.visitor, x.segment, x.partition_id, v.segment AS other FROM staged_gained_segments x"
+                    + " JOIN " + sv + " v ON v.day = x.day AND v.visitor = x.visitor AND v.segment <> x.segment"
+                    + " UNION ALL SELECT x.day, x.visitor, x.segment, x.partition_id, f.segment FROM staged_gained_segments x"
+                    + " JOIN " + site + " f ON f.site = x.site AND f.day = x.day AND f.visitor = x.visitor AND f.segment <> x.segment),"
+                    + " r AS (SELECT o.day, o.segment, o.partition_id" + flags + " FROM o JOIN segments s ON s.id = o.segment"
+                    + " JOIN segments os ON os.id = o.other"
+                    + " LEFT JOIN staged_gained_segments y ON y.day = o.day AND y.visitor = o.visitor AND y.segment = o.other"
+                    + " WHERE y.segment IS NULL OR y.segment < o.segment"
+                    + " GROUP BY o.day, o.visitor, o.segment, o.partition_id),"
                     + " n AS (SELECT day, segment, partition_id" + sums + " FROM r GROUP BY day, segment, partition_id)"
                     + " UPDATE " + ssd + " SET " + sets + " FROM n WHERE " + ssd + ".day = n.day AND " + ssd + ".segment = n.segment"
                     + " AND " + ssd + ".partition_id = n.partition_id");
@@ -622,16 +670,19 @@ final class DayTables {
             ps.executeBatch();
         }
         if (!segmentVisits.isEmpty()) {
-            SegmentVisit[] sorted = segmentVisits.keySet().toArray(SegmentVisit[]::new);
-            Arrays.sort(sorted);
             Set<DayVisit> multi = new HashSet<>();
             List<SegmentVisit> gained = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    store.insertIfAbsent(g.table("segment_visitors"), "day", "visitor", "segment"))) {
+            SegmentVisit[] sorted = segmentVisitsToInsert(siteSegmentVisitors, multi, gained);
+            try (PreparedStatement ps = c.prepareStatement(store.insertIfAbsentFrom(g.table("segment_visitors"),
+                    selectParameters(3, notInSiteRow(g, "segment", "?", "?", "?", "?")), "day", "visitor", "segment"))) {
                 for (SegmentVisit v : sorted) {
                     ps.setInt(1, v.day());
                     ps.setBytes(2, v.visitor().bytes());
                     ps.setInt(3, v.segment());
+                    ps.setString(4, v.site());
+                    ps.setInt(5, v.day());
+                    ps.setBytes(6, v.visitor().bytes());
+                    ps.setInt(7, v.segment());
                     ps.addBatch();
                 }
                 int[] added = ps.executeBatch();
@@ -652,6 +703,18 @@ final class DayTables {
                     for (DayVisit d : pairs) {
                         ps.setInt(1, d.day());
                         ps.setBytes(2, d.visitor().bytes());
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+                // And the first segment their site rows hold.
+                try (PreparedStatement ps = c.prepareStatement(store.insertIfAbsentFrom(g.table("multi_segment_visitors"),
+                        "SELECT day, visitor, segment FROM " + g.table("site_visitors") + " WHERE site = ? AND day = ? AND visitor = ?"
+                                + " AND segment IS NOT NULL", "day", "visitor", "segment"))) {
+                    for (SiteVisit v : severalSegments(multi, gained)) {
+                        ps.setString(1, v.site());
+                        ps.setInt(2, v.day());
+                        ps.setBytes(3, v.visitor().bytes());
                         ps.addBatch();
                     }
                     ps.executeBatch();
@@ -719,30 +782,34 @@ final class DayTables {
         // batch that adds segments to them waits for this one's commit (and this one for theirs),
         // so the read after the lock sees their rows.
         // The site too: one visitor hash may come from two sites (a producer's choice), whose segments differ.
-        try (PreparedStatement lock = c.prepareStatement("SELECT 1 FROM " + g.table("site_visitors")
+        // The lock reads the first segment the site row holds (a locking read: the newest row).
+        String columns = "s.site, s." + String.join(", s.", REPEATED);
+        try (PreparedStatement lock = c.prepareStatement("SELECT segment FROM " + g.table("site_visitors")
                         + " WHERE site = ? AND day = ? AND visitor = ?" + store.forUpdate());
-                PreparedStatement ps = c.prepareStatement("SELECT v.segment, s.site, s." + String.join(", s.", REPEATED) + " FROM "
+                PreparedStatement ps = c.prepareStatement("SELECT v.segment, " + columns + " FROM "
                 + g.table("segment_visitors") + " v JOIN segments s ON s.id = v.segment WHERE v.day = ? AND v.visitor = ?"
                         // A locking read: the newest rows, whatever the isolation's snapshot.
-                        + store.forShare())) {
+                        + store.forShare());
+                PreparedStatement first = c.prepareStatement("SELECT s.id, " + columns + " FROM segments s WHERE s.id = ?")) {
             for (Map.Entry<DayVisit, List<SegmentVisit>> e : byVisitor.entrySet()) {
+                List<Integer> firsts = new ArrayList<>();
                 for (String site : new TreeSet<>(e.getValue().stream().map(SegmentVisit::site).toList())) {
                     lock.setString(1, site);
                     lock.setInt(2, e.getKey().day());
                     lock.setBytes(3, e.getKey().visitor().bytes());
-                    lock.executeQuery().close();
+                    try (ResultSet rs = lock.executeQuery()) {
+                        if (rs.next() && rs.getObject(1) != null) {
+                            firsts.add(rs.getInt(1));
+                        }
+                    }
                 }
                 ps.setInt(1, e.getKey().day());
                 ps.setBytes(2, e.getKey().visitor().bytes());
                 Map<Integer, String[]> rows = new HashMap<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        String[] values = new String[REPEATED.size() + 1];
-                        for (int r = 0; r < values.length; r++) {
-                            values[r] = rs.getString(2 + r);
-                        }
-                        rows.put(rs.getInt(1), values);
-                    }
+                readSegments(ps, rows);
+                for (int segment : firsts) {
+                    first.setInt(1, segment);
+                    readSegments(first, rows);
                 }
                 Set<Integer> gainedNow = new HashSet<>();
                 e.getValue().forEach(v -> gainedNow.add(v.segment()));
@@ -783,6 +850,38 @@ final class DayTables {
         if (!siteVisits.get(new SiteVisit(v.site(), v.day(), v.visitor())).gained) {
             multi.add(new DayVisit(v.day(), v.visitor()));
         }
+    }
+
+    /** Puts each row of {@code query} (a segment id, then its site and {@link #REPEATED} columns) into {@code rows}. */
+    private static void readSegments(PreparedStatement query, Map<Integer, String[]> rows) throws SQLException {
+        try (ResultSet rs = query.executeQuery()) {
+            while (rs.next()) {
+                String[] values = new String[REPEATED.size() + 1];
+                for (int r = 0; r < values.length; r++) {
+                    values[r] = rs.getString(2 + r);
+                }
+                rows.put(rs.getInt(1), values);
+            }
+        }
+    }
+
+    /**
+     * The site visits of the visitors of several segments ({@code multi}): every site they came
+     * to with a segment row gained, or with several segments in the batch, in key order.
+     */
+    private Set<SiteVisit> severalSegments(Set<DayVisit> multi, List<SegmentVisit> gained) {
+        Set<SiteVisit> several = new TreeSet<>();
+        for (SegmentVisit v : gained) {
+            if (multi.contains(new DayVisit(v.day(), v.visitor()))) {
+                several.add(new SiteVisit(v.site(), v.day(), v.visitor()));
+            }
+        }
+        siteVisits.forEach((v, a) -> {
+            if (a.severalSegments) {
+                several.add(v);
+            }
+        });
+        return several;
     }
 
     /** Adds to {@code multi} the visitors who came with more than one segment in this batch. */

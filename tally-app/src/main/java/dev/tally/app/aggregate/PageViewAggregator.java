@@ -230,8 +230,6 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         if (rest.isEmpty()) {
             return;
         }
-        String notFirst = " WHERE NOT EXISTS (SELECT 1 FROM " + g.table("site_visitors") + " f"
-                + " WHERE f.site = %s AND f.day = %s AND f.visitor = %s AND f.page = %s)";
         if (store == Store.POSTGRESQL) {
             StringBuilder rows = copyText(rest, Visit[]::new, 64, (out, v) -> {
                 int segment = visits.get(v);
@@ -241,15 +239,14 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
             });
             copyIn(connection, "COPY staged_visitors (page, day, visitor, segment, site) FROM STDIN", rows);
             insertGained(connection, g.table("page_visitors"), "staged_visitors s", "page, day, visitor, segment",
-                    String.format(notFirst, "s.site", "s.day", "s.visitor", "s.page"), "page, day, segment",
+                    DayTables.notInSiteRow(g, "page", "s.site", "s.day", "s.visitor", "s.page"), "page, day, segment",
                     rs -> days.pageVisitorAdded(rs.getInt(1), rs.getInt(2), rs.getInt(3)));
             return;
         }
         Visit[] sorted = rest.toArray(Visit[]::new);
         java.util.Arrays.sort(sorted);
-        // FROM a one-row table: MySQL and MariaDB want a FROM before a WHERE.
         try (PreparedStatement ps = connection.prepareStatement(store.insertIfAbsentFrom(g.table("page_visitors"),
-                "SELECT ?, ?, ?, ? FROM (SELECT 1 AS one) one" + String.format(notFirst, "?", "?", "?", "?"), "page", "day", "visitor", "segment"))) {
+                DayTables.selectParameters(4, DayTables.notInSiteRow(g, "page", "?", "?", "?", "?")), "page", "day", "visitor", "segment"))) {
             for (Visit v : sorted) {
                 int segment = visits.get(v);
                 ps.setInt(1, v.page());

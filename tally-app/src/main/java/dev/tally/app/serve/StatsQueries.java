@@ -200,8 +200,8 @@ final class StatsQueries {
     }
 
     private static Sql visitorsOf(String site, DayRange days, Filters f) {
-        // A visitor's first page of the day is held by its site_visitors row (migration 12), the
-        // other pages by page_visitors: a page's visitors are in either, never in both.
+        // A visitor's first page and segment of the day are held by its site_visitors row
+        // (migration 12), the others by page_visitors and segment_visitors.
         if (f.bySegment() && f.page() != null) {
             return new Sql().add("SELECT pv.day, pv.visitor FROM {page_visitors} pv JOIN segments s ON s.id = pv.segment"
                     + " WHERE pv.page = " + PAGE_ID + " AND s.site = ? AND pv.day >= ? AND pv.day < ?",
@@ -213,7 +213,9 @@ final class StatsQueries {
         if (f.bySegment()) {
             return new Sql().add("SELECT sv.day, sv.visitor FROM {segment_visitors} sv"
                     + " JOIN segments s ON s.id = sv.segment WHERE s.site = ? AND sv.day >= ? AND sv.day < ?",
-                    site, days.first(), days.end()).add(segmentMatch(f));
+                    site, days.first(), days.end()).add(segmentMatch(f))
+                    .add(" UNION ALL SELECT f.day, f.visitor FROM {site_visitors} f JOIN segments s ON s.id = f.segment"
+                            + " WHERE f.site = ? AND f.day >= ? AND f.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
         }
         if (f.page() != null) {
             return new Sql().add("SELECT pv.day, pv.visitor FROM {page_visitors} pv WHERE pv.page = "

@@ -494,8 +494,12 @@ class StatsDimensionsIT {
             group(views, h -> List.of(page.apply(h), h.day(), segment.apply(h)), (k, hits) -> insert(c,
                     "INSERT INTO segment_days (page, day, segment, views, visitors) VALUES (?, ?, ?, ?, ?)", k.get(0), k.get(1), k.get(2),
                     (long) hits.size(), firstSegments.getOrDefault(k, 0L)));
-            group(views, h -> List.of(h.day(), h.visitor(), segment.apply(h)), (k, hits) -> insert(c,
-                    "INSERT INTO segment_visitors (day, visitor, segment) VALUES (?, ?, ?)", k.get(0), visitor((int) k.get(1)), k.get(2)));
+            // And the first segment of a visitor's day by their site row.
+            group(views, h -> List.of(h.day(), h.visitor(), segment.apply(h)), (k, hits) -> {
+                if (!segment.apply(firstOfSite.get(List.of(hits.get(0).site(), k.get(0), k.get(1)))).equals(k.get(2))) {
+                    insert(c, "INSERT INTO segment_visitors (day, visitor, segment) VALUES (?, ?, ?)", k.get(0), visitor((int) k.get(1)), k.get(2));
+                }
+            });
             // Two partitions' rows of a day and segment: read as their sum.
             // A visitor's first view of the site that day: their first segment.
             Map<List<?>, Long> firsts = new HashMap<>();
