@@ -373,6 +373,15 @@ public final class PageViewAggregator implements BatchHandler<PageView> {
         return out;
     }
 
+    /** {@code bytes} as a BYTEA in COPY's text format. */
+    static StringBuilder bytea(StringBuilder out, byte[] bytes) {
+        out.append("\\\\x");
+        for (byte b : bytes) {
+            out.append(HEX[(b >>> 4) & 0xF]).append(HEX[b & 0xF]);
+        }
+        return out;
+    }
+
     private static void hex(StringBuilder out, long v) {
         for (int shift = 60; shift >= 0; shift -= 4) {
             out.append(HEX[(int) (v >>> shift) & 0xF]);

@@ -43,7 +43,8 @@ class DimensionsIT {
     private static final long BASE = 1_700_000_000_000L;
     private static final long DAY = 86_400_000L;
 
-    private static final String[] SOURCES = {null, "news", "Winter Sale"};
+    // Backslashes, quotes and a value that COPY's text format would read as NULL unescaped.
+    private static final String[] SOURCES = {null, "news", "Winter Sale", "\\N", "a\\b 'c' \"d\" \u00fc"};
     private static final String[] BROWSERS = {null, "Firefox", "Chrome Mobile"};
     private static final String[] OSES = {null, "Linux", "Mac OS X", "Android"};
     private static final String[] DEVICES = {null, "desktop", "mobile"};
@@ -167,7 +168,7 @@ class DimensionsIT {
         String[] values = segment(i).split("\\|", -1);
         for (int k = 0; k < FIELDS.length; k++) {
             if (!values[k + 2].isEmpty()) {
-                s.append(",\"").append(FIELDS[k]).append("\":\"").append(values[k + 2]).append('"');
+                s.append(",\"").append(FIELDS[k]).append("\":\"").append(values[k + 2].replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
             }
         }
         return s.append('}').toString();
