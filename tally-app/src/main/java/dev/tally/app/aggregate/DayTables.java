@@ -286,8 +286,19 @@ final class DayTables {
      */
     static String notInSiteRow(Generation g, String column, String site, String day, String visitor, String value) {
         return " WHERE NOT EXISTS (SELECT 1 FROM " + g.table("site_visitors") + " f WHERE f.site = " + site + " AND f.day = " + day
-                + " AND f.visitor = " + visitor + " AND f." + column + " = " + value + ")";
+                + " AND f.visitor = " + visitor + " AND f." + column + " = " + value
+                // One row of parameters has no table to be joined to.
+                + (site.equals("?") ? ")" : BY_KEY + ")");
     }
+
+    /**
+     * Ends a subquery that PostgreSQL must run once per staged row, by key, instead of turning
+     * it into a join: for a few thousand staged rows against a visitor table of hundreds of
+     * thousands it planned a scan and sort or hash of the whole table (stale statistics of a
+     * growing table made it look smaller still), so that every batch cost more as the days of
+     * visitors grew. A subquery with an {@code OFFSET} is never flattened into its query.
+     */
+    static final String BY_KEY = " OFFSET 0";
 
     /**
      * A {@code SELECT} of {@code n} parameters and then {@code where}, for a statement of one row
@@ -587,8 +598,9 @@ final class DayTables {
             // Those visitors' site rows locked, in key order, until the transaction ends: another
             // batch that adds segments to one of them waits for this one's commit (and this one
             // for theirs), so the next statement, with a snapshot of its own, sees their rows.
-            st.executeQuery("SELECT 1 FROM " + g.table("site_visitors") + " v JOIN staged_several m"
-                    + " ON v.site = m.site AND v.day = m.day AND v.visitor = m.visitor ORDER BY v.site, v.day, v.visitor FOR UPDATE OF v").close();
+            st.executeQuery("SELECT 1 FROM (SELECT site, day, visitor FROM staged_several ORDER BY site, day, visitor) m"
+                    + " CROSS JOIN LATERAL (SELECT 1 FROM " + g.table("site_visitors") + " v"
+                    + " WHERE v.site = m.site AND v.day = m.day AND v.visitor = m.visitor FOR UPDATE) l").close();
             // All their segment rows (segment_visitors', and the first segment their site rows
             // hold) go to multi_segment_visitors, and each segment row gained counts as a repeat of
             // each column whose value another of the visitor's rows of the site that day has (one
@@ -606,18 +618,21 @@ final class DayTables {
                         .append(" + n.").append(column);
             }
             st.executeUpdate("WITH multi AS (INSERT INTO " + g.table("multi_segment_visitors") + " (day, visitor, segment)"
-                    + " SELECT v.day, v.visitor, v.segment FROM " + sv + " v JOIN staged_several m ON m.day = v.day AND m.visitor = v.visitor"
-                    + " UNION ALL SELECT f.day, f.visitor, f.segment FROM " + site + " f JOIN staged_several m"
-                    + " ON m.site = f.site AND m.day = f.day AND m.visitor = f.visitor WHERE f.segment IS NOT NULL"
+                    + " SELECT v.day, v.visitor, v.segment FROM staged_several m CROSS JOIN LATERAL (SELECT day, visitor, segment FROM " + sv + " v"
+                    + " WHERE v.day = m.day AND v.visitor = m.visitor" + BY_KEY + ") v"
+                    + " UNION ALL SELECT f.day, f.visitor, f.segment FROM staged_several m CROSS JOIN LATERAL (SELECT day, visitor, segment FROM "
+                    + site + " f WHERE f.site = m.site AND f.day = m.day AND f.visitor = m.visitor AND f.segment IS NOT NULL" + BY_KEY + ") f"
                     + " ON CONFLICT DO NOTHING),"
                     // Each gained row with the visitor's other segments: segment_visitors' and the site row's
                     // (found by its key, site included), each other segment's values found by its id
                     // alone and its site compared in the flags: a join on the site as well was planned,
                     // from a fresh table's statistics, as a read of all the site's segments per row.
                     + " o AS (SELECT x.day, x.visitor, x.segment, x.partition_id, v.segment AS other FROM staged_gained_segments x"
-                    + " JOIN " + sv + " v ON v.day = x.day AND v.visitor = x.visitor AND v.segment <> x.segment"
+                    + " CROSS JOIN LATERAL (SELECT segment FROM " + sv + " v WHERE v.day = x.day AND v.visitor = x.visitor"
+                    + " AND v.segment <> x.segment" + BY_KEY + ") v"
                     + " UNION ALL SELECT x.day, x.visitor, x.segment, x.partition_id, f.segment FROM staged_gained_segments x"
-                    + " JOIN " + site + " f ON f.site = x.site AND f.day = x.day AND f.visitor = x.visitor AND f.segment <> x.segment),"
+                    + " CROSS JOIN LATERAL (SELECT segment FROM " + site + " f WHERE f.site = x.site AND f.day = x.day AND f.visitor = x.visitor"
+                    + " AND f.segment <> x.segment" + BY_KEY + ") f),"
                     + " r AS (SELECT o.day, o.segment, o.partition_id" + flags + " FROM o JOIN segments s ON s.id = o.segment"
                     + " JOIN segments os ON os.id = o.other"
                     + " LEFT JOIN staged_gained_segments y ON y.day = o.day AND y.visitor = o.visitor AND y.segment = o.other"
