@@ -169,7 +169,13 @@ final class Segments {
         }
         List<ByteBuffer> sorted = new ArrayList<>(byHash.keySet());
         sorted.sort(null); // one order for every process: no two inserters wait for each other crosswise
-        Map<ByteBuffer, Integer> idByHash = Store.of(c) == Store.POSTGRESQL ? copyIn(c, sorted, byHash) : insertRows(c, sorted, byHash);
+        Map<ByteBuffer, Integer> idByHash = new HashMap<>(sorted.size() * 2);
+        if (Store.of(c) == Store.POSTGRESQL) {
+            copyIn(c, sorted, byHash, idByHash);
+        } else {
+            insertRows(c, sorted, byHash);
+        }
+        readIds(c, sorted.stream().filter(h -> !idByHash.containsKey(h)).toList(), idByHash);
         // By hash, not by the representative: a null and an '' value are one segment.
         Map<Segment, Integer> ids = new HashMap<>(segments.size() * 2);
         for (Segment s : segments) {
@@ -183,11 +189,8 @@ final class Segments {
         return ids;
     }
 
-    /**
-     * The row stores: one insert-if-absent per segment, batched, then the ids read back by hash,
-     * inserted or found.
-     */
-    private static Map<ByteBuffer, Integer> insertRows(Connection c, List<ByteBuffer> sorted, Map<ByteBuffer, Segment> byHash) throws SQLException {
+    /** The row stores: one insert-if-absent per segment, batched. */
+    private static void insertRows(Connection c, List<ByteBuffer> sorted, Map<ByteBuffer, Segment> byHash) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(Store.of(c).insertIfAbsent("segments", "hash", "site", "referrer", "source", "medium", "campaign",
                 "browser", "browser_version", "os", "os_version", "device", "country"))) {
             for (ByteBuffer h : sorted) {
@@ -200,31 +203,15 @@ final class Segments {
             }
             ps.executeBatch();
         }
-        Map<ByteBuffer, Integer> idByHash = new HashMap<>(sorted.size() * 2);
-        for (int from = 0; from < sorted.size(); from += CHUNK) {
-            List<ByteBuffer> chunk = sorted.subList(from, Math.min(sorted.size(), from + CHUNK));
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, hash FROM segments WHERE hash IN (" + marks(chunk.size()) + ")")) {
-                for (int i = 0; i < chunk.size(); i++) {
-                    ps.setBytes(i + 1, chunk.get(i).array());
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        idByHash.put(ByteBuffer.wrap(rs.getBytes(2)), rs.getInt(1));
-                    }
-                }
-            }
-        }
-        return idByHash;
     }
 
     /**
-     * PostgreSQL: the segments copied into a temporary table, inserted if absent by one
-     * statement, and every id read back by a join. A batch of beacons brings tens of thousands of
-     * new segments, and one statement per row took a tenth of PostgreSQL's time. The read is a
-     * statement of its own, with a snapshot taken after the insert: a row another aggregator
-     * inserted meanwhile, which the insert waited for and skipped, is seen.
+     * PostgreSQL: the segments copied into a temporary table and inserted if absent by one
+     * statement, which hands back the id of each row it added: a batch of beacons brings tens of
+     * thousands of new segments, one COPY and one statement instead of a statement each.
      */
-    private static Map<ByteBuffer, Integer> copyIn(Connection c, List<ByteBuffer> sorted, Map<ByteBuffer, Segment> byHash) throws SQLException {
+    private static void copyIn(Connection c, List<ByteBuffer> sorted, Map<ByteBuffer, Segment> byHash, Map<ByteBuffer, Integer> idByHash)
+            throws SQLException {
         StringBuilder rows = new StringBuilder(sorted.size() * 96);
         for (ByteBuffer h : sorted) {
             PageViewAggregator.bytea(rows, h.array());
@@ -239,19 +226,37 @@ final class Segments {
                     + " ON COMMIT DELETE ROWS");
         }
         PageViewAggregator.copyIn(c, "COPY staged_segments FROM STDIN", rows);
-        Map<ByteBuffer, Integer> idByHash = new HashMap<>(sorted.size() * 2);
-        try (Statement st = c.createStatement()) {
-            // Copied in hash order, and a scan of a fresh temporary table returns them so: the
-            // insert takes its keys in the one order every process takes.
-            st.executeUpdate("INSERT INTO segments (hash, site, referrer, source, medium, campaign, browser, browser_version, os, os_version,"
-                    + " device, country) SELECT * FROM staged_segments ON CONFLICT DO NOTHING");
-            try (ResultSet rs = st.executeQuery("SELECT s.id, s.hash FROM segments s JOIN staged_segments t ON t.hash = s.hash")) {
-                while (rs.next()) {
-                    idByHash.put(ByteBuffer.wrap(rs.getBytes(2)), rs.getInt(1));
+        // Copied in hash order, and a scan of a fresh temporary table returns them so: the
+        // insert takes its keys in the one order every process takes.
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("INSERT INTO segments (hash, site, referrer, source, medium, campaign, browser, browser_version,"
+                        + " os, os_version, device, country) SELECT * FROM staged_segments ON CONFLICT DO NOTHING RETURNING id, hash")) {
+            while (rs.next()) {
+                idByHash.put(ByteBuffer.wrap(rs.getBytes(2)), rs.getInt(1));
+            }
+        }
+    }
+
+    /**
+     * The ids of {@code hashes}, those no insert handed back (on the row stores, all), read by
+     * key in statements of their own, whose snapshots see a row another aggregator inserted
+     * meanwhile (the insert waited for its commit and skipped it). A join of the batch to the
+     * whole dictionary would read all of it.
+     */
+    private static void readIds(Connection c, List<ByteBuffer> hashes, Map<ByteBuffer, Integer> idByHash) throws SQLException {
+        for (int from = 0; from < hashes.size(); from += CHUNK) {
+            List<ByteBuffer> chunk = hashes.subList(from, Math.min(hashes.size(), from + CHUNK));
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, hash FROM segments WHERE hash IN (" + marks(chunk.size()) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setBytes(i + 1, chunk.get(i).array());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        idByHash.put(ByteBuffer.wrap(rs.getBytes(2)), rs.getInt(1));
+                    }
                 }
             }
         }
-        return idByHash;
     }
 
     private static String marks(int n) {
