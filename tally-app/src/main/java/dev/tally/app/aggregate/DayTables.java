@@ -294,9 +294,9 @@ final class DayTables {
     /**
      * Ends a subquery that PostgreSQL must run once per staged row, by key, instead of turning
      * it into a join: for a few thousand staged rows against a visitor table of hundreds of
-     * thousands it planned a scan and sort or hash of the whole table (stale statistics of a
-     * growing table made it look smaller still), so that every batch cost more as the days of
-     * visitors grew. A subquery with an {@code OFFSET} is never flattened into its query.
+     * thousands it planned a scan and sort or hash of the whole table whenever the statistics of
+     * the growing table lagged behind it. A subquery with an {@code OFFSET} is never flattened
+     * into its query.
      */
     static final String BY_KEY = " OFFSET 0";
 

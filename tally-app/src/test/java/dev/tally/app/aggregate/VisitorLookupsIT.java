@@ -17,8 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A batch on PostgreSQL reads the visitor tables it checks against only by key, one staged row
- * at a time, never by a scan of the table: its cost follows the batch, not the days of visitors
- * the store holds. A store of 200 000 site visitors gets a batch of returning visitors on new
+ * at a time, never by a scan of the table, whatever the planner's statistics say. A store of 200 000 site visitors gets a batch of returning visitors on new
  * pages from new referrers (page rows, segment rows, visitors of several segments) and new
  * visitors; the transaction's own table statistics ({@code pg_stat_xact_user_tables}) must show
  * no sequential scan of {@code site_visitors}, {@code page_visitors} or
