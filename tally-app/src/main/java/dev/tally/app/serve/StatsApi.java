@@ -111,7 +111,12 @@ public final class StatsApi {
     }
 
     StatsApi(DataSource store, Access access, List<Goal> goals, Clock clock) {
-        this.queries = new StatsQueries(store, registered(store, goals));
+        this(store, access, goals, clock, StatsQueries.BY_KEY_SHARE);
+    }
+
+    /** As the store's tests need it: with {@link StatsQueries}' share of visitors looked up by key. */
+    StatsApi(DataSource store, Access access, List<Goal> goals, Clock clock, double byKeyShare) {
+        this.queries = new StatsQueries(store, registered(store, goals), byKeyShare);
         this.access = access;
         this.goals = List.copyOf(goals);
         this.clock = clock;
