@@ -131,7 +131,8 @@ final class ApiBench {
     /**
      * The rows of the aggregate tables for days {@code first}..{@code last}: page p gets
      * viewsPerDay / (p H) views a day, spread evenly over its hours and over up to 300 segments;
-     * a day has viewsPerDay / 3 visitors, each with one segment and one in 33 with a second, and
+     * a day has viewsPerDay / 3 visitors, each with a first page and segment (in their site row, as
+     * migration 12 keeps them) and one in 33 with a second segment, and
      * each page's visitors are 90 % of its views. Consistent enough for the queries to do their real work; not a workload to
      * check counts against.
      */
@@ -162,20 +163,20 @@ final class ApiBench {
             "INSERT INTO page_visitors (page, day, visitor, segment) SELECT page, day, decode(md5(day || ':' || ((page::bigint * 7919 + k::bigint * 104729) % "
                 + visitorsPerDay + ")), 'hex'), 1 + (page * 31 + (1 + k % 300) * 97) % " + SEGMENTS
                 + " FROM page_days, generate_series(1, visitors::int) k",
-            "INSERT INTO segment_visitors (day, visitor, segment) SELECT d, decode(md5(d || ':' || v), 'hex'), 1 + v % " + SEGMENTS
-                + " FROM " + days + ", generate_series(0, " + (visitorsPerDay - 1) + ") v",
-            // One visitor in 33 also came with a second segment that day.
+            // A visitor's first page and segment of the day are in their site row (migration 12), pages
+            // drawn about as often as they are viewed (log-uniform, so page p with a weight of 1 / p).
+            "INSERT INTO site_visitors (site, day, visitor, page, segment) SELECT 'blog', d, decode(md5(d || ':' || v), 'hex'),"
+                + " least(" + PAGES + ", floor(exp(ln(" + PAGES + " + 1) * ((v::bigint * 7919 + d::bigint * 104729) % 100003) / 100003.0)))::int,"
+                + " 1 + v % " + SEGMENTS + " FROM " + days + ", generate_series(0, " + (visitorsPerDay - 1) + ") v",
+            // One visitor in 33 also came with a second segment that day: segment_visitors holds that one.
             "INSERT INTO segment_visitors (day, visitor, segment) SELECT d, decode(md5(d || ':' || v), 'hex'), 1 + (7 * v + 1) % " + SEGMENTS
                 + " FROM " + days + ", generate_series(0, " + (visitorsPerDay - 1) + ", 33) v",
             "INSERT INTO site_segment_days (day, segment, partition_id, views, visitors, first_visitors)"
                 + " SELECT day, segment, 0, SUM(views), SUM(visitors), SUM(first_visitors) FROM (SELECT day, segment, views, 0 AS visitors,"
                 + " 0 AS first_visitors FROM segment_days UNION ALL SELECT day, segment, 0, 1, 0 FROM segment_visitors"
-                + " UNION ALL SELECT day, MIN(segment), 0, 0, 1 FROM segment_visitors GROUP BY day, visitor) u GROUP BY day, segment",
-            "INSERT INTO multi_segment_visitors (day, visitor, segment) SELECT x.day, x.visitor, x.segment FROM segment_visitors x"
-                + " JOIN (SELECT day, visitor FROM segment_visitors GROUP BY day, visitor HAVING COUNT(*) > 1) m"
-                + " ON m.day = x.day AND m.visitor = x.visitor",
-            "INSERT INTO site_visitors (site, day, visitor) SELECT 'blog', d, decode(md5(d || ':' || v), 'hex')"
-                + " FROM " + days + ", generate_series(0, " + (visitorsPerDay - 1) + ") v",
+                + " UNION ALL SELECT day, segment, 0, 1, 1 FROM site_visitors) u GROUP BY day, segment",
+            "INSERT INTO multi_segment_visitors (day, visitor, segment) SELECT day, visitor, segment FROM segment_visitors"
+                + " UNION SELECT f.day, f.visitor, f.segment FROM site_visitors f JOIN segment_visitors x ON x.day = f.day AND x.visitor = f.visitor",
             "INSERT INTO site_days (site, day, partition_id, views, visitors) SELECT 'blog', d, q, " + viewsPerDay / 4 + ", "
                 + visitorsPerDay / 4 + " FROM " + days + ", generate_series(0, 3) q",
             "INSERT INTO referrers_daily (site, host, day, views) SELECT 'blog', 'ref-' || r || '.example', d::bigint * " + Workload.DAY
