@@ -151,12 +151,23 @@ public enum Store {
     }
 
     /**
+     * Ends, in SQL that {@link #sql} spells, a correlated subquery that must be answered by key
+     * once per row of its outer query.
+     */
+    public static final String BY_KEY = "{by key}";
+
+    /**
      * {@code sql} in this store's spelling: MySQL casts to {@code SIGNED}, not {@code BIGINT}
      * (the result is a {@code BIGINT} all the same), and a backslash as {@code LIKE}'s escape is
      * {@code CHAR(92)} there (a literal {@code '\'} opens an escape in MySQL's strings).
+     * {@link #BY_KEY} is {@code OFFSET 0} on PostgreSQL, which otherwise reads a correlated
+     * {@code EXISTS} under an {@code OR} whole into a hash table when it misjudges its size (2.8 M
+     * visitors of a page for 5 754); a subquery with an {@code OFFSET} is run as it is written.
+     * SQLite and MySQL run such a subquery per row anyway.
      */
     public String sql(String sql) {
-        return this == MYSQL ? sql.replace(" AS BIGINT)", " AS SIGNED)").replace(" ESCAPE '\\'", " ESCAPE CHAR(92)") : sql;
+        String spelt = sql.replace(BY_KEY, this == POSTGRESQL ? " OFFSET 0" : "");
+        return this == MYSQL ? spelt.replace(" AS BIGINT)", " AS SIGNED)").replace(" ESCAPE '\\'", " ESCAPE CHAR(92)") : spelt;
     }
 
     /**

@@ -229,29 +229,29 @@ final class StatsQueries {
     /**
      * Whether the visitor of row {@code t} ({@code t.day}, {@code t.visitor}) is one that the
      * filters let through that day, as {@link #visitorsOf} reads them: each test a lookup by the
-     * primary key of a visitor table. Two {@code EXISTS} joined by {@code OR}, which no database
-     * here turns into a join: they stay lookups per row.
+     * primary key of a visitor table, each {@link Store#BY_KEY} so that no store turns it into a
+     * join or a hash of every filtered visitor.
      */
     private static Sql isFilteredVisitor(String t, String site, Filters f) {
         String same = ".day = " + t + ".day AND %1$s.visitor = " + t + ".visitor";
         if (f.bySegment() && f.page() != null) {
             return new Sql().add("EXISTS (SELECT 1 FROM {page_visitors} pv JOIN segments s ON s.id = pv.segment WHERE pv.page = " + PAGE_ID
                     + " AND pv" + same.formatted("pv"), site, f.page()).add(segmentMatch(f))
-                    .add(") OR EXISTS (SELECT 1 FROM {site_visitors} sv JOIN segments s ON s.id = sv.segment WHERE sv.site = ? AND sv"
-                            + same.formatted("sv") + " AND sv.page = " + PAGE_ID, site, site, f.page()).add(segmentMatch(f)).add(")");
+                    .add(Store.BY_KEY + ") OR EXISTS (SELECT 1 FROM {site_visitors} sv JOIN segments s ON s.id = sv.segment WHERE sv.site = ? AND sv"
+                            + same.formatted("sv") + " AND sv.page = " + PAGE_ID, site, site, f.page()).add(segmentMatch(f)).add(Store.BY_KEY + ")");
         }
         if (f.bySegment()) {
             return new Sql().add("EXISTS (SELECT 1 FROM {segment_visitors} sv JOIN segments s ON s.id = sv.segment WHERE sv"
                     + same.formatted("sv") + " AND s.site = ?", site).add(segmentMatch(f))
-                    .add(") OR EXISTS (SELECT 1 FROM {site_visitors} f JOIN segments s ON s.id = f.segment WHERE f.site = ? AND f"
-                            + same.formatted("f"), site).add(segmentMatch(f)).add(")");
+                    .add(Store.BY_KEY + ") OR EXISTS (SELECT 1 FROM {site_visitors} f JOIN segments s ON s.id = f.segment WHERE f.site = ? AND f"
+                            + same.formatted("f"), site).add(segmentMatch(f)).add(Store.BY_KEY + ")");
         }
         if (f.page() != null) {
             return new Sql().add("EXISTS (SELECT 1 FROM {page_visitors} pv WHERE pv.page = " + PAGE_ID + " AND pv" + same.formatted("pv")
-                    + ") OR EXISTS (SELECT 1 FROM {site_visitors} sv WHERE sv.site = ? AND sv" + same.formatted("sv") + " AND sv.page = "
-                    + PAGE_ID + ")", site, f.page(), site, site, f.page());
+                    + Store.BY_KEY + ") OR EXISTS (SELECT 1 FROM {site_visitors} sv WHERE sv.site = ? AND sv" + same.formatted("sv") + " AND sv.page = "
+                    + PAGE_ID + Store.BY_KEY + ")", site, f.page(), site, site, f.page());
         }
-        return new Sql().add("EXISTS (SELECT 1 FROM {site_visitors} sv WHERE sv.site = ? AND sv" + same.formatted("sv") + ")", site);
+        return new Sql().add("EXISTS (SELECT 1 FROM {site_visitors} sv WHERE sv.site = ? AND sv" + same.formatted("sv") + Store.BY_KEY + ")", site);
     }
 
     private static Sql visitorsOf(String site, DayRange days, Filters f) {
