@@ -157,6 +157,7 @@ final class ApiBench {
             "INSERT INTO page_days (page, day, views, visitors) SELECT p, d, round(" + daily + " / p), ceil(0.9 * round(" + daily + " / p))"
                 + " FROM generate_series(1, " + PAGES + ") p, " + days + " WHERE round(" + daily + " / p) > 0",
             "INSERT INTO page_totals (page, views) SELECT page, SUM(views) FROM page_days GROUP BY page",
+            db.migration.V13__Page_weeks.fill("page_days", "page_weeks"),
             "INSERT INTO segment_days (page, day, segment, views, visitors) SELECT page, day, 1 + (page * 31 + k * 97) % " + SEGMENTS + ","
                 + " greatest(1, views / least(views, 300)), ceil(0.9 * greatest(1, views / least(views, 300)))"
                 + " FROM page_days, generate_series(1, least(views, 300)::int) k",

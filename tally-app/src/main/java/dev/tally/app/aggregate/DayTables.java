@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 /**
  * One batch's share of the day tables of migration 6, reduced in memory, then written in key
  * order in the batch's transaction: {@code page_days} (views, and visitors = the rows
- * {@code page_visitors} gained), {@code segment_days} (views per page, day and segment, and
+ * {@code page_visitors} gained) and the same sums per seven days in {@code page_weeks} (migration 13), {@code segment_days} (views per page, day and segment, and
  * visitors = the rows {@code page_visitors} gained, each in the segment it holds: that of the
  * visitor's first view of the page that day),
  * {@code segment_visitors}, {@code site_segment_days} (views; visitors, the rows
@@ -552,12 +552,17 @@ final class DayTables {
         // The staged rows were copied in key order, and a scan of a fresh temporary table returns
         // them so: no sort of the big ones.
         String pd = g.table("page_days");
+        String pw = g.table("page_weeks");
         String sgd = g.table("segment_days");
         String ssd = g.table("site_segment_days");
         String sd = g.table("site_days");
         try (Statement st = c.createStatement()) {
             st.executeUpdate("INSERT INTO " + pd + " (page, day, views, visitors) SELECT page, day, views, visitors FROM staged_page_days"
                     + " ON CONFLICT (page, day) DO UPDATE SET views = " + pd + ".views + excluded.views, visitors = " + pd + ".visitors + excluded.visitors");
+            // Sorted so that every writer locks the rows in one order.
+            st.executeUpdate("INSERT INTO " + pw + " (page, week, views, visitors) SELECT page, day - day % 7, SUM(views), SUM(visitors)"
+                    + " FROM staged_page_days GROUP BY page, day - day % 7 ORDER BY page, day - day % 7"
+                    + " ON CONFLICT (page, week) DO UPDATE SET views = " + pw + ".views + excluded.views, visitors = " + pw + ".visitors + excluded.visitors");
             st.executeUpdate("INSERT INTO " + sgd + " (page, day, segment, views, visitors) SELECT page, day, segment, views, visitors"
                     + " FROM staged_page_segment_days ON CONFLICT (page, day, segment) DO UPDATE SET views = " + sgd + ".views + excluded.views,"
                     + " visitors = " + sgd + ".visitors + excluded.visitors");
@@ -648,6 +653,20 @@ final class DayTables {
      * One statement per row, batched (SQLite, MySQL and MariaDB): the visitors gained are the
      * inserts whose update count is 1 (see {@link Store#url}).
      */
+    /** Adds {@code views} and {@code visitors}, keyed by page and day (or week), to their rows by {@code upsert}, in key order. */
+    private static void upsertPages(Connection c, String upsert, LongCounts views, LongCounts visitors) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(upsert)) {
+            for (long k : views.sortedKeys()) {
+                ps.setInt(1, (int) (k >>> 32));
+                ps.setInt(2, (int) k);
+                ps.setLong(3, views.get(k));
+                ps.setLong(4, visitors.get(k));
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
     private void writeRows(Connection c, Generation g, Store store) throws SQLException {
         long[] sortedPairs = pairIndex.sortedKeys();
         int[] rank = ranks(sortedPairs);
@@ -657,18 +676,17 @@ final class DayTables {
         for (int i = 0; i < repeats.length; i++) {
             repeats[i] = new LongCounts();
         }
-        String pd = g.table("page_days");
         LongCounts pageDays = pageDays();
-        try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(pd, List.of("views", "visitors"), "page", "day"))) {
-            for (long k : pageDays.sortedKeys()) {
-                ps.setInt(1, (int) (k >>> 32));
-                ps.setInt(2, (int) k);
-                ps.setLong(3, pageDays.get(k));
-                ps.setLong(4, pageVisitorsAdded.get(k));
-                ps.addBatch();
-            }
-            ps.executeBatch();
-        }
+        upsertPages(c, store.upsertAdd(g.table("page_days"), List.of("views", "visitors"), "page", "day"), pageDays, pageVisitorsAdded);
+        LongCounts weekViews = new LongCounts();
+        LongCounts weekVisitors = new LongCounts();
+        pageDays.forEach((k, views) -> {
+            int day = (int) k;
+            long week = k & 0xFFFF_FFFF_0000_0000L | day - day % 7;
+            weekViews.add(week, views);
+            weekVisitors.add(week, pageVisitorsAdded.get(k));
+        });
+        upsertPages(c, store.upsertAdd(g.table("page_weeks"), List.of("views", "visitors"), "page", "week"), weekViews, weekVisitors);
         long[][] segmentRows = segmentRows(rank);
         String sgd = g.table("segment_days");
         try (PreparedStatement ps = c.prepareStatement(store.upsertAdd(sgd, List.of("views", "visitors"), "page", "day", "segment"))) {

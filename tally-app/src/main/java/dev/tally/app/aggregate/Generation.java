@@ -97,7 +97,9 @@ public record Generation(int number) {
                     + " (goal, site, day, visitor) SELECT goal, site, day, visitor FROM " + a.table("goal_visitors") + " WHERE day < " + t / DAY),
             new AggregateTable("goal_days", (a, b, t) -> "INSERT INTO " + b.table("goal_days")
                     + " (goal, site, day, partition_id, visitors) SELECT goal, site, day, partition_id, visitors FROM " + a.table("goal_days")
-                    + " WHERE day < " + t / DAY));
+                    + " WHERE day < " + t / DAY),
+            // Migration 13: page_days per seven days, from the days kept (the week of the replay's first day only partly).
+            new AggregateTable("page_weeks", (a, b, t) -> db.migration.V13__Page_weeks.fill(b.table("page_days"), b.table("page_weeks"))));
 
     /** The first generation: the tables as the migrations made them. */
     public static final Generation FIRST = new Generation(1);

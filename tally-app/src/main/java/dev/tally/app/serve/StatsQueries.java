@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -50,12 +51,20 @@ final class StatsQueries {
             "SELECT p.path, t.views FROM {page_totals} t JOIN pages p ON p.id = t.page"
                     + " WHERE p.site = ? ORDER BY t.views DESC, p.path LIMIT ?";
 
-    // The whole days of the range from page_days (a month of a busy site is 24 times fewer rows),
-    // the hours before the first and after the last from page_hours. Summed by page id, the
-    // paths joined to the sums only: grouping a month's rows by text costs twice as much.
+    /**
+     * Every page's views and visitors over whole days: the whole weeks from {@code page_weeks},
+     * the days before the first and after the last from {@code page_days} (a month of a busy site
+     * is a third as many rows as its days); the parameters of {@link #weeksAndDays}.
+     */
+    private static final String PAGE_SUMS = "SELECT page, views, visitors FROM {page_weeks} WHERE week >= ? AND week < ?"
+            + " UNION ALL SELECT page, views, visitors FROM {page_days} WHERE (day >= ? AND day < ?) OR (day >= ? AND day < ?)";
+
+    // The whole days of the range from PAGE_SUMS (a month of a busy site is 24 times fewer rows
+    // than its hours), the hours before the first and after the last from page_hours. Summed by
+    // page id, the paths joined to the sums only: grouping a month's rows by text costs twice as much.
     private static final String TOP_IN_RANGE =
-            "SELECT p.path, t.total FROM (SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS total FROM (SELECT page, views FROM {page_days}"
-                    + " WHERE day >= ? AND day < ? UNION ALL SELECT page, views FROM {page_hours}"
+            "SELECT p.path, t.total FROM (SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS total FROM (" + PAGE_SUMS
+                    + " UNION ALL SELECT page, views, 0 FROM {page_hours}"
                     + " WHERE (hour >= ? AND hour < ?) OR (hour >= ? AND hour < ?)) x"
                     + " WHERE x.page IN (SELECT id FROM pages WHERE site = ?) GROUP BY x.page) t"
                     + " JOIN pages p ON p.id = t.page ORDER BY t.total DESC, p.path LIMIT ?";
@@ -119,22 +128,32 @@ final class StatsQueries {
     }
 
     /**
-     * The hours {@code [from, to)} as whole days and the hours around them: {@code firstDay,
-     * endDay, from, firstDay * 24, endDay * 24, to} (the days empty when no whole day is inside),
+     * The hours {@code [from, to)} as whole days ({@link #weeksAndDays}) and the hours around them:
+     * {@code from, firstDay * 24, endDay * 24, to} (the days empty when no whole day is inside),
      * then {@code more}.
      */
     private static Object[] rangeInDaysAndHours(long from, long to, Object... more) {
         long firstDay = -Math.floorDiv(-from, 24);
         long endDay = Math.floorDiv(to, 24);
-        long[] bounds = firstDay < endDay
-                ? new long[] {firstDay, endDay, from, firstDay * 24, endDay * 24, to}
-                : new long[] {0, 0, from, to, 0, 0};
-        Object[] parameters = new Object[bounds.length + more.length];
-        for (int i = 0; i < bounds.length; i++) {
-            parameters[i] = bounds[i];
-        }
-        System.arraycopy(more, 0, parameters, bounds.length, more.length);
+        Object[] days = firstDay < endDay ? weeksAndDays(new DayRange(firstDay, endDay)) : weeksAndDays(new DayRange(0, 0));
+        Object[] hours = firstDay < endDay ? new Object[] {from, firstDay * 24, endDay * 24, to} : new Object[] {from, to, 0L, 0L};
+        Object[] parameters = Arrays.copyOf(days, days.length + hours.length + more.length);
+        System.arraycopy(hours, 0, parameters, days.length, hours.length);
+        System.arraycopy(more, 0, parameters, days.length + hours.length, more.length);
         return parameters;
+    }
+
+    /**
+     * {@link #PAGE_SUMS}' parameters for {@code days}: the first days of its first whole week and
+     * of the week after its last ({@code page_weeks.week} counts weeks from the epoch's day 0), then
+     * the days before and after them; no weeks when none is whole inside.
+     */
+    static Object[] weeksAndDays(DayRange days) {
+        long firstWeek = -Math.floorDiv(-days.first(), 7) * 7;
+        long endWeek = Math.floorDiv(days.end(), 7) * 7;
+        return firstWeek < endWeek
+                ? new Object[] {firstWeek, endWeek, days.first(), firstWeek, endWeek, days.end()}
+                : new Object[] {0L, 0L, days.first(), days.end(), 0L, 0L};
     }
 
     /** The referrer hosts with most views, all time ({@code range} {@code null}) or over the days in {@code range}. */
@@ -509,16 +528,19 @@ final class StatsQueries {
         } else if (d == Dimension.PAGE) {
             // Summed by page id, the paths joined to the sums only (as TOP_IN_RANGE). Both
             // tables hold the page's visitors beside its views: one scan for both.
-            Sql sums = f.bySegment()
-                    ? new Sql().add("SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS n, CAST(SUM(x.visitors) AS BIGINT) AS v"
-                            + " FROM {segment_days} x JOIN segments s ON s.id = x.segment"
-                            + " WHERE s.site = ? AND x.day >= ? AND x.day < ?", site, days.first(), days.end()).add(segmentMatch(f))
-                    : new Sql().add("SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS n, CAST(SUM(x.visitors) AS BIGINT) AS v"
-                            + " FROM {page_days} x WHERE x.day >= ? AND x.day < ?", days.first(), days.end());
-            if (f.page() != null) {
-                sums.add(" AND x.page = " + PAGE_ID, site, f.page());
-            } else if (!f.bySegment()) {
-                sums.add(" AND x.page IN (SELECT id FROM pages WHERE site = ?)", site);
+            Sql sums;
+            if (f.bySegment()) {
+                sums = new Sql().add("SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS n, CAST(SUM(x.visitors) AS BIGINT) AS v"
+                        + " FROM {segment_days} x JOIN segments s ON s.id = x.segment"
+                        + " WHERE s.site = ? AND x.day >= ? AND x.day < ?", site, days.first(), days.end()).add(segmentMatch(f));
+                if (f.page() != null) {
+                    sums.add(" AND x.page = " + PAGE_ID, site, f.page());
+                }
+            } else {
+                sums = new Sql().add("SELECT x.page, CAST(SUM(x.views) AS BIGINT) AS n, CAST(SUM(x.visitors) AS BIGINT) AS v"
+                        + " FROM (" + PAGE_SUMS + ") x", weeksAndDays(days));
+                sums = f.page() != null ? sums.add(" WHERE x.page = " + PAGE_ID, site, f.page())
+                        : sums.add(" WHERE x.page IN (SELECT id FROM pages WHERE site = ?)", site);
             }
             top = new Sql().add("SELECT p.path, t.n, t.v FROM (").add(sums)
                     .add(" GROUP BY x.page) t JOIN pages p ON p.id = t.page ORDER BY t.n DESC, p.path LIMIT ?", limit);

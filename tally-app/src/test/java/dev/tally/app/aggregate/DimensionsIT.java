@@ -235,6 +235,16 @@ class DimensionsIT {
                 .isEqualTo(pageViews);
         assertThat(query(ds, "SELECT p.site || '|' || p.path || '|' || d.day, d.visitors FROM page_days d JOIN pages p ON p.id = d.page"
                 + " WHERE d.visitors > 0")).isEqualTo(sizes(pageVisitors));
+        // The same sums per seven days (migration 13), over more than one such week.
+        Map<String, Long> weekViews = new TreeMap<>();
+        Map<String, Long> weekVisitors = new TreeMap<>();
+        pageViews.forEach((k, count) -> weekViews.merge(week(k), count, Long::sum));
+        sizes(pageVisitors).forEach((k, count) -> weekVisitors.merge(week(k), count, Long::sum));
+        assertThat(weekViews.keySet().stream().map(k -> k.substring(k.lastIndexOf('|'))).distinct().count()).isGreaterThan(1);
+        assertThat(query(ds, "SELECT p.site || '|' || p.path || '|' || w.week, w.views FROM page_weeks w JOIN pages p ON p.id = w.page"))
+                .isEqualTo(weekViews);
+        assertThat(query(ds, "SELECT p.site || '|' || p.path || '|' || w.week, w.visitors FROM page_weeks w JOIN pages p ON p.id = w.page"
+                + " WHERE w.visitors > 0")).isEqualTo(weekVisitors);
         assertThat(query(ds, "SELECT p.site || '|' || p.path || '|' || d.day || '|' || " + SEGMENT + ", d.views FROM segment_days d"
                 + " JOIN pages p ON p.id = d.page JOIN segments s ON s.id = d.segment")).isEqualTo(segmentViews);
         // A visitor's first segment of a day is held by its site row, the others by segment_visitors.
@@ -303,6 +313,13 @@ class DimensionsIT {
         Map<String, Long> out = new TreeMap<>();
         sets.forEach((k, v) -> out.put(k, (long) v.size()));
         return out;
+    }
+
+    /** {@code site|path|day} as {@code site|path|week}: the first of its seven days, as {@code page_weeks} keys it. */
+    private static String week(String pageDay) {
+        int bar = pageDay.lastIndexOf('|');
+        int day = Integer.parseInt(pageDay.substring(bar + 1));
+        return pageDay.substring(0, bar + 1) + (day - day % 7);
     }
 
     private static Map<String, Long> query(DataSource ds, String sql) throws Exception {

@@ -31,7 +31,7 @@ class GenerationTest {
                 .containsExactly("page_hours", "page_visitors", "referrers_daily", "page_totals",
                         "page_days", "segment_days", "segment_visitors", "site_days", "site_visitors",
                         "event_days", "event_props", "event_visitors", "site_segment_days", "multi_segment_visitors",
-                        "goal_visitors", "goal_days");
+                        "goal_visitors", "goal_days", "page_weeks");
         assertThat(Generation.AGGREGATES.get(0).keepBefore().sql(a, b, day)).contains("FROM page_hours WHERE hour < " + 20_412 * 24);
         assertThat(Generation.AGGREGATES.get(1).keepBefore().sql(a, b, day)).contains("FROM page_visitors WHERE day < 20412");
         assertThat(Generation.AGGREGATES.get(2).keepBefore().sql(a, b, day)).contains("FROM referrers_daily WHERE day < " + day);
@@ -49,6 +49,8 @@ class GenerationTest {
         assertThat(Generation.AGGREGATES.get(8).keepBefore().sql(a, b, day))
                 .isEqualTo("INSERT INTO site_visitors_g2 (site, day, visitor, page, segment) SELECT site, day, visitor, page, segment FROM site_visitors"
                         + " WHERE day < 20412");
+        assertThat(Generation.AGGREGATES.get(16).keepBefore().sql(a, b, day)).isEqualTo("INSERT INTO page_weeks_g2 (page, week, views, visitors)"
+                + " SELECT page, day - day % 7, SUM(views), SUM(visitors) FROM page_days_g2 GROUP BY page, day - day % 7");
     }
 
     @Test

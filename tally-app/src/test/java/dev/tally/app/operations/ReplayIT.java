@@ -200,6 +200,7 @@ class ReplayIT {
             long h1 = day1 / 3_600_000L;
             long h2 = day2 / 3_600_000L;
             execute(ds, "UPDATE page_hours SET views = views + 5 WHERE hour IN (" + h1 + ", " + h2 + ")");
+            execute(ds, "UPDATE page_days SET views = views + 5 WHERE day IN (" + day1 / 86_400_000L + ", " + day2 / 86_400_000L + ")");
             Map<String, Long> expected = new TreeMap<>(right);
             right.forEach((k, v) -> {
                 if (k.endsWith("@" + day1)) {
@@ -216,6 +217,16 @@ class ReplayIT {
             Map<String, Long> totals = new TreeMap<>();
             expected.forEach((k, v) -> totals.merge(k.substring(0, k.indexOf('@')), v, Long::sum));
             assertThat(query(ds, "SELECT path, views FROM views_total")).isEqualTo(totals);
+            // The weeks are the sums of the days kept and recounted, the kept miscount of day 1 included.
+            try (Connection c = ds.getConnection()) {
+                Generation g = Generation.current(c);
+                Map<String, Long> days = query(ds, "SELECT CONCAT(page, '@', day), views FROM " + g.table("page_days"));
+                assertThat(days).hasSize(6);
+                assertThat(days.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(400 + 3 * 5);
+                assertThat(query(ds, "SELECT CONCAT(page, '@', week), views FROM " + g.table("page_weeks")))
+                        .isEqualTo(query(ds, "SELECT CONCAT(page, '@', day - day % 7), SUM(views) FROM " + g.table("page_days")
+                                + " GROUP BY page, day - day % 7"));
+            }
         }
     }
 

@@ -285,6 +285,38 @@ class StatsDimensionsIT {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
+    void topPagesAndThePageBreakdownOverWholeWeeksAndTheDaysAroundThemAreTheTruth(String database) throws Exception {
+        String base = serve(fill(database));
+        // Weeks of page_weeks begin on days that are multiples of 7; TODAY - 1 is one.
+        assertThat((TODAY - 1) % 7).isZero();
+        for (List<Long> days : List.of(List.of(TODAY - 13, TODAY + 1), List.of(TODAY - 8, TODAY - 1), List.of(TODAY - 9, TODAY - 1),
+                List.of(TODAY - 13, TODAY - 7))) {
+            long first = days.get(0);
+            long end = days.get(1);
+            Map<String, List<Long>> truth = new HashMap<>();
+            views.stream().filter(v -> v.site().equals("default") && v.day() >= first && v.day() < end).collect(Collectors.groupingBy(Hit::page))
+                    .forEach((page, hits) -> truth.put(page, List.of((long) hits.size(), hits.stream().map(Hit::who).distinct().count())));
+            String range = "from=" + first * DAY + "&to=" + end * DAY;
+            Map<String, List<Long>> rows = new HashMap<>();
+            for (JsonNode r : get(base, "/api/breakdown?dimension=page&limit=1000&" + range).get("rows")) {
+                rows.put(r.get("value").asText(), List.of(r.get("views").asLong(), r.get("visitors").asLong()));
+            }
+            assertThat(rows).as("pages of days %s", days).isEqualTo(truth);
+            JsonNode one = get(base, "/api/breakdown?dimension=page&page=%2Fa&" + range).get("rows");
+            assertThat(one.size()).isEqualTo(1);
+            assertThat(List.of(one.get(0).get("views").asLong(), one.get(0).get("visitors").asLong())).isEqualTo(truth.get("/a"));
+            Map<String, Long> top = new HashMap<>();
+            for (JsonNode r : get(base, "/api/top?limit=100&" + range).get("pages")) {
+                top.put(r.get("path").asText(), r.get("views").asLong());
+            }
+            Map<String, Long> topTruth = new HashMap<>();
+            truth.forEach((page, counts) -> topTruth.put(page, counts.get(0)));
+            assertThat(top).as("top pages of days %s", days).isEqualTo(topTruth);
+        }
+    }
+
     /** One custom event's property as the aggregator counts it: a row of event_props. */
     record PropHit(String site, long day, int partition, String event, String prop, String value) {}
 
@@ -484,6 +516,9 @@ class StatsDimensionsIT {
             group(views, h -> List.of(page.apply(h), h.day()), (k, hits) -> insert(c,
                     "INSERT INTO page_days (page, day, views, visitors) VALUES (?, ?, ?, ?)", k.get(0), k.get(1), (long) hits.size(),
                     hits.stream().map(Hit::visitor).distinct().count()));
+            try (java.sql.Statement s = c.createStatement()) {
+                s.executeUpdate(db.migration.V13__Page_weeks.fill("page_days", "page_weeks"));
+            }
             // A page's visitor holds the segment of their first view of it that day; segment_days
             // counts them there. The first page of a visitor's day is held by their site row.
             Map<List<?>, Hit> firstOfSite = new HashMap<>();
