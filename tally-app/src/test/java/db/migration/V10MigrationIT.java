@@ -2,10 +2,8 @@ package db.migration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.Databases;
 import dev.tally.app.aggregate.Store;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
@@ -27,35 +25,15 @@ class V10MigrationIT {
     private static final String B = "02020202020202020202020202020202";
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void countsTheRepeatsOfEveryLiveGenerationFromItsMultiSegmentVisitors(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = stores.dataSource(database);
+        String url = stores.jdbcUrl(database);
         Store store = Store.of(url);
-        // Generation 2's older tables by hand at version 5, as a replay would have made them; later migrations add the rest.
-        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("5").load().migrate();
-        String blob = database.equals("sqlite") ? "BLOB" : "BYTEA";
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-            s.execute("INSERT INTO tally_generations (generation, state, created_at) VALUES (2, 'old', 0), (3, 'dropped', 0)");
-            if (store == Store.MYSQL) {
-                s.execute("CREATE TABLE page_hours_g2 LIKE page_hours");
-                s.execute("CREATE TABLE page_visitors_g2 LIKE page_visitors");
-            } else {
-                s.execute("CREATE TABLE page_hours_g2 (page INTEGER NOT NULL, hour INTEGER NOT NULL, views BIGINT NOT NULL, PRIMARY KEY (page, hour))");
-                s.execute("CREATE TABLE page_visitors_g2 (page INTEGER NOT NULL, day INTEGER NOT NULL, visitor " + blob
-                        + " NOT NULL, PRIMARY KEY (page, day, visitor))");
-            }
-        }
-        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("9").load().migrate();
+        OldGenerations.migrate(ds, url, "9");
         String x = database.equals("postgresql") ? "'\\x" : "X'";
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             // Segments 1 and 2 share a referrer, 1 and 3 a source; all three a medium and a campaign (none).

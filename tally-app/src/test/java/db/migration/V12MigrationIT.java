@@ -3,13 +3,11 @@ package db.migration;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.Databases;
 import dev.tally.app.aggregate.PageViewAggregator;
 import dev.tally.app.aggregate.Store;
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -36,37 +34,16 @@ class V12MigrationIT {
     private static final long DAY = TS / 86_400_000L;
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void earlierVisitorsAreCountedOnceAfterIt(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = stores.dataSource(database);
+        String url = stores.jdbcUrl(database);
         Store store = Store.of(url);
-        // Generation 2's older tables by hand at version 5, as a replay would have made them; later migrations add the rest.
-        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("5").load().migrate();
-        String blob = database.equals("sqlite") ? "BLOB" : "BYTEA";
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-            s.execute("INSERT INTO tally_generations (generation, state, created_at) VALUES (2, 'old', 0), (3, 'dropped', 0)");
-            if (store == Store.MYSQL) {
-                s.execute("CREATE TABLE page_hours_g2 LIKE page_hours");
-                s.execute("CREATE TABLE page_visitors_g2 LIKE page_visitors");
-            } else {
-                s.execute("CREATE TABLE page_hours_g2 (page INTEGER NOT NULL, hour INTEGER NOT NULL, views BIGINT NOT NULL, PRIMARY KEY (page, hour))");
-                s.execute("CREATE TABLE page_visitors_g2 (page INTEGER NOT NULL, day INTEGER NOT NULL, visitor " + blob
-                        + " NOT NULL, PRIMARY KEY (page, day, visitor))");
-            }
-        }
         // MySQL and MariaDB have no migration 11.
-        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target(store == Store.MYSQL ? "10" : "11").load()
-                .migrate();
+        OldGenerations.migrate(ds, url, store == Store.MYSQL ? "10" : "11");
         String a = (database.equals("postgresql") ? "'\\x" : "X'") + A + "'";
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO pages (id, site, path) VALUES (1, 'default', '/a')");

@@ -3,12 +3,10 @@ package db.migration;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.Databases;
 import dev.tally.app.aggregate.PageViewAggregator;
 import dev.tally.app.aggregate.Store;
 import dev.tally.app.event.PageViewDecoder;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -31,34 +29,15 @@ class V13MigrationIT {
     private static final long FIRST_DAY = 19_670; // a multiple of 7: weeks from 19 670, 19 677, 19 684
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void everyLiveGenerationGetsItsDaysSummedBySevenDays(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = stores.dataSource(database);
+        String url = stores.jdbcUrl(database);
         Store store = Store.of(url);
-        // Generation 2's older tables by hand at version 5, as a replay would have made them; later migrations add the rest.
-        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("5").load().migrate();
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-            s.execute("INSERT INTO tally_generations (generation, state, created_at) VALUES (2, 'old', 0), (3, 'dropped', 0)");
-            if (store == Store.MYSQL) {
-                s.execute("CREATE TABLE page_hours_g2 LIKE page_hours");
-                s.execute("CREATE TABLE page_visitors_g2 LIKE page_visitors");
-            } else {
-                s.execute("CREATE TABLE page_hours_g2 (page INTEGER NOT NULL, hour INTEGER NOT NULL, views BIGINT NOT NULL, PRIMARY KEY (page, hour))");
-                s.execute("CREATE TABLE page_visitors_g2 (page INTEGER NOT NULL, day INTEGER NOT NULL, visitor "
-                        + (store == Store.SQLITE ? "BLOB" : "BYTEA") + " NOT NULL, PRIMARY KEY (page, day, visitor))");
-            }
-        }
-        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("12").load().migrate();
+        OldGenerations.migrate(ds, url, "12");
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO pages (id, site, path) VALUES (1, 'default', '/a'), (2, 'default', '/b')");
             for (int generation = 1; generation <= 2; generation++) {

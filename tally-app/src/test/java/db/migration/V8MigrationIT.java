@@ -2,17 +2,14 @@ package db.migration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.Databases;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.aggregate.Store;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,36 +29,18 @@ class V8MigrationIT {
     private static final String D = "04040404040404040404040404040404";
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void fillsTheSegmentVisitorTablesOfEveryLiveGenerationFromItsRows(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = stores.dataSource(database);
+        String url = stores.jdbcUrl(database);
         Store store = Store.of(url);
-        // Generation 2's older tables by hand at version 5, as a replay would have made them; migrations 6 and 7 add the rest.
-        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("5").load().migrate();
-        String blob = database.equals("sqlite") ? "BLOB" : "BYTEA";
+        OldGenerations.migrate(ds, url, "7");
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO pages (id, site, path) VALUES (1, 'default', '/a'), (2, 'default', '/b')");
-            s.execute("INSERT INTO tally_generations (generation, state, created_at) VALUES (2, 'old', 0), (3, 'dropped', 0)");
-            if (store == Store.MYSQL) {
-                s.execute("CREATE TABLE page_hours_g2 LIKE page_hours");
-                s.execute("CREATE TABLE page_visitors_g2 LIKE page_visitors");
-            } else {
-                s.execute("CREATE TABLE page_hours_g2 (page INTEGER NOT NULL, hour INTEGER NOT NULL, views BIGINT NOT NULL, PRIMARY KEY (page, hour))");
-                s.execute("CREATE TABLE page_visitors_g2 (page INTEGER NOT NULL, day INTEGER NOT NULL, visitor " + blob
-                        + " NOT NULL, PRIMARY KEY (page, day, visitor))");
-            }
         }
-        Flyway.configure().dataSource(Store.url(url), null, null).locations(store.migrations()).target("7").load().migrate();
         String x = database.equals("postgresql") ? "'\\x" : "X'";
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             for (String g : new String[] {"", "_g2"}) {

@@ -6,12 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tally.app.Databases;
 import dev.tally.app.StoredOffsets;
 import dev.tally.app.TallyProcess;
 import dev.tally.testkit.KafkaBrokerExtension;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -57,23 +55,17 @@ class EventsIT {
     static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.inProcess().property("auto.create.topics.enable", "false");
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @TempDir
     Path dir;
 
     private DataSource ds(String database) {
-        return database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        return stores.dataSource(database);
     }
 
     private String url(String database) {
-        return database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        return stores.jdbcUrl(database);
     }
 
     /** What the event tables must hold for a set of produced events. */

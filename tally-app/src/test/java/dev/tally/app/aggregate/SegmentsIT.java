@@ -2,10 +2,8 @@ package dev.tally.app.aggregate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.Databases;
 import dev.tally.app.event.Dimensions;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -30,18 +28,12 @@ class SegmentsIT {
     private static final int STORED = 50_000;
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void newAndStoredSegmentsGetTheirOneIdByKey(String database) throws Exception {
-        String url = Store.url(database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl());
+        String url = Store.url(stores.jdbcUrl(database));
         Aggregator.migrate(url);
         try (Connection c = DriverManager.getConnection(url)) {
             c.setAutoCommit(false);

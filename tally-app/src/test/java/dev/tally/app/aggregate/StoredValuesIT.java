@@ -3,11 +3,9 @@ package dev.tally.app.aggregate;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.Databases;
 import dev.tally.app.StoredOffsets;
 import dev.tally.testkit.KafkaBrokerExtension;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -38,13 +36,7 @@ class StoredValuesIT {
     static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.inProcess();
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     /**
      * Whatever the decoder accepts fits every column and comes back as it went in: paths that
@@ -55,8 +47,8 @@ class StoredValuesIT {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void storesEveryAcceptedValueExactly(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = stores.dataSource(database);
+        String url = stores.jdbcUrl(database);
         String topic = KAFKA.uniqueTopic("exact");
         KAFKA.createTopic(topic, 1);
         String emoji = "\uD83D\uDE00"; // 4 bytes of UTF-8

@@ -3,6 +3,7 @@ package dev.tally.app.operations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tally.app.Databases;
 import dev.tally.app.PageViewTruth;
 import dev.tally.app.StoredOffsets;
 import dev.tally.app.TallyProcess;
@@ -10,9 +11,6 @@ import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.aggregate.Generation;
 import dev.tally.consumer.OffsetStore;
 import dev.tally.testkit.KafkaBrokerExtension;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -52,23 +50,17 @@ class ReplayIT {
     static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.inProcess();
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @TempDir
     Path dir;
 
     private String url(String database) {
-        return database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        return stores.jdbcUrl(database);
     }
 
     private DataSource ds(String database) {
-        return database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        return stores.dataSource(database);
     }
 
     @ParameterizedTest(name = "{0}")

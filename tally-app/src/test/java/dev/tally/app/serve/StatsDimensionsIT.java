@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.app.Databases;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.http.WebServer;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -92,13 +90,7 @@ class StatsDimensionsIT {
     }
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     private final List<WebServer> servers = new ArrayList<>();
     private final List<Hit> views = new ArrayList<>();
@@ -461,8 +453,8 @@ class StatsDimensionsIT {
 
     /** Seeded random views and events over the last 14 days, written into the tables as the aggregator would. */
     private DataSource fill(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        Aggregator.migrate(database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl());
+        DataSource ds = stores.dataSource(database);
+        Aggregator.migrate(stores.jdbcUrl(database));
         Random random = new Random(13);
         List<String> pages = List.of("/a", "/b", "/docs/start", "/docs/api", "/c,\"q\"");
         // Acquisitions at random; what the visitor hash fixes (browser, system, device, country) is the visitor's own.
