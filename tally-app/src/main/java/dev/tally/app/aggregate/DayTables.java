@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 /**
  * One batch's share of the day tables of migration 6, reduced in memory, then written in key
  * order in the batch's transaction: {@code page_days} (views, and visitors = the rows
- * {@code page_visitors} gained) and the same sums per seven days in {@code page_weeks} (migration 13), {@code segment_days} (views per page, day and segment, and
+ * {@code page_visitors} gained) and the same sums per seven days in {@code page_weeks} (migration
+ * 13), {@code segment_days} (views per page, day and segment, and
  * visitors = the rows {@code page_visitors} gained, each in the segment it holds: that of the
  * visitor's first view of the page that day),
  * {@code segment_visitors}, {@code site_segment_days} (views; visitors, the rows

@@ -54,7 +54,7 @@ final class StatsQueries {
     /**
      * Every page's views and visitors over whole days: the whole weeks from {@code page_weeks},
      * the days before the first and after the last from {@code page_days} (a month of a busy site
-     * is a third as many rows as its days); the parameters of {@link #weeksAndDays}.
+     * is a fifth to two fifths as many rows as its days); the parameters of {@link #weeksAndDays}.
      */
     private static final String PAGE_SUMS = "SELECT page, views, visitors FROM {page_weeks} WHERE week >= ? AND week < ?"
             + " UNION ALL SELECT page, views, visitors FROM {page_days} WHERE (day >= ? AND day < ?) OR (day >= ? AND day < ?)";
