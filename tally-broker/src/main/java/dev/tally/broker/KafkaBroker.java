@@ -105,8 +105,12 @@ public final class KafkaBroker implements AutoCloseable {
     private KafkaRaftServer server;
 
     private KafkaBroker(Builder b) {
-        this.port = b.port == 0 ? freePort() : b.port;
-        this.controllerPort = b.controllerPort == 0 ? freePort() : b.controllerPort;
+        // Asked for together: a port asked for alone is closed again and may be handed out twice
+        // (both listeners on one port, and the node cannot start); none may be a port given.
+        List<Integer> free = new ArrayList<>(freePorts(5));
+        free.removeAll(List.of(b.port, b.controllerPort));
+        this.port = b.port == 0 ? free.get(0) : b.port;
+        this.controllerPort = b.controllerPort == 0 ? free.get(1) : b.controllerPort;
         this.nodeId = b.nodeId;
         this.ownsDataDir = b.dataDir == null;
         this.dataDir = ownsDataDir ? tempDir("tally-kafka-") : b.dataDir.toAbsolutePath();
@@ -115,7 +119,7 @@ public final class KafkaBroker implements AutoCloseable {
         this.overrides = Map.copyOf(b.properties);
         this.scramUser = b.scramUser;
         this.scramPassword = b.scramPassword;
-        this.saslPort = b.scramUser == null ? -1 : freePort();
+        this.saslPort = b.scramUser == null ? -1 : free.get(2);
     }
 
     /** Starts configuring a node: free ports, node id 1, a temporary data directory. */
@@ -396,11 +400,6 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(what + " " + port + " on 127.0.0.1 is in use (" + e.getMessage() + ")");
         }
-    }
-
-    /** A port free at the time of asking, on the loopback interface. */
-    static int freePort() {
-        return freePorts(1).get(0);
     }
 
     /** Distinct ports free at the time of asking: all are held open together so none repeats. */
