@@ -32,8 +32,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>The server is the one at {@code 127.0.0.1:3306}, user {@code root} without a password (the
  * environment variables {@code MYSQL_HOST}, {@code MYSQL_TCP_PORT} and {@code MYSQL_USER} change
- * them). Before the scope's tests a database {@code tally_it_<random>} is created; after them the
- * pool is closed, the sessions still using the database (a test's or a child process's) are
+ * them). A database {@code tally_it_<random>} is created when a test of the scope first asks for
+ * its name, URL or pool (a test that never does costs none); after the scope the pool is closed, the sessions still using the database (a test's or a child process's) are
  * killed, and the database is dropped. The connections use MariaDB Connector/J.
  *
  * <p>When the server is unreachable: if the environment variable {@code CI} is {@code true} the
@@ -194,9 +194,12 @@ public final class MariaDbDatabase extends ScopedExtension {
     }
 
     private void requireOpen() {
-        if (!isOpen()) {
-            throw new IllegalStateException("the database exists only while tests run: register the extension with @RegisterExtension");
-        }
+        use("the database exists only while tests run: register the extension with @RegisterExtension");
+    }
+
+    @Override
+    boolean onFirstUse() {
+        return true;
     }
 
     private static String env(String name, String fallback) {

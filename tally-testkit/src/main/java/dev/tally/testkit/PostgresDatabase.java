@@ -29,10 +29,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>The server is the one at {@code 127.0.0.1:5432}, user {@code postgres} with trust
  * authentication (the environment variables {@code PGHOST}, {@code PGPORT} and {@code PGUSER}
- * change them). Before the scope's tests, a database {@code tally_it_<random>} is created through
- * the {@code postgres} database; after them, the pool is closed and the database is dropped
- * {@code WITH (FORCE)}, which also ends connections a test or a child process left open.
- * PostgreSQL 13 or later.
+ * change them). A database {@code tally_it_<random>} is created through the {@code postgres}
+ * database when a test of the scope first asks for its name, URL or pool (a test that never does
+ * costs none: half a second each on this server); after the scope, the pool is closed and the
+ * database is dropped {@code WITH (FORCE)}, which also ends connections a test or a child process
+ * left open. PostgreSQL 13 or later.
  *
  * <p>When the server is unreachable: if the environment variable {@code CI} is {@code true} the
  * tests fail, saying so; otherwise they are skipped (a JUnit assumption), with a loud message on
@@ -173,9 +174,12 @@ public final class PostgresDatabase extends ScopedExtension {
     }
 
     private void requireOpen() {
-        if (!isOpen()) {
-            throw new IllegalStateException("the database exists only while tests run: register the extension with @RegisterExtension");
-        }
+        use("the database exists only while tests run: register the extension with @RegisterExtension");
+    }
+
+    @Override
+    boolean onFirstUse() {
+        return true;
     }
 
     private static String env(String name, String fallback) {

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 abstract class ScopedExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
 
     private String owner;
+    private ExtensionContext scope;
+    private boolean opened;
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
@@ -51,23 +53,57 @@ abstract class ScopedExtension implements BeforeAllCallback, AfterAllCallback, B
     void beforeEachTest(ExtensionContext context) throws Exception {
     }
 
-    /** Whether the resource is open, for accessors that must fail clearly outside a test. */
+    /** Whether the resource is made when a test first asks for it rather than at the start of its scope. */
+    boolean onFirstUse() {
+        return false;
+    }
+
+    /** Whether the resource is in its scope (open, or to be opened on first use), for accessors that must fail clearly outside a test. */
     final boolean isOpen() {
         return owner != null;
     }
 
-    private void openFor(ExtensionContext context) throws Exception {
+    /**
+     * Opens a resource {@linkplain #onFirstUse() made on first use} unless it is open already, for
+     * an accessor; outside its scope throws {@code IllegalStateException} with {@code outsideScope}.
+     * A failure (or an assumption) of {@link #open} fails (or skips) the test that asked.
+     */
+    final synchronized void use(String outsideScope) {
+        if (owner == null) {
+            throw new IllegalStateException(outsideScope);
+        }
+        if (!opened) {
+            try {
+                open(scope);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot make the test's resource: " + e.getMessage(), e);
+            }
+            opened = true;
+        }
+    }
+
+    private synchronized void openFor(ExtensionContext context) throws Exception {
         if (owner != null) {
             return;
         }
-        open(context);
+        if (!onFirstUse()) {
+            open(context);
+            opened = true;
+        }
         owner = context.getUniqueId();
+        scope = context;
     }
 
-    private void closeFor(ExtensionContext context) throws Exception {
+    private synchronized void closeFor(ExtensionContext context) throws Exception {
         if (owner != null && owner.equals(context.getUniqueId())) {
             owner = null;
-            close();
+            scope = null;
+            if (opened) {
+                opened = false;
+                close();
+            }
         }
     }
 }

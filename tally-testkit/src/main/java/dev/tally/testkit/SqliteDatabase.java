@@ -95,8 +95,11 @@ public final class SqliteDatabase extends ScopedExtension {
     }
 
     private void requireOpen() {
-        if (!isOpen()) {
-            throw new IllegalStateException("the database exists only while tests run: register the extension with @RegisterExtension");
-        }
+        use("the database exists only while tests run: register the extension with @RegisterExtension");
+    }
+
+    @Override
+    boolean onFirstUse() {
+        return true;
     }
 }

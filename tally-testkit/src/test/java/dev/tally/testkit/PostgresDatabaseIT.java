@@ -64,14 +64,42 @@ class PostgresDatabaseIT {
             closed = s.getLocalPort();
         }
         PostgresDatabase nowhere = new PostgresDatabase("127.0.0.1", Integer.toString(closed), "postgres");
+        nowhere.beforeEach(context()); // a test that does not ask for the database reaches no server
         if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            assertThatThrownBy(() -> nowhere.beforeEach(context())).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(nowhere::name).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("unreachable").hasMessageContaining("CI=true");
         } else {
-            assertThatThrownBy(() -> nowhere.beforeEach(context())).isInstanceOf(TestAbortedException.class)
+            assertThatThrownBy(nowhere::name).isInstanceOf(TestAbortedException.class)
                     .hasMessageContaining("unreachable");
         }
         nowhere.afterEach(context());
+    }
+
+    @Test
+    @Order(4)
+    void aDatabaseIsMadeOnlyForATestThatAsksForIt() throws Exception {
+        long before = databases();
+        PostgresDatabase unused = new PostgresDatabase();
+        unused.beforeEach(context());
+        assertThat(databases()).isEqualTo(before);
+        unused.afterEach(context());
+
+        PostgresDatabase used = new PostgresDatabase();
+        used.beforeEach(context());
+        String name = used.name();
+        assertThat(exists(name)).isTrue();
+        assertThat(databases()).isEqualTo(before + 1);
+        used.afterEach(context());
+        assertThat(exists(name)).isFalse();
+    }
+
+    private static long databases() throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres");
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT count(*) FROM pg_database WHERE datname LIKE 'tally\\_it\\_%'")) {
+            r.next();
+            return r.getLong(1);
+        }
     }
 
     private static boolean exists(String database) throws SQLException {
