@@ -621,7 +621,8 @@ final class StatsQueries {
                     sql = new Sql().add("SELECT COUNT(*) FROM {event_visitors} ev WHERE ev.site = ? AND ev.name = ? AND ev.day >= ? AND ev.day < ?",
                             site, goal.match(), days.first(), days.end());
                     if (!f.none()) {
-                        sql.add(amongVisitors("ev", one(c, sql), siteVisitors, site, days, f));
+                        long reached = one(c, sql); // unfiltered, which decides how the filters are applied
+                        sql.add(amongVisitors("ev", reached, siteVisitors, site, days, f));
                     }
                 } else if (f.page() != null && PageGoals.matches(goal.match(), f.page())) {
                     // Every visitor the filters let through viewed the page, a page of the goal,
