@@ -19,12 +19,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Dead letters that Kafka refuses for good (too large for the dead-letter topic, a missing topic
- * on a cluster that does not create topics) are hard failures with their reason, never an
+ * A record too large for the dead-letter topic goes there cut, with what was cut, and nothing
+ * stops; dead letters that Kafka refuses for good all the same (too large even cut, a missing
+ * topic on a cluster that does not create topics) are hard failures with their reason, never an
  * endless silent stall; and a dead letter never carries an origin timestamp the broker would
  * reject.
  */
@@ -45,14 +48,17 @@ class DeadLetterRefusedIT {
 
     /** Words, one undecodable record of {@code poisonBytes} on partition 0 in the middle. */
     private static void produceWithBigPoison(String topic, int partitions, int words, int poisonBytes, long timestamp) throws Exception {
-        try (KafkaProducer<byte[], byte[]> p = Words.producer(KAFKA.bootstrapServers())) {
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(
+                "bootstrap.servers", KAFKA.bootstrapServers(), "acks", "all", "max.request.size", "3000000", "linger.ms", "5",
+                "key.serializer", ByteArraySerializer.class.getName(), "value.serializer", ByteArraySerializer.class.getName()))) {
             for (int i = 0; i < words; i++) {
                 String w = Words.word(i, 0);
                 byte[] b = w.getBytes(UTF_8);
                 p.send(new ProducerRecord<>(topic, i % partitions, timestamp, b, b));
                 if (i == words / 2) {
                     byte[] poison = ("!" + "x".repeat(poisonBytes)).getBytes(UTF_8);
-                    p.send(new ProducerRecord<>(topic, 0, timestamp, "poison".getBytes(UTF_8), poison));
+                    p.send(new ProducerRecord<>(topic, 0, timestamp, "poison".getBytes(UTF_8), poison,
+                            List.of(new RecordHeader("trace", "t-1".getBytes(UTF_8)))));
                 }
             }
             p.flush();
@@ -60,10 +66,41 @@ class DeadLetterRefusedIT {
     }
 
     @Test
-    void aDeadLetterTooLargeForItsTopicFailsTheConsumerWithTheReason() throws Exception {
+    void aDeadLetterTooLargeForItsTopicGoesCutAndNothingStops() throws Exception {
+        String topic = KAFKA.uniqueTopic("cut");
+        createTopic(topic, 2, Map.of("max.message.bytes", "3000000"));
+        createTopic(topic + ".dlq", 1, Map.of("max.message.bytes", "2000"));
+        Words.createSchema(db.dataSource());
+        // Over the dead-letter producer's max.request.size (1 MB) as well as the topic's limit.
+        produceWithBigPoison(topic, 2, 200, 1_100_000, System.currentTimeMillis());
+        List<ConsumerError> errors = new CopyOnWriteArrayList<>();
+        TallyConsumer<String> consumer = Words.consumer(KAFKA.bootstrapServers(), topic, "cut", db.dataSource())
+                .maxBatchAttempts(3).deadLetterTimeout(Duration.ofSeconds(5)).errorListener(errors::add).build().start();
+        try {
+            Words.awaitCaughtUp(db.dataSource(), "cut", KAFKA.bootstrapServers(), topic, Duration.ofSeconds(60));
+            assertThat(consumer.state()).isEqualTo(TallyConsumer.State.RUNNING);
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+        assertThat(Words.counts(db.dataSource())).isEqualTo(Words.expected(200, 0));
+        assertThat(errors).noneMatch(e -> e.phase() == ConsumerError.Phase.DEAD_LETTER || e.phase() == ConsumerError.Phase.FATAL);
+        List<ConsumerRecord<byte[], byte[]>> dead = KAFKA.readAll(topic + ".dlq");
+        assertThat(dead).hasSize(1);
+        ConsumerRecord<byte[], byte[]> letter = dead.get(0);
+        assertThat(new String(letter.value(), UTF_8)).isEqualTo("!" + "x".repeat(1023));
+        assertThat(new String(letter.key(), UTF_8)).isEqualTo("poison");
+        assertThat(new String(letter.headers().lastHeader(DeadLetterPublisher.CUT).value(), UTF_8))
+                .contains("max.request.size", "value of 1100001 bytes cut to 1024", "1 origin headers left out");
+        assertThat(new String(letter.headers().lastHeader(DeadLetterPublisher.ORIGIN_OFFSET).value(), UTF_8)).isEqualTo("51");
+        assertThat(letter.headers().lastHeader(DeadLetterPublisher.ERROR_CLASS)).isNotNull();
+        assertThat(letter.headers().lastHeader("trace")).isNull();
+    }
+
+    @Test
+    void aDeadLetterTooLargeForItsTopicEvenCutFailsTheConsumerWithTheReason() throws Exception {
         String topic = KAFKA.uniqueTopic("toolarge");
         createTopic(topic, 2, Map.of());
-        createTopic(topic + ".dlq", 1, Map.of("max.message.bytes", "2000"));
+        createTopic(topic + ".dlq", 1, Map.of("max.message.bytes", "300"));
         Words.createSchema(db.dataSource());
         produceWithBigPoison(topic, 2, 200, 10_000, System.currentTimeMillis());
         List<ConsumerError> errors = new CopyOnWriteArrayList<>();
@@ -88,7 +125,7 @@ class DeadLetterRefusedIT {
     void underTheDeadLetterPolicyOnlyThePoisonsPartitionStops() throws Exception {
         String topic = KAFKA.uniqueTopic("toolarge-halt");
         createTopic(topic, 2, Map.of());
-        createTopic(topic + ".dlq", 1, Map.of("max.message.bytes", "2000"));
+        createTopic(topic + ".dlq", 1, Map.of("max.message.bytes", "300"));
         Words.createSchema(db.dataSource());
         produceWithBigPoison(topic, 2, 400, 10_000, System.currentTimeMillis());
         List<ConsumerError> errors = new CopyOnWriteArrayList<>();

@@ -3,6 +3,7 @@ package dev.tally.consumer.internal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -14,6 +15,7 @@ import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,6 +41,12 @@ public final class DeadLetterPublisher implements AutoCloseable {
     public static final String ERROR_MESSAGE = "tally.error.message";
     public static final String ERROR_SQLSTATE = "tally.error.sqlstate";
     public static final String GROUP = "tally.group";
+    /** On a letter whose record was too large for the dead-letter topic: what of it was cut. */
+    public static final String CUT = "tally.cut";
+
+    /** What a cut letter keeps of the value and of the key. */
+    static final int CUT_VALUE_BYTES = 1024;
+    static final int CUT_KEY_BYTES = 256;
 
     private static final int MAX_MESSAGE_BYTES = 4096;
 
@@ -54,7 +62,12 @@ public final class DeadLetterPublisher implements AutoCloseable {
         this.group = group;
     }
 
-    /** Sends every letter and waits until all are acknowledged or {@code timeout} passes. */
+    /**
+     * Sends every letter and waits until all are acknowledged or {@code timeout} passes. A letter
+     * too large for the dead-letter topic (or the producer's {@code max.request.size}) is sent
+     * again alone, and if still too large, {@linkplain #cut cut}: a record another producer wrote
+     * must not stop its partition because it cannot be copied whole.
+     */
     public void publish(List<DeadLetter> letters, Duration timeout) throws Exception {
         if (letters.isEmpty()) {
             return;
@@ -65,18 +78,36 @@ public final class DeadLetterPublisher implements AutoCloseable {
             acks.add(p.send(toRecord(letter)));
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        for (Future<RecordMetadata> ack : acks) {
+        List<DeadLetter> tooLarge = new ArrayList<>();
+        for (int i = 0; i < acks.size(); i++) {
             try {
-                ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                throw new TimeoutException("dead letters not acknowledged within " + timeout.toMillis() + " ms");
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof TimeoutException || cause instanceof UnknownTopicOrPartitionException) {
-                    requireTopics(letters);
-                }
-                throw cause instanceof Exception c ? c : e;
+                await(acks.get(i), deadline, timeout, letters);
+            } catch (RecordTooLargeException e) {
+                tooLarge.add(letters.get(i));
             }
+        }
+        for (DeadLetter letter : tooLarge) {
+            try {
+                // Alone: the broker refuses a whole batch, so a letter may have failed with its neighbour.
+                await(p.send(toRecord(letter)), deadline, timeout, letters);
+            } catch (RecordTooLargeException e) {
+                await(p.send(cut(letter, e)), deadline, timeout, letters);
+            }
+        }
+    }
+
+    /** Waits for one acknowledgement; throws what Kafka said, unwrapped. */
+    private void await(Future<RecordMetadata> ack, long deadline, Duration timeout, List<DeadLetter> letters) throws Exception {
+        try {
+            ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new TimeoutException("dead letters not acknowledged within " + timeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof TimeoutException || cause instanceof UnknownTopicOrPartitionException) {
+                requireTopics(letters);
+            }
+            throw cause instanceof Exception c ? c : e;
         }
     }
 
@@ -138,11 +169,44 @@ public final class DeadLetterPublisher implements AutoCloseable {
         return new ProducerRecord<>(topicFor.apply(origin.topic()), null, null, origin.key(), origin.value(), headers);
     }
 
+    /**
+     * The letter as a record small enough for any dead-letter topic: the first
+     * {@link #CUT_VALUE_BYTES} bytes of the value and {@link #CUT_KEY_BYTES} of the key, none of
+     * the origin's headers, and {@link #CUT} saying what was left out. The whole record stays at
+     * its origin offset (in the headers) for as long as the origin topic keeps it.
+     */
+    private ProducerRecord<byte[], byte[]> cut(DeadLetter letter, RecordTooLargeException refusal) {
+        ConsumerRecord<byte[], byte[]> origin = letter.record();
+        ProducerRecord<byte[], byte[]> whole = toRecord(letter);
+        RecordHeaders headers = new RecordHeaders();
+        for (Header h : whole.headers()) {
+            if (h.key().startsWith("tally.")) {
+                headers.add(h.key(), h.key().equals(ERROR_MESSAGE) ? utf8(truncate(letter.errorMessage(), 256)) : h.value());
+            }
+        }
+        int keyBytes = origin.key() == null ? 0 : origin.key().length;
+        int valueBytes = origin.value() == null ? 0 : origin.value().length;
+        headers.add(CUT, utf8("too large for the dead-letter topic (" + truncate(refusal.getMessage(), 256) + "): value of "
+                + valueBytes + " bytes cut to " + Math.min(valueBytes, CUT_VALUE_BYTES) + ", key of " + keyBytes + " bytes cut to "
+                + Math.min(keyBytes, CUT_KEY_BYTES) + ", " + origin.headers().toArray().length
+                + " origin headers left out; the whole record is at the origin topic, partition and offset"));
+        return new ProducerRecord<>(whole.topic(), null, null, prefix(origin.key(), CUT_KEY_BYTES), prefix(origin.value(), CUT_VALUE_BYTES),
+                headers);
+    }
+
+    private static byte[] prefix(byte[] bytes, int max) {
+        return bytes == null || bytes.length <= max ? bytes : Arrays.copyOf(bytes, max);
+    }
+
     private static String truncate(String s) {
+        return truncate(s, MAX_MESSAGE_BYTES / 4);
+    }
+
+    private static String truncate(String s, int chars) {
         if (s == null) {
             return "";
         }
-        return s.length() <= MAX_MESSAGE_BYTES / 4 ? s : s.substring(0, MAX_MESSAGE_BYTES / 4) + "…";
+        return s.length() <= chars ? s : s.substring(0, chars) + "…";
     }
 
     private static byte[] utf8(String s) {
