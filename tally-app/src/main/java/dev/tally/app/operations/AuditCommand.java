@@ -206,6 +206,9 @@ public final class AuditCommand implements Callable<Integer> {
                     } catch (Exception invalid) {
                         continue; // a dead letter: never counted
                     }
+                    if (v.event() != null) {
+                        continue; // a custom event on the page-view topic: the aggregator dead-letters it too
+                    }
                     long hour = v.timestamp() / HOUR * HOUR;
                     if (hour >= lo && hour < hi && (site == null || site.equals(v.site()))) {
                         counts.merge(new Key(v.site(), v.path(), hour), 1L, Long::sum);

@@ -50,8 +50,10 @@ class AuditIT {
             for (int i = 0; i < 600; i++) {
                 String path = "/post-" + (i % 4);
                 long ts = H0 + (i % 3) * HOUR + i;
+                // A custom event on the page-view topic is a dead letter too, never a view.
+                String event = i % 20 == 9 ? ",\"event\":\"signup\"" : "";
                 String value = i % 20 == 19 ? "{\"path\":\"no-slash\"}"
-                        : "{\"path\":\"" + path + "\",\"ts\":" + ts + ",\"site\":\"" + (i % 2 == 0 ? "blog" : "docs") + "\"}";
+                        : "{\"path\":\"" + path + "\",\"ts\":" + ts + ",\"site\":\"" + (i % 2 == 0 ? "blog" : "docs") + "\"" + event + "}";
                 p.send(new ProducerRecord<>(topic, path, value));
             }
             p.flush();
@@ -61,7 +63,7 @@ class AuditIT {
             // Audited while the aggregator runs: the snapshot and the topic are read to the same offsets.
             TallyProcess equal = audit(topic);
             assertThat(equal.exitCode()).as(equal.stdout() + equal.stderr()).isZero();
-            assertThat(equal.stdout()).contains("12 page-hours compared, 0 differ", "570 views recomputed", "AUDIT: EQUAL");
+            assertThat(equal.stdout()).contains("12 page-hours compared, 0 differ", "540 views recomputed", "AUDIT: EQUAL");
         }
 
         try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
