@@ -18,6 +18,18 @@ class StatsCsvTest {
     }
 
     @Test
+    void textASpreadsheetWouldRunAsAFormulaIsWrittenAsText() {
+        assertThat(Csv.field("=HYPERLINK(\"http://evil.example\",\"x\")")).isEqualTo("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"");
+        assertThat(Csv.field("+1+2")).isEqualTo("\"'+1+2\"");
+        assertThat(Csv.field("-1")).isEqualTo("\"'-1\"");
+        assertThat(Csv.field("@SUM(1)")).isEqualTo("\"'@SUM(1)\"");
+        assertThat(Csv.field("\tx")).isEqualTo("\"'\tx\"");
+        assertThat(Csv.field("a=b")).isEqualTo("a=b");
+        // Numbers are the table's own: written as they are, a negative one included.
+        assertThat(new Csv("value", "change").row("=cmd", -3L).toString()).isEqualTo("value,change\r\n\"'=cmd\",-3\r\n");
+    }
+
+    @Test
     void linesEndWithCrLf() {
         assertThat(new Csv("path", "views").row("/a,\"b\"", 3L).row("/c", 1L).toString())
                 .isEqualTo("path,views\r\n\"/a,\"\"b\"\"\",3\r\n/c,1\r\n");
