@@ -49,6 +49,11 @@ public final class Databases implements BeforeEachCallback, AfterEachCallback {
         };
     }
 
+    /** PostgreSQL's extension itself, for what a test does to that server alone (drop its database under a reader). */
+    public PostgresDatabase postgres() {
+        return postgres;
+    }
+
     /** The named store's JDBC URL. */
     public String jdbcUrl(String name) {
         return switch (name) {

@@ -3,12 +3,10 @@ package dev.tally.app.aggregate;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.Databases;
 import dev.tally.app.StoredOffsets;
 import dev.tally.app.TallyProcess;
 import dev.tally.testkit.KafkaBrokerExtension;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -51,19 +49,13 @@ class PageGoalsIT {
     static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.inProcess();
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void aGoalRegisteredWhileAggregatorsCountIsCountedExactly(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = stores.dataSource(database);
+        String url = stores.jdbcUrl(database);
         String topic = KAFKA.uniqueTopic("pageviews");
         KAFKA.createTopic(topic, 4);
         String group = "goals-" + database;
@@ -101,8 +93,8 @@ class PageGoalsIT {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void aRemovedGoalStopsBeingCountedAndItsIdIsNotGivenAgain(String database) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = stores.dataSource(database);
+        String url = stores.jdbcUrl(database);
         String topic = KAFKA.uniqueTopic("pageviews");
         KAFKA.createTopic(topic, 4);
         String group = "goals-removed-" + database;
@@ -141,22 +133,22 @@ class PageGoalsIT {
 
     @Test
     void goalsListsAndRemovesPatterns(@TempDir Path dir) throws Exception {
-        Aggregator.migrate(sqlite.jdbcUrl());
-        try (Connection c = sqlite.dataSource().getConnection()) {
+        Aggregator.migrate(stores.jdbcUrl("sqlite"));
+        try (Connection c = stores.dataSource("sqlite").getConnection()) {
             PageGoals.register(c, List.of(DOCS, PRICING));
         }
-        TallyProcess list = TallyProcess.run(dir, "goals", "--db", sqlite.jdbcUrl());
+        TallyProcess list = TallyProcess.run(dir, "goals", "--db", stores.jdbcUrl("sqlite"));
         assertThat(list.exitCode()).as(list.stderr()).isZero();
         assertThat(list.stdout()).contains("page:/docs/*\t(id 1)", "page:/pricing\t(id 2)");
 
-        TallyProcess remove = TallyProcess.run(dir, "goals", "--db", sqlite.jdbcUrl(), "--remove", "page:/docs/*", "--remove", "/nope");
+        TallyProcess remove = TallyProcess.run(dir, "goals", "--db", stores.jdbcUrl("sqlite"), "--remove", "page:/docs/*", "--remove", "/nope");
         assertThat(remove.exitCode()).isEqualTo(1);
         assertThat(remove.stdout()).contains("removed page:/docs/* (id 1)");
         assertThat(remove.stderr()).contains("page:/nope is not registered");
 
-        TallyProcess after = TallyProcess.run(dir, "goals", "--db", sqlite.jdbcUrl());
+        TallyProcess after = TallyProcess.run(dir, "goals", "--db", stores.jdbcUrl("sqlite"));
         assertThat(after.stdout()).contains("page:/pricing").doesNotContain("/docs");
-        assertThat(TallyProcess.run(dir, "goals", "--db", sqlite.jdbcUrl(), "--remove", "docs").exitCode()).isEqualTo(2);
+        assertThat(TallyProcess.run(dir, "goals", "--db", stores.jdbcUrl("sqlite"), "--remove", "docs").exitCode()).isEqualTo(2);
     }
 
     private static String path(int i) {

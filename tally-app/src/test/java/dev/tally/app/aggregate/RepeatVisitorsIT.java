@@ -3,10 +3,9 @@ package dev.tally.app.aggregate;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.app.Databases;
 import dev.tally.app.event.PageView;
 import dev.tally.app.event.PageViewDecoder;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -32,17 +31,14 @@ class RepeatVisitorsIT {
     private static final long TS = 1_700_000_000_000L;
 
     @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"postgresql", "mariadb"})
     void twoBatchesAddingSegmentsToOneVisitorAtOnceSeeEachOther(String database) throws Exception {
-        DataSource ds = database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
+        DataSource ds = stores.dataSource(database);
         // The aggregator's own connections: on MariaDB an insert that meets its row must count 0 (Store.url).
-        String url = Store.url(database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl());
+        String url = Store.url(stores.jdbcUrl(database));
         Aggregator.migrate(url);
         try (Connection c = DriverManager.getConnection(url)) {
             write(c, view("/c", "https://c.example/", "ads", "v1"), 2);
@@ -84,8 +80,8 @@ class RepeatVisitorsIT {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"postgresql", "mariadb"})
     void twoBatchesWithOneNewVisitorOnOnePageCountThemOnce(String database) throws Exception {
-        DataSource ds = database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        String url = Store.url(database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl());
+        DataSource ds = stores.dataSource(database);
+        String url = Store.url(stores.jdbcUrl(database));
         Aggregator.migrate(url);
         try (Connection first = DriverManager.getConnection(url); Connection second = DriverManager.getConnection(url)) {
             write(first, view("/a", "https://a.example/", "news", "v1"), 0);

@@ -2,9 +2,7 @@ package dev.tally.app.aggregate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
+import dev.tally.app.Databases;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -32,21 +30,15 @@ class RetentionIT {
     private static final long DAY = 86_400_000L;
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "postgresql", "mariadb"})
     void deletesTheOldVisitorRowsOnceAndKeepsTheCounters(String database) throws Exception {
         boolean pg = database.equals("postgresql");
         boolean sqliteStore = database.equals("sqlite");
-        DataSource ds = pg ? postgres.dataSource() : sqliteStore ? sqlite.dataSource() : mariadb.dataSource();
-        Aggregator.migrate(pg ? postgres.jdbcUrl() : sqliteStore ? sqlite.jdbcUrl() : mariadb.jdbcUrl());
+        DataSource ds = stores.dataSource(database);
+        Aggregator.migrate(stores.jdbcUrl(database));
         long now = 20_500L * DAY + 3_600_000L;
         int today = 20_500;
         String x = pg ? "'\\x" : "X'";

@@ -4,14 +4,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tally.app.Databases;
 import dev.tally.app.PageViewTruth;
 import dev.tally.app.TallyProcess;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.StoredOffsets;
 import dev.tally.testkit.KafkaBrokerExtension;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,13 +58,7 @@ class HostileInputIT {
     static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.inProcess();
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     /** A beacon: its body, its headers, and the status it must get (202 for a valid one). */
     private record Beacon(byte[] body, List<String> headers, int status) {}
@@ -78,8 +70,8 @@ class HostileInputIT {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"postgresql", "sqlite", "mariadb"})
     void hostileBeaconsAndRecordsAreRefusedAndTheValidOnesCountedExactly(String database, @TempDir Path dir) throws Exception {
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : database.equals("mariadb") ? mariadb.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : database.equals("mariadb") ? mariadb.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = stores.dataSource(database);
+        String url = stores.jdbcUrl(database);
         String topic = KAFKA.uniqueTopic("hostile");
         String group = "hostile-" + database;
         String kafka = KAFKA.bootstrapServers();
@@ -182,10 +174,10 @@ class HostileInputIT {
                         .getBytes(UTF_8))).get();
             }
         }
-        try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, "referrers", postgres.jdbcUrl(), 1, Map.of())) {
-            StoredOffsets.awaitCaughtUp(postgres.dataSource(), "referrers", KAFKA.bootstrapServers(), topic);
+        try (Aggregator a = Aggregator.start(KAFKA.bootstrapServers(), topic, "referrers", stores.jdbcUrl("postgresql"), 1, Map.of())) {
+            StoredOffsets.awaitCaughtUp(stores.dataSource("postgresql"), "referrers", KAFKA.bootstrapServers(), topic);
         }
-        assertThat(query(postgres.dataSource(), "SELECT host, views FROM referrers_daily"))
+        assertThat(query(stores.dataSource("postgresql"), "SELECT host, views FROM referrers_daily"))
                 .isEqualTo(Map.of("xn--bcher-kva.example", 3L));
     }
 
