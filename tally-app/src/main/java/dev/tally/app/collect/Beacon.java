@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import dev.tally.app.event.EventFields;
 import dev.tally.app.event.InvalidFieldException;
@@ -45,13 +46,15 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
 
     /** The largest body accepted, in bytes. */
     public static final int MAX_BODY = 16 * 1024;
+    /** The deepest nesting of JSON a beacon may have (a beacon is two levels deep). */
+    static final int MAX_DEPTH = 8;
     /** How far in the future a client's {@code ts} may be: clocks drift, but not by minutes. */
     public static final long MAX_CLOCK_SKEW_MS = 5_000;
     /** How old a beacon's {@code ts} may be by default ({@code --max-age}): a beacon does not rewrite history. */
     public static final long DEFAULT_MAX_AGE_MS = 3_600_000;
 
     private static final JsonFactory JSON = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(8).maxStringLength(MAX_BODY).build())
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).maxStringLength(MAX_BODY).build())
             .build();
 
     /** {@link #parse(byte[], long, long)} with the default window of {@link #DEFAULT_MAX_AGE_MS}. */
@@ -114,6 +117,12 @@ public record Beacon(String path, String referrer, String site, Long ts, String 
             }
         } catch (JsonEOFException e) {
             throw new InvalidBeaconException("invalid JSON: unexpected end of the body");
+        } catch (StreamConstraintsException e) {
+            // Jackson's own words name its classes and settings: said here in the beacon's terms.
+            String m = String.valueOf(e.getMessage());
+            throw new InvalidBeaconException(m.contains("nesting depth") ? "invalid JSON: nested deeper than " + MAX_DEPTH + " levels"
+                    : m.contains("Number value length") ? "invalid JSON: a number longer than 1000 digits"
+                    : "invalid JSON: a value longer than the body may be");
         } catch (IOException e) {
             throw new InvalidBeaconException("invalid JSON: " + firstLine(e.getMessage()));
         }

@@ -218,6 +218,9 @@ public final class WebServer implements AutoCloseable {
         answering(request, () -> {
             Handler<HttpServerRequest> handler = table.get(request.path());
             if (handler == null) {
+                if (request.path().startsWith("/api/")) {
+                    Replies.allowAnyOrigin(request); // a page elsewhere may read why, as from every /api/ answer
+                }
                 Replies.error(request, 404, "no such resource: " + Replies.cut(request.path()));
             } else {
                 handler.handle(request);

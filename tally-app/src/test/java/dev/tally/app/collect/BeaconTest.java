@@ -103,6 +103,14 @@ class BeaconTest {
     }
 
     @Test
+    void theParsersLimitsAreSaidInTheBeaconsTermsNotItsOwn() {
+        String deep = "{\"path\":\"/x\",\"zz\":" + "[".repeat(9) + "]".repeat(9) + "}";
+        assertThatThrownBy(() -> parse(deep)).hasMessage("invalid JSON: nested deeper than 8 levels");
+        String longNumber = "{\"path\":\"/x\",\"zz\":" + "1".repeat(1001) + "}";
+        assertThatThrownBy(() -> parse(longNumber)).hasMessage("invalid JSON: a number longer than 1000 digits");
+    }
+
+    @Test
     void aCustomEventHasANameAndBoundedProperties() throws Exception {
         Beacon b = parse("{\"url\":\"https://blog.example/pricing?utm_source=news\",\"event\":\"signup\","
                 + "\"props\":{\"plan\":\"pro\",\"seats\":3,\"trial\":true,\"price\":9.5}}");

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.tally.app.Databases;
 import dev.tally.app.StoreOptions;
 import dev.tally.app.aggregate.Aggregator;
 import dev.tally.app.aggregate.Store;
@@ -17,9 +18,6 @@ import dev.tally.app.http.Health;
 import dev.tally.app.http.Metrics;
 import dev.tally.app.http.RawHttp;
 import dev.tally.app.http.WebServer;
-import dev.tally.testkit.MariaDbDatabase;
-import dev.tally.testkit.PostgresDatabase;
-import dev.tally.testkit.SqliteDatabase;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -70,13 +68,7 @@ class ServeIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @RegisterExtension
-    final SqliteDatabase sqlite = new SqliteDatabase();
-
-    @RegisterExtension
-    final PostgresDatabase postgres = new PostgresDatabase();
-
-    @RegisterExtension
-    final MariaDbDatabase mariadb = new MariaDbDatabase();
+    final Databases stores = new Databases();
 
     private final List<WebServer> servers = new ArrayList<>();
     private final List<HikariDataSource> pools = new ArrayList<>();
@@ -188,7 +180,9 @@ class ServeIT {
         assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD, OPTIONS");
         assertThat(post.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
         assertError(send(base, "DELETE", "/api/top"), 405, "DELETE is not allowed");
-        assertError(get(base, "/api/nothing"), 404, "no such resource: /api/nothing");
+        HttpResponse<String> missing = get(base, "/api/nothing");
+        assertError(missing, 404, "no such resource: /api/nothing");
+        assertThat(missing.headers().firstValue("Access-Control-Allow-Origin")).as("every /api/ answer").hasValue("*");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -383,7 +377,7 @@ class ServeIT {
             assertGone(base, "Unable to open the database file");
         } else {
             StoreOptions store = new StoreOptions();
-            store.db = postgres.jdbcUrl();
+            store.db = stores.jdbcUrl("postgresql");
             Aggregator.migrate(store.db);
             HikariDataSource pool = store.openPool("serve-it", 2);
             pools.add(pool);
@@ -391,9 +385,9 @@ class ServeIT {
             String base = serve(pool);
             assertJson(get(base, "/api/views?path=/a"), "{\"path\":\"/a\",\"site\":\"default\",\"views\":0,\"visitors\":0}");
             assertThat(get(base, "/health").statusCode()).isEqualTo(200);
-            String server = postgres.jdbcUrl().replace("/" + postgres.name() + "?", "/postgres?");
+            String server = stores.jdbcUrl("postgresql").replace("/" + stores.postgres().name() + "?", "/postgres?");
             try (Connection c = DriverManager.getConnection(server); Statement s = c.createStatement()) {
-                s.execute("DROP DATABASE " + postgres.name() + " WITH (FORCE)");
+                s.execute("DROP DATABASE " + stores.postgres().name() + " WITH (FORCE)");
             }
             assertGone(base, "does not exist");
         }
@@ -462,10 +456,10 @@ class ServeIT {
      */
     private DataSource fill(String database) throws Exception {
         if (database.equals("mariadb")) {
-            return fillNarrow(mariadb.dataSource(), mariadb.jdbcUrl());
+            return fillNarrow(stores.dataSource(database), stores.jdbcUrl(database));
         }
-        DataSource ds = database.equals("sqlite") ? sqlite.dataSource() : postgres.dataSource();
-        String url = database.equals("sqlite") ? sqlite.jdbcUrl() : postgres.jdbcUrl();
+        DataSource ds = stores.dataSource(database);
+        String url = stores.jdbcUrl(database);
         Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").target("2").load().migrate();
         try (Connection c = ds.getConnection()) {
             insert(c, "INSERT INTO views_hourly (site, path, hour, views) VALUES (?, ?, ?, ?)",
