@@ -12,6 +12,7 @@ import dev.tally.consumer.internal.Handoff;
 import dev.tally.consumer.internal.HaltedPartitions;
 import dev.tally.consumer.internal.KafkaSettings;
 import dev.tally.consumer.internal.OffsetTable;
+import dev.tally.consumer.internal.PollBudget;
 import dev.tally.consumer.internal.PollLoop;
 import dev.tally.consumer.internal.Settings;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -177,8 +178,9 @@ public final class TallyConsumer<V> implements AutoCloseable {
         metrics = new ConsumerMetrics(settings.meterRegistry(), settings.groupId(), settings.clientId(), errors::dropped);
         deadLetters = new DeadLetterPublisher(KafkaSettings.deadLetterProducer(settings), settings::deadLetterTopicFor, settings.groupId());
         KafkaConsumer<byte[], byte[]> consumer;
+        PollBudget budget = new PollBudget(PollLoop.pollBytes(settings));
         try {
-            consumer = new KafkaConsumer<>(KafkaSettings.consumer(settings));
+            consumer = new KafkaConsumer<>(KafkaSettings.consumer(settings), budget.deserializer(), budget.deserializer());
         } catch (RuntimeException e) {
             state.set(State.FAILED);
             releaseResources(Duration.ofSeconds(1));
@@ -188,7 +190,7 @@ public final class TallyConsumer<V> implements AutoCloseable {
         Handoff<V> handoff = new Handoff<>();
         committer = new BatchCommitter<>(settings, handoff, table, deadLetters, errors, metrics, owned, resyncPending, halted,
                 () -> state.compareAndSet(State.RUNNING, State.FAILED));
-        loop = new PollLoop<>(settings, consumer, handoff, committer, table, errors, metrics, owned, resyncPending, halted);
+        loop = new PollLoop<>(settings, consumer, handoff, committer, table, errors, metrics, owned, resyncPending, halted, budget);
         commitThread = new Thread(committer, "tally-commit-" + settings.clientId());
         pollThread = new Thread(() -> {
             try {
@@ -396,6 +398,7 @@ public final class TallyConsumer<V> implements AutoCloseable {
         private MeterRegistry meterRegistry = Metrics.globalRegistry;
         private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
         private int maxBatchRecords = 50_000;
+        private long maxBatchBytes = 128L << 20;
         private Duration pollTimeout = Duration.ofMillis(100);
         private Duration retryBackoffInitial = Duration.ofMillis(100);
         private Duration retryBackoffMax = Duration.ofSeconds(10);
@@ -554,6 +557,20 @@ public final class TallyConsumer<V> implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The most bytes (keys and values, as read) the records of one transaction hold; default
+         * 128 MiB. {@link #maxBatchRecords} bounds memory only for small records: any producer may
+         * write records of a megabyte, or of a kilobyte that decompress to a megabyte. One poll
+         * hands over at most an eighth of this (after its first record, which always comes, so
+         * that reading moves on); the rest of that poll is read again by the next. With the batch
+         * being committed and the one waiting, the records in memory stay under about twice this.
+         */
+        public Builder<V> maxBatchBytes(long bytes) {
+            once("maxBatchBytes");
+            this.maxBatchBytes = bytes;
+            return this;
+        }
+
         /** How long one poll waits for records; default 100 ms. */
         public Builder<V> pollTimeout(Duration timeout) {
             once("pollTimeout");
@@ -694,6 +711,9 @@ public final class TallyConsumer<V> implements AutoCloseable {
             if (meterRegistry == null) {
                 problems.add("meterRegistry must not be null");
             }
+            if (maxBatchBytes < 8 * 1024) {
+                problems.add("maxBatchBytes must be at least 8 KiB");
+            }
             if (maxBatchRecords < 1) {
                 problems.add("maxBatchRecords must be at least 1");
             }
@@ -725,7 +745,7 @@ public final class TallyConsumer<V> implements AutoCloseable {
             Settings<V> s = new Settings<>(bootstrapServers, groupId, id, topics, pool != null ? pool : dataSource,
                     offsetsTable, decoder, handler, startPosition, deadLetterTopic,
                     errorListener != null ? errorListener : ErrorReporter.logging(), errorQueueCapacity,
-                    meterRegistry, Map.copyOf(kafkaProperties), maxBatchRecords, pollTimeout,
+                    meterRegistry, Map.copyOf(kafkaProperties), maxBatchRecords, maxBatchBytes, pollTimeout,
                     retryBackoffInitial, retryBackoffMax, maxBatchAttempts, closeTimeout,
                     offsetCheckInterval, deadLetterTimeout, failurePolicy, databaseTimeout,
                     BatchTracer.of(openTelemetry));

@@ -82,14 +82,15 @@ public final class Handoff<V> {
     }
 
     /**
-     * Waits until at most {@code records} wait, at most {@code wait}: a full batch pauses every
-     * partition, and a paused poll would sleep its whole timeout after the committer took it.
+     * Waits until at most {@code records} of at most {@code bytes} wait, at most {@code wait}: a
+     * full batch pauses every partition, and a paused poll would sleep its whole timeout after the
+     * committer took it.
      */
-    public void awaitRoom(int records, Duration wait) throws InterruptedException {
+    public void awaitRoom(int records, long bytes, Duration wait) throws InterruptedException {
         long nanos = wait.toNanos();
         lock.lock();
         try {
-            while (!closed && slot != null && slot.recordCount() > records && nanos > 0) {
+            while (!closed && slot != null && (slot.recordCount() > records || slot.bytes() > bytes) && nanos > 0) {
                 nanos = taken.awaitNanos(nanos);
             }
         } finally {
@@ -101,6 +102,16 @@ public final class Handoff<V> {
         lock.lock();
         try {
             return slot == null ? 0 : slot.recordCount();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The bytes of the records waiting ({@link PendingBatch#bytes}). */
+    public long waitingBytes() {
+        lock.lock();
+        try {
+            return slot == null ? 0 : slot.bytes();
         } finally {
             lock.unlock();
         }

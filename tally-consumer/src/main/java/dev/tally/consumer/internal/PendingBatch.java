@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -29,6 +30,7 @@ public final class PendingBatch<V> implements Batch<V> {
         long next;
         final ArrayList<Message<V>> messages = new ArrayList<>();
         final ArrayList<DeadLetter> undecodable = new ArrayList<>(0);
+        long bytes;
 
         Part(TopicPartition partition, long expected) {
             this.partition = partition;
@@ -40,6 +42,7 @@ public final class PendingBatch<V> implements Batch<V> {
         void append(Part<V> later) {
             messages.addAll(later.messages);
             undecodable.addAll(later.undecodable);
+            bytes += later.bytes;
             next = later.next;
         }
     }
@@ -49,6 +52,7 @@ public final class PendingBatch<V> implements Batch<V> {
     private final long createdNanos;
     private int messageCount;
     private int recordCount;
+    private long bytes;
 
     public PendingBatch() {
         this(System.nanoTime());
@@ -64,6 +68,7 @@ public final class PendingBatch<V> implements Batch<V> {
             b.parts.put(p.partition, p);
             b.messageCount += p.messages.size();
             b.recordCount += p.messages.size() + p.undecodable.size();
+            b.bytes += p.bytes;
         }
         return b;
     }
@@ -94,6 +99,10 @@ public final class PendingBatch<V> implements Batch<V> {
         second.messages.addAll(p.messages.subList(mid, p.messages.size()));
         for (DeadLetter d : p.undecodable) {
             (d.record().offset() < boundary ? first : second).undecodable.add(d);
+        }
+        for (Part<V> half : List.of(first, second)) {
+            half.messages.forEach(m -> half.bytes += bytes(m.record()));
+            half.undecodable.forEach(d -> half.bytes += bytes(d.record()));
         }
         return List.of(of(createdNanos, List.of(first)), of(createdNanos, List.of(second)));
     }
@@ -149,11 +158,24 @@ public final class PendingBatch<V> implements Batch<V> {
         part.messages.add(message);
         messageCount++;
         recordCount++;
+        counted(part, message.record());
     }
 
     public void addUndecodable(Part<V> part, DeadLetter letter) {
         part.undecodable.add(letter);
         recordCount++;
+        counted(part, letter.record());
+    }
+
+    private void counted(Part<V> part, ConsumerRecord<byte[], byte[]> r) {
+        long n = bytes(r);
+        part.bytes += n;
+        bytes += n;
+    }
+
+    /** What a record's key and value hold in memory, as the batch byte cap counts it. */
+    static long bytes(ConsumerRecord<byte[], byte[]> r) {
+        return (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
     }
 
     /** Moves every part of {@code later} (polled after this batch) into this one. */
@@ -168,6 +190,7 @@ public final class PendingBatch<V> implements Batch<V> {
         }
         messageCount += later.messageCount;
         recordCount += later.recordCount;
+        bytes += later.bytes;
     }
 
     /** Drops the parts of partitions that fail {@code keep}; returns whether anything was dropped. */
@@ -179,6 +202,7 @@ public final class PendingBatch<V> implements Batch<V> {
                 it.remove();
                 messageCount -= p.messages.size();
                 recordCount -= p.messages.size() + p.undecodable.size();
+                bytes -= p.bytes;
                 changed = true;
             }
         }
@@ -195,6 +219,11 @@ public final class PendingBatch<V> implements Batch<V> {
     /** Records of all kinds, decodable or not: what the batch size cap counts. */
     public int recordCount() {
         return recordCount;
+    }
+
+    /** The keys' and values' bytes of those records: what the batch byte cap counts. */
+    public long bytes() {
+        return bytes;
     }
 
     public long ageNanos() {

@@ -55,6 +55,7 @@ public final class PollLoop<V> implements Runnable {
     private final Set<TopicPartition> resyncPending;
     private final HaltedPartitions halted;
     private final int maxPollRecords;
+    private final PollBudget budget;
 
     // Poll-thread state.
     private final Map<TopicPartition, Long> expectedNext = new HashMap<>();
@@ -77,8 +78,9 @@ public final class PollLoop<V> implements Runnable {
 
     public PollLoop(Settings<V> s, Consumer<byte[], byte[]> consumer, Handoff<V> handoff, BatchCommitter<V> committer,
             OffsetTable table, ErrorReporter errors, ConsumerMetrics metrics, Set<TopicPartition> owned,
-            Set<TopicPartition> resyncPending, HaltedPartitions halted) {
+            Set<TopicPartition> resyncPending, HaltedPartitions halted, PollBudget budget) {
         this.s = s;
+        this.budget = budget;
         this.consumer = consumer;
         this.handoff = handoff;
         this.committer = committer;
@@ -90,6 +92,11 @@ public final class PollLoop<V> implements Runnable {
         this.resyncPending = resyncPending;
         this.halted = halted;
         this.maxPollRecords = KafkaSettings.maxPollRecords(s);
+    }
+
+    /** The bytes one poll may hand over: an eighth of the batch byte cap, so that a poll fits beside a waiting batch. */
+    public static long pollBytes(Settings<?> s) {
+        return Math.max(1, s.maxBatchBytes() / 8);
     }
 
     /** Asks the loop to stop; shutdown must be over by {@code deadlineNanos} ({@link System#nanoTime()}). */
@@ -117,6 +124,7 @@ public final class PollLoop<V> implements Runnable {
                         full = applyPauses();
                     }
                     // Full, the partitions are all paused: a poll then only keeps the group membership.
+                    budget.reset();
                     ConsumerRecords<byte[], byte[]> records = consumer.poll(full ? Duration.ZERO : s.pollTimeout());
                     pollFailures = 0;
                     if (!records.isEmpty() || !records.nextOffsets().isEmpty()) {
@@ -180,16 +188,25 @@ public final class PollLoop<V> implements Runnable {
             }
             List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
             OffsetAndMetadata next = nextOffsets.get(tp);
-            long end = list.isEmpty() ? expected : list.get(list.size() - 1).offset() + 1;
-            if (next != null) {
-                end = Math.max(end, next.offset());
-            }
             if (!list.isEmpty() && list.get(0).offset() < expected) {
                 // The client handed back records before our position: trust the database, not it.
                 report(Phase.POLL, tp.topic(), tp.partition(), list.get(0).offset(), expected, 1, new IllegalStateException(
                         "polled offset " + list.get(0).offset() + " is before the stored offset " + expected + "; re-reading from the stored offset"));
                 resyncPending.add(tp);
                 continue;
+            }
+            long end;
+            int deferred = firstDeferred(list);
+            if (deferred >= 0) {
+                // Past the poll's byte budget: the part ends there, and a later poll reads on from it.
+                end = list.get(deferred).offset();
+                consumer.seek(tp, end);
+                list = list.subList(0, deferred);
+            } else {
+                end = list.isEmpty() ? expected : list.get(list.size() - 1).offset() + 1;
+                if (next != null) {
+                    end = Math.max(end, next.offset());
+                }
             }
             if (list.isEmpty() && end <= expected) {
                 continue;
@@ -209,6 +226,15 @@ public final class PollLoop<V> implements Runnable {
             expectedNext.put(tp, end);
         }
         handoff.offer(polled);
+    }
+
+    private static int firstDeferred(List<ConsumerRecord<byte[], byte[]>> list) {
+        for (int i = 0; i < list.size(); i++) {
+            if (PollBudget.deferred(list.get(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -249,7 +275,7 @@ public final class PollLoop<V> implements Runnable {
         Set<TopicPartition> want = new HashSet<>(uninitialised);
         want.addAll(committer.blockedPartitions());
         halted.snapshot().keySet().forEach(want::add);
-        boolean full = handoff.waiting() > roomForAPoll();
+        boolean full = handoff.waiting() > roomForAPoll() || handoff.waitingBytes() > roomForAPollBytes();
         if (full) {
             want.addAll(assignment);
         }
@@ -283,13 +309,18 @@ public final class PollLoop<V> implements Runnable {
         return s.maxBatchRecords() - maxPollRecords;
     }
 
+    /** The same in bytes: the batch byte cap less what one poll may add ({@link #pollBytes}). */
+    private long roomForAPollBytes() {
+        return s.maxBatchBytes() - pollBytes(s);
+    }
+
     /**
      * Waits, at most one poll timeout, for the committer to take the full batch: a poll with every
      * partition paused would sleep its whole timeout however soon the batch was taken.
      */
     private void awaitRoom() {
         try {
-            handoff.awaitRoom(roomForAPoll(), s.pollTimeout());
+            handoff.awaitRoom(roomForAPoll(), roomForAPollBytes(), s.pollTimeout());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // the next poll throws InterruptException, handled as a wakeup
         }

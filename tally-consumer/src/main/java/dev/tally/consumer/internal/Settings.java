@@ -28,6 +28,7 @@ public record Settings<V>(
         MeterRegistry meterRegistry,
         Map<String, String> kafkaProperties,
         int maxBatchRecords,
+        long maxBatchBytes,
         Duration pollTimeout,
         Duration retryBackoffInitial,
         Duration retryBackoffMax,

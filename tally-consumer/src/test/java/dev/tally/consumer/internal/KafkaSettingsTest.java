@@ -14,7 +14,7 @@ class KafkaSettingsTest {
 
     private static Settings<byte[]> settings(Map<String, String> props) {
         return new Settings<>("b:9092", "g", "c1", List.of("t"), null, "tally_offsets", r -> r.value(), (b, c) -> {},
-                StartPosition.earliest(), null, e -> {}, 8, new SimpleMeterRegistry(), props, 1000, Duration.ofMillis(10),
+                StartPosition.earliest(), null, e -> {}, 8, new SimpleMeterRegistry(), props, 1000, 128L << 20, Duration.ofMillis(10),
                 Duration.ofMillis(10), Duration.ofMillis(20), 3, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1),
                 dev.tally.consumer.FailurePolicy.STOP, Duration.ofSeconds(30), BatchTracer.OFF);
     }
@@ -22,7 +22,7 @@ class KafkaSettingsTest {
     @Test
     void onePollNeverHandsOverMoreThanOneTransactionMayHold() {
         Settings<byte[]> s = new Settings<>("b:9092", "g", "c1", List.of("t"), null, "tally_offsets", r -> r.value(), (b, c) -> {},
-                StartPosition.earliest(), null, e -> {}, 8, new SimpleMeterRegistry(), Map.of("max.poll.records", "500"), 37,
+                StartPosition.earliest(), null, e -> {}, 8, new SimpleMeterRegistry(), Map.of("max.poll.records", "500"), 37, 128L << 20,
                 Duration.ofMillis(10), Duration.ofMillis(10), Duration.ofMillis(20), 3, Duration.ofSeconds(1), Duration.ofSeconds(1),
                 Duration.ofSeconds(1), dev.tally.consumer.FailurePolicy.STOP, Duration.ofSeconds(30), BatchTracer.OFF);
         assertThat(KafkaSettings.maxPollRecords(s)).isEqualTo(37);

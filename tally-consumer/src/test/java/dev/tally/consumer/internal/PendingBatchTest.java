@@ -146,7 +146,7 @@ class PendingBatchTest {
         handoff.offer(polled(P0, 0, 0, 1, 2));
         Thread poller = new Thread(() -> {
             try {
-                handoff.awaitRoom(1, Duration.ofSeconds(60));
+                handoff.awaitRoom(1, Long.MAX_VALUE, Duration.ofSeconds(60));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -161,10 +161,10 @@ class PendingBatchTest {
     @Test
     void awaitingRoomReturnsAtOnceWhenThereIsRoomAndAfterItsWaitWhenThereIsNone() throws Exception {
         Handoff<String> handoff = new Handoff<>();
-        handoff.awaitRoom(0, Duration.ofDays(1));
+        handoff.awaitRoom(0, Long.MAX_VALUE, Duration.ofDays(1));
         handoff.offer(polled(P0, 0, 0, 1));
-        handoff.awaitRoom(2, Duration.ofDays(1));
-        handoff.awaitRoom(1, Duration.ofMillis(20));
+        handoff.awaitRoom(2, Long.MAX_VALUE, Duration.ofDays(1));
+        handoff.awaitRoom(1, Long.MAX_VALUE, Duration.ofMillis(20));
         assertThat(handoff.waiting()).isEqualTo(2);
     }
 
