@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The {@code tally.consumer.*} properties: the options of {@link TallyConsumer.Builder}, under
@@ -51,6 +52,8 @@ public class TallyProperties {
     private FailurePolicy failurePolicy = FailurePolicy.STOP;
     /** The most records one transaction covers. */
     private Integer maxBatchRecords;
+    /** The most bytes (keys and values) one transaction holds; bounds memory for large records. */
+    private DataSize maxBatchBytes;
     /** How many times a batch failing with a non-transient error is tried before giving up. */
     private Integer maxBatchAttempts;
     /** How many error reports may wait for the listeners before new ones are dropped. */
@@ -92,6 +95,9 @@ public class TallyProperties {
         builder.failurePolicy(failurePolicy);
         if (maxBatchRecords != null) {
             builder.maxBatchRecords(maxBatchRecords);
+        }
+        if (maxBatchBytes != null) {
+            builder.maxBatchBytes(maxBatchBytes.toBytes());
         }
         if (maxBatchAttempts != null) {
             builder.maxBatchAttempts(maxBatchAttempts);
@@ -224,6 +230,14 @@ public class TallyProperties {
 
     public void setMaxBatchRecords(Integer maxBatchRecords) {
         this.maxBatchRecords = maxBatchRecords;
+    }
+
+    public DataSize getMaxBatchBytes() {
+        return maxBatchBytes;
+    }
+
+    public void setMaxBatchBytes(DataSize maxBatchBytes) {
+        this.maxBatchBytes = maxBatchBytes;
     }
 
     public Integer getMaxBatchAttempts() {

@@ -31,6 +31,7 @@ class TallyPropertiesTest {
     void whatIsMissingOrWrongIsRefusedByTheLibraryWithEveryProblemAtOnce() {
         TallyProperties p = new TallyProperties();
         p.setMaxBatchRecords(0);
+        p.setMaxBatchBytes(org.springframework.util.unit.DataSize.ofBytes(100));
         p.setRetryBackoffMax(Duration.ofMillis(1));
         p.setKafka(Map.of("enable.auto.commit", "true"));
         TallyConsumer.Builder<byte[]> builder = p.applyTo(TallyConsumer.builder(RecordDecoder.bytes(), (batch, connection) -> { }));
@@ -39,6 +40,7 @@ class TallyPropertiesTest {
                 .hasMessageContaining("groupId is required")
                 .hasMessageContaining("topics are required")
                 .hasMessageContaining("maxBatchRecords")
+                .hasMessageContaining("maxBatchBytes must be at least 8 KiB")
                 .hasMessageContaining("retryBackoff max must not be below its initial delay")
                 .hasMessageContaining("enable.auto.commit");
     }
