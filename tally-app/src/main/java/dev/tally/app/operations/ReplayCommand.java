@@ -221,6 +221,11 @@ public final class ReplayCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         Progress progress = new Progress(out, System.console() != null);
         OffsetStore offsets = new OffsetStore(pool);
+        // What the live group had counted when this run began: the switch waits until the replay
+        // recounted at least that, even when it was within switchWithin records from the start (a
+        // small store), or the new generation would go live nearly empty.
+        Map<TopicPartition, Long> floor = new HashMap<>();
+        offsets.positions(b.liveGroup()).forEach((tp, p) -> floor.put(tp, p.nextOffset()));
         try {
             while (true) {
                 if (members.failed()) {
@@ -228,7 +233,7 @@ public final class ReplayCommand implements Callable<Integer> {
                     System.err.println("tally replay: the replay group stopped after a failure (see the log above); run it again to resume");
                     return false;
                 }
-                long[] doneAndLeft = distance(offsets, b);
+                long[] doneAndLeft = distance(offsets, b, floor);
                 progress.update(doneAndLeft[0], doneAndLeft[1]);
                 if (doneAndLeft[1] <= switchWithin && doneAndLeft[2] == 0) {
                     break;
@@ -253,10 +258,11 @@ public final class ReplayCommand implements Callable<Integer> {
 
     /**
      * The replay group's stored offsets summed; how many records it is behind the live group; and
-     * the partitions of a range replay still before the offsets of the copy, where it skips what
-     * the live group would count (no switch before those are passed).
+     * the partitions still before {@code floor} (the live group's offsets when the run began) or,
+     * for a range replay, before the offsets of the copy, where it skips what the live group would
+     * count: no switch before those are passed.
      */
-    private static long[] distance(OffsetStore offsets, Building b) throws SQLException {
+    private static long[] distance(OffsetStore offsets, Building b, Map<TopicPartition, Long> floor) throws SQLException {
         Map<TopicPartition, OffsetStore.Position> live = offsets.positions(b.liveGroup());
         long done = 0;
         long left = 0;
@@ -266,7 +272,7 @@ public final class ReplayCommand implements Callable<Integer> {
             OffsetStore.Position g = live.get(e.getKey());
             done += r;
             left += g == null ? 0 : Math.max(0, g.nextOffset() - r);
-            if (r < b.copiedTo().getOrDefault(e.getKey(), 0L)) {
+            if (r < b.copiedTo().getOrDefault(e.getKey(), 0L) || r < floor.getOrDefault(e.getKey(), 0L)) {
                 filtering++;
             }
         }
