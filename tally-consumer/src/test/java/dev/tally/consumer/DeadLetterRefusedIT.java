@@ -58,7 +58,9 @@ class DeadLetterRefusedIT {
                 if (i == words / 2) {
                     byte[] poison = ("!" + "x".repeat(poisonBytes)).getBytes(UTF_8);
                     p.send(new ProducerRecord<>(topic, 0, timestamp, "poison".getBytes(UTF_8), poison,
-                            List.of(new RecordHeader("trace", "t-1".getBytes(UTF_8)))));
+                            // An origin header of any size, named as the publisher's own are: never kept when cut.
+                            List.of(new RecordHeader("trace", "t-1".getBytes(UTF_8)),
+                                    new RecordHeader("tally.note", "n".repeat(3_000).getBytes(UTF_8)))));
                 }
             }
             p.flush();
@@ -90,10 +92,11 @@ class DeadLetterRefusedIT {
         assertThat(new String(letter.value(), UTF_8)).isEqualTo("!" + "x".repeat(1023));
         assertThat(new String(letter.key(), UTF_8)).isEqualTo("poison");
         assertThat(new String(letter.headers().lastHeader(DeadLetterPublisher.CUT).value(), UTF_8))
-                .contains("max.request.size", "value of 1100001 bytes cut to 1024", "1 origin headers left out");
+                .contains("max.request.size", "value of 1100001 bytes cut to 1024", "2 origin headers left out");
         assertThat(new String(letter.headers().lastHeader(DeadLetterPublisher.ORIGIN_OFFSET).value(), UTF_8)).isEqualTo("51");
         assertThat(letter.headers().lastHeader(DeadLetterPublisher.ERROR_CLASS)).isNotNull();
         assertThat(letter.headers().lastHeader("trace")).isNull();
+        assertThat(letter.headers().lastHeader("tally.note")).isNull();
     }
 
     @Test

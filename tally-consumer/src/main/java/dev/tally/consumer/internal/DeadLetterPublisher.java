@@ -154,19 +154,25 @@ public final class DeadLetterPublisher implements AutoCloseable {
         for (Header h : origin.headers()) {
             headers.add(h);
         }
+        addOwn(headers, letter, MAX_MESSAGE_BYTES / 4);
+        // Stamped now, not with the origin's time: an old record's time may be refused by the dead-letter
+        // topic's timestamp checks, or deleted by its retention at once. The origin time is in a header.
+        return new ProducerRecord<>(topicFor.apply(origin.topic()), null, null, origin.key(), origin.value(), headers);
+    }
+
+    /** The headers the publisher itself writes: where the record came from and why it is here. */
+    private void addOwn(RecordHeaders headers, DeadLetter letter, int messageChars) {
+        ConsumerRecord<byte[], byte[]> origin = letter.record();
         headers.add(ORIGIN_TOPIC, utf8(origin.topic()));
         headers.add(ORIGIN_PARTITION, utf8(Integer.toString(origin.partition())));
         headers.add(ORIGIN_OFFSET, utf8(Long.toString(origin.offset())));
         headers.add(ORIGIN_TIMESTAMP, utf8(Long.toString(origin.timestamp())));
         headers.add(ERROR_CLASS, utf8(letter.errorClass()));
-        headers.add(ERROR_MESSAGE, utf8(truncate(letter.errorMessage())));
+        headers.add(ERROR_MESSAGE, utf8(truncate(letter.errorMessage(), messageChars)));
         if (letter.sqlState() != null) {
             headers.add(ERROR_SQLSTATE, utf8(letter.sqlState()));
         }
         headers.add(GROUP, utf8(group));
-        // Stamped now, not with the origin's time: an old record's time may be refused by the dead-letter
-        // topic's timestamp checks, or deleted by its retention at once. The origin time is in a header.
-        return new ProducerRecord<>(topicFor.apply(origin.topic()), null, null, origin.key(), origin.value(), headers);
     }
 
     /**
@@ -177,29 +183,22 @@ public final class DeadLetterPublisher implements AutoCloseable {
      */
     private ProducerRecord<byte[], byte[]> cut(DeadLetter letter, RecordTooLargeException refusal) {
         ConsumerRecord<byte[], byte[]> origin = letter.record();
-        ProducerRecord<byte[], byte[]> whole = toRecord(letter);
+        // Only the publisher's own headers: an origin header may be of any size, whatever its name.
         RecordHeaders headers = new RecordHeaders();
-        for (Header h : whole.headers()) {
-            if (h.key().startsWith("tally.")) {
-                headers.add(h.key(), h.key().equals(ERROR_MESSAGE) ? utf8(truncate(letter.errorMessage(), 256)) : h.value());
-            }
-        }
+        addOwn(headers, letter, 256);
         int keyBytes = origin.key() == null ? 0 : origin.key().length;
         int valueBytes = origin.value() == null ? 0 : origin.value().length;
         headers.add(CUT, utf8("too large for the dead-letter topic (" + truncate(refusal.getMessage(), 256) + "): value of "
                 + valueBytes + " bytes cut to " + Math.min(valueBytes, CUT_VALUE_BYTES) + ", key of " + keyBytes + " bytes cut to "
                 + Math.min(keyBytes, CUT_KEY_BYTES) + ", " + origin.headers().toArray().length
                 + " origin headers left out; the whole record is at the origin topic, partition and offset"));
-        return new ProducerRecord<>(whole.topic(), null, null, prefix(origin.key(), CUT_KEY_BYTES), prefix(origin.value(), CUT_VALUE_BYTES),
+        return new ProducerRecord<>(topicFor.apply(origin.topic()), null, null, prefix(origin.key(), CUT_KEY_BYTES),
+                prefix(origin.value(), CUT_VALUE_BYTES),
                 headers);
     }
 
     private static byte[] prefix(byte[] bytes, int max) {
         return bytes == null || bytes.length <= max ? bytes : Arrays.copyOf(bytes, max);
-    }
-
-    private static String truncate(String s) {
-        return truncate(s, MAX_MESSAGE_BYTES / 4);
     }
 
     private static String truncate(String s, int chars) {
